@@ -1,0 +1,37 @@
+# Two commands on a fresh clone: `make up` (deploy the example, print a live URL) and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?= $(CURDIR)/.data
+
+.PHONY: up test lint system-deps serve clean bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# Debian packages the tests need (PostgreSQL server); installed only when run as root and missing.
+system-deps:
+	@bash scripts/system-deps.sh
+
+up: $(STAMP)
+	DOCKYARD_DATA_DIR=$(DATA_DIR) $(BIN)/dockyard up-control-plane
+
+serve: $(STAMP)
+	DOCKYARD_DATA_DIR=$(DATA_DIR) $(BIN)/dockyard serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+test: $(STAMP) system-deps lint
+	bash scripts/with-test-postgres.sh $(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/api_scale.py
+
+clean:
+	rm -rf $(VENV) .data .tmp

@@ -1,0 +1,3 @@
+"""Dockyard: a self-hosted deployment platform."""
+
+__version__ = "0.1.0"

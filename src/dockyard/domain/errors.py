@@ -1,0 +1,67 @@
+"""Errors are values: a stable `code`, a human `message`, optional `details` and `nextAction`."""
+
+from typing import Any
+
+
+class DockyardError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+        next_action: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or {}
+        self.next_action = next_action
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "details": self.details,
+                "nextAction": self.next_action,
+            }
+        }
+
+
+class Invalid(DockyardError):
+    status = 422
+    code = "validation_failed"
+
+
+class Unauthorized(DockyardError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DockyardError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DockyardError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DockyardError):
+    status = 409
+    code = "conflict"
+
+
+def not_found(kind: str, entity_id: str) -> NotFound:
+    return NotFound(
+        f"No {kind} with id {entity_id!r}.",
+        code=f"{kind}_not_found",
+        details={"id": entity_id},
+        next_action=f"List {kind}s to find the right id: dockyard {kind}s list",
+    )

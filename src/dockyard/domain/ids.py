@@ -1,0 +1,43 @@
+"""Prefixed, time-sortable identifiers: `prj_` + 10 chars of milliseconds + 16 random chars.
+
+Lexical order is creation order, so lists can page by id alone (keyset pagination).
+"""
+
+import re
+import secrets
+import time
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+
+PREFIXES = {
+    "organization": "org",
+    "user": "usr",
+    "token": "tok",
+    "project": "prj",
+    "environment": "env",
+    "server": "tgt",
+    "resource": "res",
+    "deployment": "dep",
+}
+ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
+
+
+def _encode(value: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        value, rem = divmod(value, 32)
+        chars.append(_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def new_id(kind: str, now_ms: int | None = None) -> str:
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    return f"{PREFIXES[kind]}_{_encode(ms, 10)}{_encode(secrets.randbits(80), 16)}"
+
+
+def id_pattern(kind: str) -> str:
+    return rf"^{PREFIXES[kind]}_{ID_BODY}$"
+
+
+def is_id_of(kind: str, value: str) -> bool:
+    return re.fullmatch(id_pattern(kind), value) is not None

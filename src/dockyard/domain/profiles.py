@@ -1,0 +1,101 @@
+"""Resource profiles: what to deploy (source), how to run it (runtime), how to reach it (network,
+access) and how to know it is healthy (health policy). Stored as JSON on the resource."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from dockyard.domain.model import CamelModel
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+ShortText = Annotated[str, Field(max_length=1000)]
+PathText = Annotated[str, Field(max_length=1000, pattern=r"^/")]
+
+SourceKind = Literal[
+    "local-folder",
+    "git-public",
+    "git-repository",
+    "docker-image",
+    "dockerfile",
+    "docker-compose",
+    "zip-artifact",
+]
+
+
+class SourceProfile(CamelModel):
+    kind: SourceKind
+    locator: Annotated[str, Field(min_length=1, max_length=2000)]
+    display_name: ShortText | None = None
+    source_binding_fingerprint: ShortText | None = None
+    git_ref: ShortText | None = None
+    commit_sha: Annotated[str, Field(max_length=64)] | None = None
+    base_directory: ShortText | None = None
+    original_locator: ShortText | None = None
+    repository_id: ShortText | None = None
+    repository_full_name: ShortText | None = None
+    default_branch: ShortText | None = None
+    image_name: ShortText | None = None
+    image_tag: ShortText | None = None
+    image_digest: ShortText | None = None
+    metadata: Annotated[dict[str, Annotated[str, Field(max_length=1000)]], Field(max_length=50)] | None = None
+
+
+class HttpCheck(CamelModel):
+    method: Literal["GET", "HEAD", "POST"] = "GET"
+    scheme: Literal["http", "https"] = "http"
+    host: Annotated[str, Field(max_length=253)] = "127.0.0.1"
+    port: Port | None = None
+    path: PathText = "/"
+    expected_status_code: Annotated[int, Field(ge=100, le=599)] = 200
+    expected_response_text: ShortText | None = None
+
+
+class HealthCheck(CamelModel):
+    enabled: bool = True
+    type: Literal["http", "command", "none"] = "http"
+    interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 5
+    timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 5
+    retries: Annotated[int, Field(ge=1, le=100)] = 10
+    start_period_seconds: Annotated[int, Field(ge=0, le=3600)] = 0
+    http: HttpCheck | None = Field(default_factory=HttpCheck)
+
+
+RuntimeStrategy = Literal[
+    "auto", "static", "workspace-commands", "dockerfile", "docker-compose", "prebuilt-image"
+]
+
+
+class RuntimeProfile(CamelModel):
+    strategy: RuntimeStrategy = "auto"
+    install_command: ShortText | None = None
+    build_command: ShortText | None = None
+    start_command: ShortText | None = None
+    runtime_name: ShortText | None = None
+    publish_directory: ShortText | None = None
+    dockerfile_path: ShortText | None = None
+    docker_compose_file_path: ShortText | None = None
+    build_target: ShortText | None = None
+    health_check_path: PathText | None = None
+    health_check: HealthCheck | None = None
+
+
+class NetworkProfile(CamelModel):
+    internal_port: Port | None = None
+    upstream_protocol: Literal["http", "tcp"] = "http"
+    exposure_mode: Literal["none", "reverse-proxy", "direct-port"] = "reverse-proxy"
+    target_service_name: Annotated[str, Field(max_length=120)] | None = None
+    host_port: Port | None = None
+
+
+class AccessProfile(CamelModel):
+    generated_access_mode: Literal["inherit", "disabled"] = "inherit"
+    path_prefix: PathText = "/"
+
+
+class Service(CamelModel):
+    name: Annotated[str, Field(min_length=1, max_length=63)]
+    kind: Literal["web", "worker", "job"] = "web"
+
+
+def default_health_policy() -> HealthCheck:
+    return HealthCheck()

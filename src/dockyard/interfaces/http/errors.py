@@ -1,0 +1,116 @@
+"""Every failure leaves as one envelope: {"error": {code, message, details, nextAction}}."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from dockyard.domain.errors import DockyardError
+from dockyard.interfaces.http.routes import guard
+from dockyard.operations.catalog import Operation
+from dockyard.store.db import Database
+
+log = logging.getLogger("dockyard.http")
+
+_HTTP_CODES = {404: "route_not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+
+
+def envelope(
+    status: int, code: str, message: str, details: dict | None = None, next_action: str | None = None
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details or {}, "nextAction": next_action}}
+    return JSONResponse(body, status_code=status)
+
+
+def describe_validation(errors: list[Any]) -> list[dict[str, str]]:
+    """Field errors without the offending input echoed back (it may be a secret)."""
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")] or ["body"]
+        out.append({"field": ".".join(loc), "message": e.get("msg", "invalid"), "type": e.get("type", "")})
+    return out
+
+
+def validation_response(errors: list[Any]) -> JSONResponse:
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return envelope(
+            400,
+            "malformed_json",
+            "The request body is not valid JSON.",
+            next_action="Send a JSON object with Content-Type: application/json.",
+        )
+    fields = describe_validation(errors)
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    return envelope(
+        422,
+        "validation_failed",
+        f"The request is not valid: {summary}",
+        {"errors": fields},
+        "Fix the fields listed in details.errors and send the request again.",
+    )
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def install(app: FastAPI, db: Database, operations: dict[str, Operation]) -> None:
+    def check_caller(request: Request) -> None:
+        """Input is judged only for callers allowed to send it: 401/403 come before 400/422."""
+        op = operations.get(getattr(request.scope.get("route"), "operation_id", ""))
+        if op is not None:
+            with db.session() as session:
+                guard(session, op, _bearer(request))
+
+    @app.exception_handler(DockyardError)
+    async def _dockyard(_: Request, exc: DockyardError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        try:
+            await run_in_threadpool(check_caller, request)
+        except DockyardError as denied:
+            return JSONResponse(denied.body(), status_code=denied.status)
+        return validation_response(list(exc.errors()))
+
+    @app.exception_handler(ValidationError)
+    async def _validation(_: Request, exc: ValidationError) -> JSONResponse:
+        return validation_response(exc.errors(include_input=False))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity conflict: %s", exc.orig)
+        return envelope(
+            409,
+            "conflict",
+            "The change conflicts with existing data (a name or id is taken).",
+            next_action="Read the current state and retry with other values.",
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return envelope(
+            exc.status_code,
+            code,
+            str(exc.detail),
+            next_action="See /api/docs for the operations and their paths.",
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return envelope(
+            500,
+            "internal_error",
+            "Something went wrong inside Dockyard; it was logged.",
+            next_action="Retry; if it persists, report it with the server log.",
+        )

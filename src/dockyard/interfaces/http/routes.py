@@ -1,0 +1,117 @@
+"""HTTP routes generated from the operation catalog: one route per operation, nothing by hand.
+
+Path placeholders come from the operation's path; the input model's other fields are the query
+string for GET and the JSON body otherwise. The whole input is validated once more as the handler's
+model so every door (HTTP, CLI, MCP) sees the same rules.
+"""
+
+import inspect
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, create_model
+from sqlalchemy.orm import Session
+
+from dockyard import auth
+from dockyard.config import Settings
+from dockyard.domain.model import CamelModel
+from dockyard.operations.catalog import Operation, Permission
+from dockyard.operations.context import Context, Principal
+from dockyard.store.db import Database
+
+bearer = HTTPBearer(auto_error=False, description="Admin token: <data-dir>/admin.token")
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": text}
+    for code, text in [
+        (400, "Malformed request"),
+        (401, "Missing or invalid token"),
+        (403, "Not allowed"),
+        (404, "Not found"),
+        (409, "Conflicts with the current state"),
+        (422, "Invalid input"),
+    ]
+}
+
+
+def guard(session: Session, op: Operation, token: str | None) -> Principal | None:
+    """The one place where callers are checked; runs before any input is judged."""
+    if op.permission is Permission.PUBLIC:
+        return None
+    principal = auth.authenticate(session, token)
+    auth.authorize(principal, op.permission)
+    return principal
+
+
+def _submodel(op: Operation, suffix: str, fields: dict[str, Any]) -> type[BaseModel]:
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        op.input.__name__ + suffix, __base__=CamelModel, **{n: (f.annotation, f) for n, f in fields.items()}
+    )
+
+
+def _endpoint(op: Operation, db: Database, settings: Settings) -> Any:
+    path_fields, rest = op.field_split()
+    params = [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Path(alias=f.alias)])
+        for n, f in path_fields.items()
+    ]
+    if rest and op.method == "GET":
+        params.append(
+            inspect.Parameter(
+                "_query",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[_submodel(op, "Query", rest), Query()],
+            )
+        )
+    elif rest:
+        required = any(f.is_required() for f in rest.values())
+        params.append(
+            inspect.Parameter(
+                "_body",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[_submodel(op, "Body", rest), Body()],
+                default=inspect.Parameter.empty if required else None,
+            )
+        )
+    if op.permission is not Permission.PUBLIC:
+        params.append(
+            inspect.Parameter(
+                "_credentials",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+            )
+        )
+
+    def endpoint(**kwargs: Any) -> Response:
+        raw: dict[str, Any] = {path_fields[n].alias: kwargs[n] for n in path_fields}
+        for key in ("_query", "_body"):
+            if kwargs.get(key) is not None:
+                raw.update(kwargs[key].model_dump(by_alias=True, exclude_unset=True))
+        creds = kwargs.get("_credentials")
+        with db.session() as session:
+            ctx = Context(session=session, settings=settings)
+            ctx.principal = guard(session, op, creds.credentials if creds else None)
+            result = op.handler(ctx, op.input.model_validate(raw))
+        return Response(result.model_dump_json(), status_code=op.status_code, media_type="application/json")
+
+    endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    endpoint.__name__ = op.key.replace(".", "_").replace("-", "_")
+    return endpoint
+
+
+def build_router(operations: list[Operation], db: Database, settings: Settings) -> APIRouter:
+    router = APIRouter(prefix="/api")
+    # Literal segments before placeholders: /projects/count must not be read as /projects/{projectId}.
+    for op in sorted(operations, key=lambda o: (o.path.count("{"), o.path)):
+        router.add_api_route(
+            op.path,
+            _endpoint(op, db, settings),
+            methods=[op.method],
+            response_model=op.output,
+            status_code=op.status_code,
+            operation_id=op.key,
+            summary=op.summary,
+            tags=[op.group],
+            responses=ERROR_RESPONSES,
+        )
+    return router

@@ -1,0 +1,104 @@
+"""The operation catalog: every user-visible operation defined once.
+
+An operation is a key (`projects.create`), an input model, an output model, a handler and the HTTP
+method + path it answers on. The HTTP API, the CLI and (later) MCP tools are generated from it, so a
+new operation needs no edit anywhere else.
+"""
+
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel
+
+from dockyard.domain.model import CamelModel
+
+
+class Permission(StrEnum):
+    PUBLIC = "public"
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+class NoInput(CamelModel):
+    pass
+
+
+@dataclass(frozen=True)
+class Operation:
+    key: str
+    method: str
+    path: str
+    summary: str
+    input: type[BaseModel]
+    output: type[BaseModel]
+    handler: Callable[[Any, Any], BaseModel]
+    permission: Permission
+    status_code: int
+
+    @property
+    def group(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.split(".", 1)[1]
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.path)
+
+    def field_split(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(path fields, other fields) of the input model, keyed by Python name."""
+        path_aliases = set(self.path_params)
+        path, rest = {}, {}
+        for name, field in self.input.model_fields.items():
+            (path if (field.alias or name) in path_aliases else rest)[name] = field
+        return path, rest
+
+
+_CATALOG: dict[str, Operation] = {}
+
+
+def operation(
+    key: str,
+    method: str,
+    path: str,
+    *,
+    permission: Permission | None = None,
+    status_code: int = 200,
+) -> Callable[[Callable[..., BaseModel]], Callable[..., BaseModel]]:
+    """Register `handler(ctx, inp: InputModel) -> OutputModel` as operation `key`."""
+
+    def register(handler: Callable[..., BaseModel]) -> Callable[..., BaseModel]:
+        hints = get_type_hints(handler)
+        if key in _CATALOG:
+            raise ValueError(f"operation {key} is defined twice")
+        _CATALOG[key] = Operation(
+            key=key,
+            method=method,
+            path=path,
+            summary=(handler.__doc__ or key).strip().splitlines()[0],
+            input=hints["inp"],
+            output=hints["return"],
+            handler=handler,
+            permission=permission or (Permission.READ if method == "GET" else Permission.WRITE),
+            status_code=status_code,
+        )
+        return handler
+
+    return register
+
+
+def catalog() -> list[Operation]:
+    """All operations, after importing every module of this package (each registers its own)."""
+    import dockyard.operations as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{info.name}")
+    return sorted(_CATALOG.values(), key=lambda op: op.key)

@@ -1,0 +1,51 @@
+"""Models shared by several operation groups."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from dockyard.domain.ids import id_pattern
+from dockyard.domain.model import CamelModel
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Reason = Annotated[str, StringConstraints(max_length=500)]
+Limit = Annotated[int, Field(gt=0, le=500)]
+
+
+def IdOf(kind: str) -> type[str]:
+    return Annotated[str, StringConstraints(pattern=id_pattern(kind))]  # type: ignore[return-value]
+
+
+ProjectId = IdOf("project")
+EnvironmentId = IdOf("environment")
+ServerId = IdOf("server")
+ResourceId = IdOf("resource")
+
+
+class IdOut(CamelModel):
+    id: str
+
+
+class CountOut(CamelModel):
+    count: int
+
+
+class PageQuery(CamelModel):
+    limit: Limit = 50
+    cursor: Annotated[str, StringConstraints(max_length=60)] | None = Field(
+        default=None, description="Pass nextCursor of the previous page to read the next one."
+    )
+
+
+class ReasonInput(CamelModel):
+    reason: Reason | None = None
+
+
+class Blocker(CamelModel):
+    kind: str
+    related_entity_id: str | None = None
+    related_entity_type: str | None = None
+    count: int = 0
+
+
+LifecycleStatus = Literal["active", "locked", "archived", "deactivated", "deleted"]

@@ -1,0 +1,121 @@
+"""Tables. Timestamps are ISO-8601 UTC strings (sortable, identical on SQLite and PostgreSQL);
+profiles are JSON documents validated by `dockyard.domain.profiles` on the way in."""
+
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID = String(40)
+TS = String(32)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    created_at: Mapped[str] = mapped_column(TS)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[str] = mapped_column(TS)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[str] = mapped_column(TS)
+    revoked_at: Mapped[str | None] = mapped_column(TS)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    slug: Mapped[str] = mapped_column(String(63))
+    description: Mapped[str | None] = mapped_column(Text)
+    lifecycle_status: Mapped[str] = mapped_column(String(16), default="active")
+    archived_at: Mapped[str | None] = mapped_column(TS)
+    archive_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(TS)
+    __table_args__ = (Index("ux_projects_org_slug", "organization_id", "slug", unique=True),)
+
+
+class Environment(Base):
+    __tablename__ = "environments"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_environment_id: Mapped[str | None] = mapped_column(ID)
+    lifecycle_status: Mapped[str] = mapped_column(String(16), default="active")
+    locked_at: Mapped[str | None] = mapped_column(TS)
+    lock_reason: Mapped[str | None] = mapped_column(Text)
+    archived_at: Mapped[str | None] = mapped_column(TS)
+    archive_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(TS)
+    __table_args__ = (
+        Index("ux_environments_project_name", "project_id", "name", unique=True),
+        Index("ix_environments_project_id", "project_id", "id"),
+    )
+
+
+class Server(Base):
+    __tablename__ = "servers"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    host: Mapped[str] = mapped_column(String(253))
+    port: Mapped[int] = mapped_column(Integer)
+    provider_key: Mapped[str] = mapped_column(String(40))
+    target_kind: Mapped[str] = mapped_column(String(20))
+    lifecycle_status: Mapped[str] = mapped_column(String(16), default="active")
+    deactivated_at: Mapped[str | None] = mapped_column(TS)
+    deactivation_reason: Mapped[str | None] = mapped_column(Text)
+    edge_proxy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    credential: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    is_control_plane: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[str] = mapped_column(TS)
+
+
+class Resource(Base):
+    __tablename__ = "resources"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    environment_id: Mapped[str] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    destination_id: Mapped[str | None] = mapped_column(ID)
+    name: Mapped[str] = mapped_column(String(80))
+    slug: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+    services: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    runtime_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    network_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    access_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    health_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    lifecycle_status: Mapped[str] = mapped_column(String(16), default="active")
+    archived_at: Mapped[str | None] = mapped_column(TS)
+    deleted_at: Mapped[str | None] = mapped_column(TS)
+    created_at: Mapped[str] = mapped_column(TS)
+    __table_args__ = (
+        Index("ix_resources_project_id", "project_id", "id"),
+        Index("ix_resources_environment_id", "environment_id", "id"),
+        Index("ix_resources_environment_slug", "environment_id", "slug"),
+    )
