@@ -19,7 +19,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 up: $(STAMP)
-	DOCKYARD_DATA_DIR=$(DATA_DIR) $(BIN)/dockyard up-control-plane
+	DOCKYARD_DATA_DIR=$(DATA_DIR) $(BIN)/dockyard start
 
 serve: $(STAMP)
 	DOCKYARD_DATA_DIR=$(DATA_DIR) $(BIN)/dockyard serve

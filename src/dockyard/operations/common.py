@@ -2,9 +2,9 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
-from dockyard.domain.ids import id_pattern
+from dockyard.domain.ids import PREFIXES, is_id_of
 from dockyard.domain.model import CamelModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
@@ -13,7 +13,14 @@ Limit = Annotated[int, Field(gt=0, le=500)]
 
 
 def IdOf(kind: str) -> type[str]:
-    return Annotated[str, StringConstraints(pattern=id_pattern(kind))]  # type: ignore[return-value]
+    """A string that must be an id of `kind`; an id of another kind is refused with a clear message."""
+
+    def check(value: str) -> str:
+        if not is_id_of(kind, value):
+            raise ValueError(f"expected a {kind} id like {PREFIXES[kind]}_…, got {value[:40]!r}")
+        return value
+
+    return Annotated[str, AfterValidator(check)]  # type: ignore[return-value]
 
 
 ProjectId = IdOf("project")

@@ -2,6 +2,7 @@
 
 from typing import Literal
 
+from pydantic import Field
 from sqlalchemy import select
 
 from dockyard.domain import lifecycle
@@ -68,7 +69,7 @@ class ArchiveProject(ProjectRef, ReasonInput):
 
 
 class ProjectConfirmation(CamelModel):
-    project_id: str
+    project_id: str = Field(description="The project's id, typed again to confirm the deletion.")
 
 
 class DeleteProject(ProjectRef):

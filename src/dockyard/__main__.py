@@ -1,0 +1,3 @@
+from dockyard.interfaces.cli.main import main
+
+main()
