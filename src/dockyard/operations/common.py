@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from dockyard.domain import lifecycle
 from dockyard.domain.ids import PREFIXES, is_id_of
 from dockyard.domain.model import CamelModel
 
@@ -53,6 +54,10 @@ class Blocker(CamelModel):
     related_entity_id: str | None = None
     related_entity_type: str | None = None
     count: int = 0
+
+    @classmethod
+    def of_all(cls, blockers: list[lifecycle.Blocker]) -> list["Blocker"]:
+        return [cls.model_validate(b, from_attributes=True) for b in blockers]
 
 
 LifecycleStatus = Literal["active", "locked", "archived", "deactivated", "deleted"]

@@ -195,7 +195,7 @@ def project_delete_check(ctx: Context, inp: ProjectRef) -> ProjectDeleteCheck:
         project_id=row.id,
         lifecycle_status=row.lifecycle_status,
         eligible=not blockers,
-        blockers=[Blocker.model_validate(b.__dict__) for b in blockers],
+        blockers=Blocker.of_all(blockers),
         checked_at=ctx.now,
     )
 
