@@ -18,6 +18,7 @@ PREFIXES = {
     "server": "tgt",
     "resource": "res",
     "deployment": "dep",
+    "work": "wrk",
 }
 ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
 

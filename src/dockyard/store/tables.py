@@ -119,3 +119,84 @@ class Resource(Base):
         Index("ix_resources_environment_id", "environment_id", "id"),
         Index("ix_resources_environment_slug", "environment_id", "slug"),
     )
+
+
+class Deployment(Base):
+    __tablename__ = "deployments"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    environment_id: Mapped[str] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    server_id: Mapped[str] = mapped_column(ID)
+    destination_id: Mapped[str | None] = mapped_column(ID)
+    status: Mapped[str] = mapped_column(String(20))
+    trigger_kind: Mapped[str] = mapped_column(String(20))
+    source_deployment_id: Mapped[str | None] = mapped_column(ID)
+    rollback_of_deployment_id: Mapped[str | None] = mapped_column(ID)
+    source_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    runtime_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    environment_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    runtime_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    failure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    log_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[str] = mapped_column(TS)
+    started_at: Mapped[str | None] = mapped_column(TS)
+    finished_at: Mapped[str | None] = mapped_column(TS)
+    archived_at: Mapped[str | None] = mapped_column(TS)
+    __table_args__ = (
+        Index("ix_deployments_resource_id", "resource_id", "id"),
+        Index("ix_deployments_project_id", "project_id", "id"),
+        Index("ix_deployments_status", "status"),
+    )
+
+
+class DeploymentLog(Base):
+    """One timeline line: a phase's progress, or output of install/build/start (already masked)."""
+
+    __tablename__ = "deployment_logs"
+    deployment_id: Mapped[str] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    timestamp: Mapped[str] = mapped_column(TS)
+    source: Mapped[str] = mapped_column(String(20))
+    phase: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class DeploymentEvent(Base):
+    """A state change of a deployment: requested, phase started/finished, succeeded, failed…"""
+
+    __tablename__ = "deployment_events"
+    deployment_id: Mapped[str] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    emitted_at: Mapped[str] = mapped_column(TS)
+    event_type: Mapped[str] = mapped_column(String(40))
+    phase: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    retriable: Mapped[bool] = mapped_column(default=False)
+    summary: Mapped[str] = mapped_column(Text)
+
+
+class WorkItem(Base):
+    """Durable background work, claimed by a worker with a lease (see dockyard.work)."""
+
+    __tablename__ = "work_items"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(ID)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_expires_at: Mapped[str | None] = mapped_column(TS)
+    run_after: Mapped[str] = mapped_column(TS)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(TS)
+    updated_at: Mapped[str] = mapped_column(TS)
+    __table_args__ = (
+        Index("ix_work_items_claim", "status", "run_after"),
+        Index("ix_work_items_subject", "subject_id"),
+    )

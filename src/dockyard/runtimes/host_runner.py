@@ -1,0 +1,278 @@
+"""The per-resource runner: `python -m dockyard.runtimes.host_runner STATE_DIR FRONT_PORT`.
+
+A small detached process (its own session, so it outlives `dockyard serve`) that owns one resource's
+processes. It listens on the resource's stable front port and forwards TCP to the active instance;
+it starts candidates next to the active one, promotes a verified candidate (new connections go to it
+at once, the old instance drains, then stops) and restarts a crashed instance with backoff.
+The control plane talks to it over `STATE_DIR/control.sock`, one JSON object per line.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BACKOFF_START_S = 0.1
+BACKOFF_MAX_S = 5.0
+STABLE_AFTER_S = 10.0
+DRAIN_TIMEOUT_S = 10.0
+STOP_GRACE_S = 5.0
+
+
+@dataclass
+class Instance:
+    deployment_id: str
+    command: str
+    cwd: str
+    env: dict[str, str]
+    port: int
+    log_path: str
+    proc: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    state: str = "starting"
+    started_at: float = 0.0
+    last_exit_code: int | None = None
+    stopping: bool = False
+    connections: int = 0
+    task: asyncio.Task | None = field(default=None, repr=False)
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "deploymentId": self.deployment_id,
+            "command": self.command,
+            "cwd": self.cwd,
+            "env": self.env,
+            "port": self.port,
+            "logPath": self.log_path,
+        }
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "deploymentId": self.deployment_id,
+            "pid": self.proc.pid if self.proc else None,
+            "port": self.port,
+            "state": self.state,
+            "restarts": self.restarts,
+            "lastExitCode": self.last_exit_code,
+            "startedAt": self.started_at,
+            "logPath": self.log_path,
+            "connections": self.connections,
+        }
+
+
+async def _spawn(inst: Instance) -> None:
+    log = open(inst.log_path, "ab", buffering=0)  # noqa: SIM115 - owned by the child process
+    try:
+        inst.proc = await asyncio.create_subprocess_exec(
+            "/bin/sh",
+            "-c",
+            inst.command,
+            cwd=inst.cwd,
+            env=inst.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    finally:
+        log.close()
+    inst.started_at = time.time()
+    inst.state = "running"
+
+
+async def supervise(inst: Instance) -> None:
+    """Run the instance; when it exits on its own, start it again after a growing pause."""
+    backoff = BACKOFF_START_S
+    while not inst.stopping:
+        try:
+            await _spawn(inst)
+        except OSError as exc:
+            inst.state, inst.last_exit_code = "crashed", None
+            with open(inst.log_path, "a") as log:
+                log.write(f"[dockyard] could not start: {exc}\n")
+        else:
+            assert inst.proc is not None
+            inst.last_exit_code = await inst.proc.wait()
+            if inst.stopping:
+                break
+            inst.state = "crashed"
+            if time.time() - inst.started_at > STABLE_AFTER_S:
+                backoff = BACKOFF_START_S
+        inst.restarts += 1
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, BACKOFF_MAX_S)
+    inst.state = "stopped"
+
+
+async def stop(inst: Instance) -> None:
+    inst.stopping = True
+    proc = inst.proc
+    if proc is not None and proc.returncode is None:
+        for sig, wait in ((signal.SIGTERM, STOP_GRACE_S), (signal.SIGKILL, STOP_GRACE_S)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            try:
+                await asyncio.wait_for(proc.wait(), wait)
+                break
+            except TimeoutError:
+                continue
+    if inst.task:
+        inst.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await inst.task
+    inst.state = "stopped"
+
+
+class Runner:
+    def __init__(self, state_dir: Path, front_port: int) -> None:
+        self.state_dir, self.front_port = state_dir, front_port
+        self.active: Instance | None = None
+        self.candidate: Instance | None = None
+        self.done = asyncio.Event()
+
+    # -- persistence: the active spec survives a runner restart --
+    def save(self) -> None:
+        tmp = self.state_dir / "state.json.tmp"
+        tmp.write_text(
+            json.dumps({"frontPort": self.front_port, "active": self.active.spec() if self.active else None})
+        )
+        tmp.replace(self.state_dir / "state.json")
+
+    def restore(self) -> None:
+        path = self.state_dir / "state.json"
+        if path.exists():
+            spec = json.loads(path.read_text()).get("active")
+            if spec:
+                self.active = self._launch(spec)
+
+    def _launch(self, spec: dict[str, Any]) -> Instance:
+        inst = Instance(
+            spec["deploymentId"], spec["command"], spec["cwd"], spec["env"], spec["port"], spec["logPath"]
+        )
+        inst.task = asyncio.get_running_loop().create_task(supervise(inst))
+        return inst
+
+    # -- commands --
+    async def command(self, msg: dict[str, Any]) -> dict[str, Any]:
+        op = msg.get("op")
+        if op == "status":
+            return self.status()
+        if op == "start":
+            if self.candidate:
+                await stop(self.candidate)
+            self.candidate = self._launch(msg["spec"])
+            return self.status()
+        if op == "promote":
+            return await self.promote(msg["deploymentId"])
+        if op == "discard":
+            if self.candidate and self.candidate.deployment_id == msg["deploymentId"]:
+                await stop(self.candidate)
+                self.candidate = None
+            return self.status()
+        if op == "restart":
+            if self.active:
+                spec = self.active.spec()
+                await stop(self.active)
+                self.active = self._launch(spec)
+            return self.status()
+        if op == "shutdown":
+            for inst in (self.candidate, self.active):
+                if inst:
+                    await stop(inst)
+            (self.state_dir / "state.json").unlink(missing_ok=True)
+            self.done.set()
+            return {"ok": True}
+        return {"error": f"unknown op {op!r}"}
+
+    async def promote(self, deployment_id: str) -> dict[str, Any]:
+        if not self.candidate or self.candidate.deployment_id != deployment_id:
+            return {"error": f"no candidate {deployment_id}"}
+        old, self.active, self.candidate = self.active, self.candidate, None
+        self.save()
+        if old:
+            asyncio.get_running_loop().create_task(self.drain(old))
+        return self.status()
+
+    async def drain(self, old: Instance) -> None:
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        while old.connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await stop(old)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "frontPort": self.front_port,
+            "runnerPid": os.getpid(),
+            "active": self.active.view() if self.active else None,
+            "candidate": self.candidate.view() if self.candidate else None,
+        }
+
+    # -- the front port: plain TCP forwarding to the active instance --
+    async def forward(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        inst = self.active
+        if inst is None:
+            client_w.close()
+            return
+        inst.connections += 1
+        try:
+            up_r, up_w = await asyncio.open_connection("127.0.0.1", inst.port)
+        except OSError:
+            inst.connections -= 1
+            client_w.close()
+            return
+        try:
+            await asyncio.gather(_pipe(client_r, up_w), _pipe(up_r, client_w))
+        finally:
+            inst.connections -= 1
+
+    async def control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                try:
+                    reply = await self.command(json.loads(line))
+                except (KeyError, ValueError, TypeError) as exc:
+                    reply = {"error": f"bad command: {exc}"}
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
+        finally:
+            writer.close()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+async def main(state_dir: Path, front_port: int) -> None:
+    runner = Runner(state_dir, front_port)
+    sock = state_dir / "control.sock"
+    sock.unlink(missing_ok=True)
+    control = await asyncio.start_unix_server(runner.control, path=str(sock))
+    front = await asyncio.start_server(runner.forward, "127.0.0.1", front_port, reuse_address=True)
+    (state_dir / "runner.pid").write_text(str(os.getpid()))
+    runner.restore()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, runner.done.set)
+    async with control, front:
+        await runner.done.wait()
+    for inst in (runner.candidate, runner.active):
+        if inst:
+            await stop(inst)
+    sock.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2])))
