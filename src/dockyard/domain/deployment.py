@@ -6,8 +6,17 @@ any active status → cancel-requested → canceled; any active status → faile
 
 from dockyard.domain.errors import Conflict
 
-STATUSES = ("created", "planning", "planned", "running", "cancel-requested", "succeeded", "failed", "canceled",
-            "rolled-back")
+STATUSES = (
+    "created",
+    "planning",
+    "planned",
+    "running",
+    "cancel-requested",
+    "succeeded",
+    "failed",
+    "canceled",
+    "rolled-back",
+)
 TERMINAL = frozenset({"succeeded", "failed", "canceled", "rolled-back"})
 ACTIVE = frozenset(STATUSES) - TERMINAL
 

@@ -40,6 +40,7 @@ class Operation:
     handler: Callable[[Any, Any], BaseModel]
     permission: Permission
     status_code: int
+    stream: bool = False
 
     @property
     def group(self) -> str:
@@ -72,11 +73,19 @@ def operation(
     *,
     permission: Permission | None = None,
     status_code: int = 200,
-) -> Callable[[Callable[..., BaseModel]], Callable[..., BaseModel]]:
-    """Register `handler(ctx, inp: InputModel) -> OutputModel` as operation `key`."""
+    stream: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `handler(ctx, inp: InputModel) -> OutputModel` as operation `key`.
 
-    def register(handler: Callable[..., BaseModel]) -> Callable[..., BaseModel]:
+    A `stream` operation's handler does its checks and writes, then returns an iterator of output
+    models; the doors deliver them as they come (server-sent events over HTTP).
+    """
+
+    def register(handler: Callable[..., Any]) -> Callable[..., Any]:
         hints = get_type_hints(handler)
+        output = hints["return"]
+        if stream:  # Iterator[Model] -> Model
+            output = output.__args__[0]
         if key in _CATALOG:
             raise ValueError(f"operation {key} is defined twice")
         _CATALOG[key] = Operation(
@@ -85,10 +94,11 @@ def operation(
             path=path,
             summary=(handler.__doc__ or key).strip().splitlines()[0],
             input=hints["inp"],
-            output=hints["return"],
+            output=output,
             handler=handler,
             permission=permission or (Permission.READ if method == "GET" else Permission.WRITE),
             status_code=status_code,
+            stream=stream,
         )
         return handler
 

@@ -28,6 +28,7 @@ ProjectId = IdOf("project")
 EnvironmentId = IdOf("environment")
 ServerId = IdOf("server")
 ResourceId = IdOf("resource")
+DeploymentId = IdOf("deployment")
 
 
 class IdOut(CamelModel):

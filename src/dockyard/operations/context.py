@@ -1,11 +1,16 @@
 """What a handler gets: a unit of work on the store, the caller, and the clock."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from dockyard.config import Settings
+
+if TYPE_CHECKING:
+    from dockyard.services import Services
 
 
 def utc_now() -> str:
@@ -25,3 +30,10 @@ class Context:
     settings: Settings
     principal: Principal | None = None
     now: str = field(default_factory=utc_now)
+    services: "Services | None" = None
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def svc(self) -> "Services":
+        assert self.services is not None, "this operation needs the control plane's services"
+        return self.services

@@ -131,4 +131,3 @@ class HostProcessRuntime:
     def url(self, resource_id: str) -> str | None:
         port_file = self._dir(resource_id) / "front_port"
         return f"http://127.0.0.1:{port_file.read_text().strip()}/" if port_file.exists() else None
-

@@ -7,10 +7,13 @@ from dockyard.config import Settings
 from dockyard.interfaces.http import errors
 from dockyard.interfaces.http.routes import build_router
 from dockyard.operations.catalog import catalog
+from dockyard.services import Services
 from dockyard.store.db import Database
 
 
-def build_app(settings: Settings, db: Database) -> FastAPI:
+def build_app(settings: Settings, db: Database, services: Services | None = None) -> FastAPI:
+    """The API. With `services` given, its worker starts and stops with the app (see `lifespan`)."""
+    services = services or Services.create(settings, db)
     app = FastAPI(
         title="Dockyard",
         version=__version__,
@@ -21,5 +24,5 @@ def build_app(settings: Settings, db: Database) -> FastAPI:
     )
     operations = catalog()
     errors.install(app, db, {op.key: op for op in operations})
-    app.include_router(build_router(operations, db, settings))
+    app.include_router(build_router(operations, services))
     return app

@@ -6,19 +6,20 @@ model so every door (HTTP, CLI, MCP) sees the same rules.
 """
 
 import inspect
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, create_model
 from sqlalchemy.orm import Session
 
 from dockyard import auth
-from dockyard.config import Settings
 from dockyard.domain.model import CamelModel
 from dockyard.operations.catalog import Operation, Permission
 from dockyard.operations.context import Context, Principal
-from dockyard.store.db import Database
+from dockyard.services import Services
 
 bearer = HTTPBearer(auto_error=False, description="Admin token: <data-dir>/admin.token")
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -31,6 +32,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "Conflicts with the current state"),
         (422, "Invalid input"),
     ]
+}
+
+
+STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-sent events, one JSON object per `data:` line",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
 }
 
 
@@ -49,7 +58,12 @@ def _submodel(op: Operation, suffix: str, fields: dict[str, Any]) -> type[BaseMo
     )
 
 
-def _endpoint(op: Operation, db: Database, settings: Settings) -> Any:
+def sse(items: Iterator[BaseModel]) -> Iterator[str]:
+    for item in items:
+        yield f"data: {item.model_dump_json()}\n\n"
+
+
+def _endpoint(op: Operation, services: Services) -> Any:
     path_fields, rest = op.field_split()
     params = [
         inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Path(alias=f.alias)])
@@ -88,10 +102,18 @@ def _endpoint(op: Operation, db: Database, settings: Settings) -> Any:
             if kwargs.get(key) is not None:
                 raw.update(kwargs[key].model_dump(by_alias=True, exclude_unset=True))
         creds = kwargs.get("_credentials")
-        with db.session() as session:
-            ctx = Context(session=session, settings=settings)
+        with services.db.session() as session:
+            ctx = Context(session=session, settings=services.settings, services=services)
             ctx.principal = guard(session, op, creds.credentials if creds else None)
             result = op.handler(ctx, op.input.model_validate(raw))
+        for hook in ctx.after_commit:
+            hook()
+        if op.stream:
+            return StreamingResponse(
+                sse(result),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
         return Response(result.model_dump_json(), status_code=op.status_code, media_type="application/json")
 
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
@@ -99,19 +121,20 @@ def _endpoint(op: Operation, db: Database, settings: Settings) -> Any:
     return endpoint
 
 
-def build_router(operations: list[Operation], db: Database, settings: Settings) -> APIRouter:
+def build_router(operations: list[Operation], services: Services) -> APIRouter:
     router = APIRouter(prefix="/api")
     # Literal segments before placeholders: /projects/count must not be read as /projects/{projectId}.
     for op in sorted(operations, key=lambda o: (o.path.count("{"), o.path)):
         router.add_api_route(
             op.path,
-            _endpoint(op, db, settings),
+            _endpoint(op, services),
             methods=[op.method],
-            response_model=op.output,
+            response_model=None if op.stream else op.output,
+            response_class=StreamingResponse if op.stream else Response,
             status_code=op.status_code,
             operation_id=op.key,
             summary=op.summary,
             tags=[op.group],
-            responses=ERROR_RESPONSES,
+            responses={**ERROR_RESPONSES, **(STREAM_RESPONSE if op.stream else {})},
         )
     return router

@@ -1,0 +1,43 @@
+"""The control plane assembled: store, services, HTTP app, and the embedded worker."""
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from dockyard.config import Settings
+from dockyard.interfaces.http.app import build_app
+from dockyard.services import Services
+from dockyard.startup import prepare
+from dockyard.work.reconcile import reconcile
+from dockyard.work.worker import Worker
+
+
+@dataclass
+class ControlPlane:
+    services: Services
+    worker: Worker
+    app: FastAPI
+
+    def start(self) -> None:
+        reconcile(self.services)
+        self.worker.start()
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+
+def handlers(svc: Services) -> dict:
+    def deployment(deployment_id: str) -> None:
+        from dockyard.pipeline.execute import run_deployment  # the pipeline loads on first use
+
+        run_deployment(svc, deployment_id)
+
+    return {"deployment": deployment}
+
+
+def assemble(settings: Settings) -> ControlPlane:
+    db = prepare(settings)
+    services = Services.create(settings, db)
+    worker = Worker(db, handlers(services))
+    services.wake_worker = worker.wake
+    return ControlPlane(services=services, worker=worker, app=build_app(settings, db, services))

@@ -1,0 +1,286 @@
+"""Run one deployment: detect → plan → package → install → build → start → verify → switch.
+
+Every phase is written to the timeline. The live version keeps serving throughout: the candidate
+runs next to it and receives traffic only after it passed verification; a failing candidate is
+stopped and the deployment ends `failed` with the reason.
+"""
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dockyard.domain.deployment import ensure_move
+from dockyard.domain.profiles import HealthCheck, NetworkProfile, RuntimeProfile
+from dockyard.operations.context import utc_now
+from dockyard.pipeline import workspace
+from dockyard.pipeline.detect import detect
+from dockyard.pipeline.planner import Plan, plan, runtime_plan_document
+from dockyard.pipeline.timeline import Timeline
+from dockyard.pipeline.verify import verify
+from dockyard.runtimes.host_process import free_port
+from dockyard.runtimes.protocol import InstanceSpec
+from dockyard.services import Services
+from dockyard.store.tables import Deployment, Resource, Server
+
+log = logging.getLogger("dockyard.pipeline")
+SAFE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL")
+TAIL_LINES = 20
+
+
+class DeployFailure(Exception):
+    def __init__(self, phase: str, code: str, message: str, next_action: str | None = None) -> None:
+        super().__init__(message)
+        self.phase, self.code, self.message, self.next_action = phase, code, message, next_action
+
+
+class Canceled(Exception):
+    pass
+
+
+def base_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k in SAFE_ENV}
+
+
+def tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
+    try:
+        return path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return []
+
+
+class Execution:
+    def __init__(self, svc: Services, deployment_id: str) -> None:
+        self.svc, self.id = svc, deployment_id
+        self.timeline = Timeline(svc.db, deployment_id)
+        self.candidate_started = False
+
+    # -- state --
+    def move(self, target: str, **fields: Any) -> None:
+        with self.svc.db.session() as s:
+            dep = s.get(Deployment, self.id)
+            assert dep is not None
+            if dep.status == "cancel-requested" and target not in ("canceled", "failed"):
+                raise Canceled()
+            ensure_move(self.id, dep.status, target)
+            dep.status = target
+            for key, value in fields.items():
+                setattr(dep, key, value)
+
+    def checkpoint(self) -> None:
+        with self.svc.db.session() as s:
+            dep = s.get(Deployment, self.id)
+            if dep is None or dep.status == "cancel-requested":
+                raise Canceled()
+
+    def phase(self, name: str, summary: str) -> None:
+        self.checkpoint()
+        self.timeline.event("phase-started", name, "running", summary)
+        self.timeline.log(name, summary)
+
+    # -- the run --
+    def run(self) -> None:
+        with self.svc.db.session() as s:
+            dep = s.get(Deployment, self.id)
+            if dep is None or dep.status != "created":
+                return
+            resource = s.get(Resource, dep.resource_id)
+            server = s.get(Server, dep.server_id)
+            assert resource is not None and server is not None
+            snapshot = dict(dep.source_snapshot or {})
+            resource_id = resource.id
+            server_view = {"id": server.id, "providerKey": server.provider_key}
+        try:
+            self.move("planning", started_at=utc_now())
+            self.timeline.event("deployment-started", "detect", "planning", "deployment started")
+            p, evidence_doc = self.detect_and_plan(snapshot, server_view)
+            self.move("planned", runtime_plan=evidence_doc)
+            self.move("running")
+            url = self.execute(resource_id, snapshot, p)
+            self.finish("succeeded", f"live at {url}", runtime_state={"url": url})
+        except Canceled:
+            if self.candidate_started:
+                self.svc.runtime.discard(resource_id, self.id)
+            self.finish("canceled", "canceled; the live version was not touched")
+        except DeployFailure as failure:
+            if self.candidate_started:
+                self.svc.runtime.discard(resource_id, self.id)
+            self.timeline.log(failure.phase, failure.message, level="error")
+            if failure.next_action:
+                self.timeline.log(failure.phase, f"next: {failure.next_action}", level="info")
+            self.finish(
+                "failed",
+                failure.message,
+                failure={
+                    "phase": failure.phase,
+                    "code": failure.code,
+                    "message": failure.message,
+                    "nextAction": failure.next_action,
+                },
+            )
+        except Exception as exc:
+            log.exception("deployment %s crashed", self.id)
+            if self.candidate_started:
+                self.svc.runtime.discard(resource_id, self.id)
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            self.timeline.log("switch", message, level="error")
+            self.finish(
+                "failed",
+                message,
+                failure={
+                    "phase": None,
+                    "code": "internal_error",
+                    "message": message,
+                    "nextAction": "Retry; if it persists, read serve.log.",
+                },
+            )
+
+    def finish(self, status: str, summary: str, **fields: Any) -> None:
+        self.move(status, finished_at=utc_now(), **fields)
+        self.timeline.event(f"deployment-{status}", None, status, summary, retriable=status == "failed")
+
+    def detect_and_plan(
+        self, snapshot: dict[str, Any], server: dict[str, Any]
+    ) -> tuple[Plan, dict[str, Any]]:
+        source = snapshot.get("source") or {}
+        self.phase("detect", f"reading {source.get('locator')}")
+        path = Path(source.get("locator") or "")
+        try:
+            evidence = detect(path)
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise DeployFailure(
+                "detect",
+                "source-path-missing",
+                f"source folder {path} is not there ({exc})",
+                "Deploy from an existing folder, or reconfigure the resource's source.",
+            ) from exc
+        for line in evidence.reasoning:
+            self.timeline.log("detect", line)
+        for line in evidence.warnings:
+            self.timeline.log("detect", line, level="warn")
+        self.phase("plan", "planning the runtime")
+        p = plan(
+            evidence,
+            RuntimeProfile.model_validate(snapshot.get("runtimeProfile") or {}),
+            NetworkProfile.model_validate(snapshot.get("networkProfile") or {}),
+            HealthCheck.model_validate(snapshot.get("healthPolicy") or {}),
+        )
+        doc = runtime_plan_document(f"plan_{self.id[4:]}", p, evidence, source, server, utc_now())
+        if p.blocked:
+            first = p.blocked[0]
+            raise DeployFailure(
+                "plan",
+                first.code,
+                "; ".join(r.message for r in p.blocked),
+                f"{first.fix_label}: dockyard resources {first.fix_operation.split('.', 1)[1]}",
+            )
+        self.timeline.log("plan", f"strategy {p.build_strategy}; start: {p.start_command}")
+        return p, doc
+
+    def execute(self, resource_id: str, snapshot: dict[str, Any], p: Plan) -> str:
+        data = self.svc.settings.data_dir
+        work = data / "workspaces" / resource_id / self.id
+        self.phase("package", "copying the source into a fresh workspace")
+        workspace.copy_source(Path(snapshot["source"]["locator"]), work)
+        env = base_env()
+        emit = self._emitter("install")
+        if p.build_strategy == "python-venv" or (p.python_requirements and p.build_strategy != "static"):
+            self.phase("install", "installing Python dependencies")
+            venv = self._guard(
+                "install",
+                lambda: workspace.python_venv(data / "cache", work, p.python_requirements, env, emit),
+            )
+            env = {**env, "VIRTUAL_ENV": str(venv), "PATH": f"{venv}/bin:{env.get('PATH', '')}"}
+        elif p.install_command:
+            self.phase("install", f"running {p.install_command}")
+            if (work / "package.json").exists():
+                self._guard(
+                    "install",
+                    lambda: workspace.node_modules(data / "cache", work, p.install_command or "", env, emit),
+                )
+            else:
+                self._guard(
+                    "install",
+                    lambda: workspace.run_streamed(p.install_command or "", work, env, emit, "install"),
+                )
+        if p.build_command:
+            self.phase("build", f"running {p.build_command}")
+            self._guard(
+                "build",
+                lambda: workspace.run_streamed(
+                    p.build_command or "", work, env, self._emitter("build"), "build"
+                ),
+            )
+        return self.start_verify_switch(resource_id, work, env, p)
+
+    def start_verify_switch(self, resource_id: str, work: Path, env: dict[str, str], p: Plan) -> str:
+        port = p.fixed_port or free_port()
+        self.phase("start", f"starting the candidate on port {port}")
+        log_path = work.parent / f"{self.id}.log"
+        spec = InstanceSpec(
+            self.id,
+            p.start_command or "",
+            str(work),
+            {
+                **env,
+                "PORT": str(port),
+                "HOST": "127.0.0.1",
+                "PYTHONUNBUFFERED": "1",
+                "NODE_ENV": "production",
+            },
+            port,
+            str(log_path),
+        )
+        self.svc.runtime.start_candidate(resource_id, spec)
+        self.candidate_started = True
+        self.phase("verify", "waiting for the candidate to answer its health check")
+
+        def alive() -> bool:
+            status = self.svc.runtime.status(resource_id) or {}
+            cand = status.get("candidate") or {}
+            return (
+                cand.get("deploymentId") == self.id
+                and cand.get("state") == "running"
+                and not cand.get("restarts")
+            )
+
+        verdict = verify(p.health, port, alive)
+        if not verdict.healthy:
+            self.timeline.lines(
+                "verify", [f"app: {line}" for line in tail(log_path)], level="warn", source="application"
+            )
+            hint = (
+                "Check that the app listens on $PORT (or set the network profile's internal port)"
+                if "ConnectError" in verdict.reason
+                else "Read the app's output above"
+            )
+            raise DeployFailure(
+                "verify", "health-check-failed", f"the candidate failed verification: {verdict.reason}", hint
+            )
+        self.timeline.log("verify", f"healthy: {verdict.reason}")
+        self.phase("switch", "switching traffic to the candidate")
+        self.checkpoint()
+        self.svc.runtime.promote(resource_id, self.id)
+        self.candidate_started = False
+        url = self.svc.runtime.url(resource_id) or ""
+        self.timeline.log("switch", f"live at {url}")
+        return url
+
+    def _emitter(self, phase: str) -> Callable[[str], None]:
+        return lambda line: self.timeline.log(phase, line, source="build")
+
+    def _guard(self, phase: str, step: Callable[[], Any]) -> Any:
+        try:
+            return step()
+        except workspace.StepFailed as exc:
+            raise DeployFailure(
+                phase,
+                f"{phase}-failed",
+                str(exc),
+                f"Fix the {phase} step (its output is above) and deploy again.",
+            ) from exc
+
+
+def run_deployment(svc: Services, deployment_id: str) -> None:
+    Execution(svc, deployment_id).run()

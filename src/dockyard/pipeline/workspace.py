@@ -1,0 +1,143 @@
+"""Package and install: copy the source into a per-deployment workspace, then bring dependencies
+from a content-addressed cache (a Python venv per requirements, node_modules per lockfile), so a
+redeploy with unchanged dependencies installs nothing."""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+IGNORED = shutil.ignore_patterns(".git", "node_modules", ".venv", "venv", "__pycache__", ".dockyard")
+NODE_LOCKS = ("package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb")
+Emit = Callable[[str], None]
+
+
+class StepFailed(RuntimeError):
+    """A user's install or build command failed; the message says which and how it ended."""
+
+
+def copy_source(source: Path, workspace: Path) -> None:
+    if workspace.exists():
+        shutil.rmtree(workspace)
+    shutil.copytree(source, workspace, ignore=IGNORED, symlinks=True)
+
+
+def run_streamed(command: list[str] | str, cwd: Path, env: dict[str, str], emit: Emit, what: str) -> None:
+    """Run a command, handing each output line to `emit`; raise StepFailed on a non-zero exit."""
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        shell=isinstance(command, str),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    tail: list[str] = []
+    for line in proc.stdout:
+        line = line.rstrip("\n")
+        emit(line)
+        tail = [*tail[-19:], line]
+    code = proc.wait()
+    if code != 0:
+        raise StepFailed(f"{what} failed with exit code {code}" + (f": {tail[-1]}" if tail else ""))
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()[:24]
+
+
+def _atomic_build(final: Path, build: Callable[[Path], None]) -> Path:
+    if final.exists():
+        return final
+    tmp = final.with_name(f"{final.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        build(tmp)
+        try:
+            tmp.rename(final)
+        except OSError:  # another deploy built the same cache entry first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def python_requirements(workspace: Path, spec: str | None) -> list[str]:
+    if spec == "pyproject.toml":
+        data = tomllib.loads((workspace / "pyproject.toml").read_text())
+        return list(data.get("project", {}).get("dependencies", []))
+    path = workspace / (spec or "requirements.txt")
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def python_venv(cache: Path, workspace: Path, spec: str | None, env: dict[str, str], emit: Emit) -> Path:
+    """A venv with the app's requirements, shared by every deploy with the same requirements."""
+    reqs = [
+        r.strip() for r in python_requirements(workspace, spec) if r.strip() and not r.strip().startswith("#")
+    ]
+    key = _digest(sys.version.encode(), "\n".join(reqs).encode())
+    final = cache / "python" / key
+    if final.exists():
+        emit(f"dependencies unchanged: reusing environment {key}")
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+
+    def build(tmp: Path) -> None:
+        emit(f"creating a Python environment for {len(reqs)} requirement(s)")
+        run_streamed([sys.executable, "-m", "venv", str(tmp)], workspace, env, emit, "creating the venv")
+        if reqs:
+            req_file = tmp / "requirements.lock.txt"
+            req_file.write_text("\n".join(reqs) + "\n")
+            run_streamed(
+                [
+                    str(tmp / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--disable-pip-version-check",
+                    "-r",
+                    str(req_file),
+                ],
+                workspace,
+                env,
+                emit,
+                "pip install",
+            )
+
+    return _atomic_build(final, build)
+
+
+def node_modules(cache: Path, workspace: Path, install: str, env: dict[str, str], emit: Emit) -> None:
+    """Install once per package.json + lockfile; the workspace links the cached node_modules."""
+    parts = [(workspace / "package.json").read_bytes()]
+    locks = [name for name in NODE_LOCKS if (workspace / name).exists()]
+    parts += [(workspace / name).read_bytes() for name in locks]
+    key = _digest(install.encode(), *parts)
+    final = cache / "node" / key
+    if final.exists():
+        emit(f"dependencies unchanged: reusing node_modules {key}")
+    else:
+        final.parent.mkdir(parents=True, exist_ok=True)
+
+        def build(tmp: Path) -> None:
+            tmp.mkdir()
+            for name in ["package.json", *locks]:
+                shutil.copy2(workspace / name, tmp / name)
+            run_streamed(install, tmp, env, emit, f"`{install}`")
+            (tmp / "node_modules").mkdir(exist_ok=True)
+
+        _atomic_build(final, build)
+    os.symlink(final / "node_modules", workspace / "node_modules")

@@ -1,0 +1,20 @@
+"""The long-lived parts a handler may need beyond its unit of work: database, runtime, worker."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dockyard.config import Settings
+from dockyard.runtimes.host_process import HostProcessRuntime
+from dockyard.store.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    runtime: HostProcessRuntime
+    wake_worker: Callable[[], None] = field(default=lambda: None)
+
+    @classmethod
+    def create(cls, settings: Settings, db: Database) -> "Services":
+        return cls(settings=settings, db=db, runtime=HostProcessRuntime(settings.data_dir))
