@@ -111,6 +111,29 @@ class DiagnosticOut(CamelModel):
     blocks_deployment_admission: bool = False
 
 
+class RuntimeView(CamelModel):
+    """What runs now (Dockyard extension to the seed's show view)."""
+
+    state: Literal["running", "starting", "crashed", "stopped", "unknown"]
+    deployment_id: str | None
+    pid: int | None
+    restarts: int
+    last_exit_code: int | None
+    url: str | None
+
+    @classmethod
+    def of(cls, status: dict[str, Any] | None) -> "RuntimeView":
+        active = (status or {}).get("active") or {}
+        return cls(
+            state=active.get("state", "unknown") if status else "stopped",
+            deployment_id=active.get("deploymentId"),
+            pid=active.get("pid"),
+            restarts=active.get("restarts", 0),
+            last_exit_code=active.get("lastExitCode"),
+            url=f"http://127.0.0.1:{status['frontPort']}/" if status else None,
+        )
+
+
 class ResourceShow(CamelModel):
     schema_version: str = "resources.show/v1"
     resource: ResourceCore
@@ -125,6 +148,7 @@ class ResourceShow(CamelModel):
     latest_deployment: LatestDeployment | None = None
     lifecycle: Lifecycle
     diagnostics: list[DiagnosticOut] | None
+    runtime: RuntimeView | None = None
     generated_at: str
 
 

@@ -11,6 +11,7 @@ from dockyard.domain.profiles import AccessProfile, HealthCheck, NetworkProfile,
 from dockyard.operations.catalog import operation
 from dockyard.operations.common import CountOut, IdOut
 from dockyard.operations.context import Context
+from dockyard.operations.deployment_rollups import Rollup, live_route, rollups
 from dockyard.operations.environments import load as load_environment
 from dockyard.operations.projects import load as load_project
 from dockyard.operations.resource_models import (
@@ -19,6 +20,7 @@ from dockyard.operations.resource_models import (
     CreateResource,
     DeleteResource,
     DiagnosticOut,
+    LatestDeployment,
     Lifecycle,
     ResourceCore,
     ResourceFilter,
@@ -26,10 +28,11 @@ from dockyard.operations.resource_models import (
     ResourcePage,
     ResourceShow,
     ResourceSummary,
+    RuntimeView,
     ShowResource,
 )
 from dockyard.store import queries
-from dockyard.store.tables import Resource
+from dockyard.store.tables import Deployment, Resource
 
 
 def load(ctx: Context, resource_id: str) -> Resource:
@@ -46,8 +49,12 @@ def load_writable(ctx: Context, resource_id: str) -> Resource:
     return row
 
 
-def _core_fields(row: Resource) -> dict:
+def _core_fields(row: Resource, roll: Rollup | None = None) -> dict:
+    roll = roll or Rollup(0, None, None, None)
     return {
+        "deployment_count": roll.count,
+        "last_deployment_id": roll.last_id,
+        "last_deployment_status": roll.last_status,
         "id": row.id,
         "project_id": row.project_id,
         "environment_id": row.environment_id,
@@ -61,12 +68,21 @@ def _core_fields(row: Resource) -> dict:
     }
 
 
-def summary(row: Resource) -> ResourceSummary:
+def access_summary(roll: Rollup) -> AccessSummary:
+    route = live_route(roll.live)
+    return AccessSummary(
+        latest_generated_access_route=route,
+        proxy_route_status="ready" if route else "unknown",
+        last_route_realization_deployment_id=roll.live.id if roll.live else None,
+    )
+
+
+def summary(row: Resource, roll: Rollup) -> ResourceSummary:
     return ResourceSummary(
-        **_core_fields(row),
+        **_core_fields(row, roll),
         network_profile=NetworkProfile.model_validate(row.network_profile or {}),
         access_profile=AccessProfile.model_validate(row.access_profile or {}),
-        access_summary=AccessSummary(),
+        access_summary=access_summary(roll),
     )
 
 
@@ -90,7 +106,8 @@ def list_resources(ctx: Context, inp: ResourcePage) -> ResourceList:
     """List resources, newest first, optionally of one project or environment."""
     stmt = select(Resource).where(*_where(inp))
     rows, cursor = queries.keyset_page(ctx.session, stmt, Resource.id, inp.limit, inp.cursor)
-    return ResourceList(items=[summary(r) for r in rows], next_cursor=cursor)
+    rolls = rollups(ctx.session, [r.id for r in rows])
+    return ResourceList(items=[summary(r, rolls[r.id]) for r in rows], next_cursor=cursor)
 
 
 @operation("resources.create", "POST", "/resources", status_code=201)
@@ -155,15 +172,28 @@ def show_resource(ctx: Context, inp: ShowResource) -> ResourceShow:
     if inp.include_profile_diagnostics:
         found = profile_diagnostics(row.source, row.runtime_profile, row.network_profile)
         diagnostics = [DiagnosticOut.model_validate(d, from_attributes=True) for d in found]
+    roll = rollups(ctx.session, [row.id])[row.id]
+    latest = ctx.session.get(Deployment, roll.last_id) if roll.last_id else None
     return ResourceShow(
-        resource=ResourceCore(**_core_fields(row)),
+        resource=ResourceCore(**_core_fields(row, roll)),
         source=row.source,
         runtime_profile=RuntimeProfile.model_validate(row.runtime_profile or {}),
         network_profile=NetworkProfile.model_validate(row.network_profile or {}),
         access_profile=AccessProfile.model_validate(row.access_profile or {}),
         health_policy=HealthCheck.model_validate(row.health_policy or {}),
-        access_summary=AccessSummary() if inp.include_access_summary else None,
-        latest_deployment=None,
+        access_summary=access_summary(roll) if inp.include_access_summary else None,
+        latest_deployment=LatestDeployment(
+            id=latest.id,
+            status=latest.status,
+            created_at=latest.created_at,
+            started_at=latest.started_at,
+            finished_at=latest.finished_at,
+            server_id=latest.server_id,
+            destination_id=latest.destination_id,
+        )
+        if latest and inp.include_latest_deployment
+        else None,
+        runtime=RuntimeView.of(ctx.services.runtime.status(row.id)) if ctx.services and roll.live else None,
         lifecycle=Lifecycle(
             status=row.lifecycle_status, archived_at=row.archived_at, deleted_at=row.deleted_at
         ),
