@@ -36,6 +36,7 @@ SHOW_FIELDS = {
     "latestDeployment",
     "lifecycle",
     "diagnostics",
+    "runtime",
     "generatedAt",
 }
 ACCESS_SUMMARY_FIELDS = {
