@@ -41,6 +41,7 @@ class Operation:
     permission: Permission
     status_code: int
     stream: bool = False
+    follow_with: str | None = None  # a stream operation the CLI's --follow switches to
 
     @property
     def group(self) -> str:
@@ -74,6 +75,7 @@ def operation(
     permission: Permission | None = None,
     status_code: int = 200,
     stream: bool = False,
+    follow_with: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `handler(ctx, inp: InputModel) -> OutputModel` as operation `key`.
 
@@ -99,6 +101,7 @@ def operation(
             permission=permission or (Permission.READ if method == "GET" else Permission.WRITE),
             status_code=status_code,
             stream=stream,
+            follow_with=follow_with,
         )
         return handler
 

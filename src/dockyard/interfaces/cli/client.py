@@ -1,6 +1,8 @@
 """The CLI's HTTP client: where the control plane is, which token to send, errors as values."""
 
+import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,30 +33,66 @@ def token() -> str | None:
     return path.read_text().strip() if path.exists() else None
 
 
-def request(method: str, path: str, *, params: dict | None = None, body: Any = None) -> Any:
+def _headers() -> dict[str, str]:
     headers = {"Accept": "application/json"}
     tok = token()
     if tok:
         headers["Authorization"] = f"Bearer {tok}"
-    url = base_url()
-    try:
-        resp = httpx.request(
-            method, url + "/api" + path, params=params, json=body, headers=headers, timeout=30
-        )
-    except httpx.TransportError as exc:
-        raise ApiError(
-            0,
-            "control_plane_unreachable",
-            f"No Dockyard control plane answers at {url} ({exc}).",
-            "Start it with `dockyard start` (or `dockyard serve`), or set DOCKYARD_URL.",
-        ) from exc
-    data = resp.json() if resp.content else None
+    return headers
+
+
+def _unreachable(url: str, exc: Exception) -> ApiError:
+    return ApiError(
+        0,
+        "control_plane_unreachable",
+        f"No Dockyard control plane answers at {url} ({exc}).",
+        "Start it with `dockyard start` (or `dockyard serve`), or set DOCKYARD_URL.",
+    )
+
+
+def _raise_for(resp: httpx.Response) -> None:
     if resp.status_code >= 400:
-        err = (data or {}).get("error", {}) if isinstance(data, dict) else {}
+        try:
+            err = resp.json().get("error", {})
+        except (ValueError, AttributeError):
+            err = {}
         raise ApiError(
             resp.status_code,
             err.get("code", "http_error"),
             err.get("message", resp.text),
             err.get("nextAction"),
         )
-    return data
+
+
+def request(method: str, path: str, *, params: dict | None = None, body: Any = None) -> Any:
+    url = base_url()
+    try:
+        resp = httpx.request(
+            method, url + "/api" + path, params=params, json=body, headers=_headers(), timeout=30
+        )
+    except httpx.TransportError as exc:
+        raise _unreachable(url, exc) from exc
+    _raise_for(resp)
+    return resp.json() if resp.content else None
+
+
+def stream(method: str, path: str, *, params: dict | None = None, body: Any = None) -> Iterator[Any]:
+    """The JSON objects of a server-sent-event stream, as they arrive."""
+    url = base_url()
+    try:
+        with httpx.stream(
+            method,
+            url + "/api" + path,
+            params=params,
+            json=body,
+            headers=_headers(),
+            timeout=httpx.Timeout(30, read=None),
+        ) as resp:
+            if resp.status_code >= 400:
+                resp.read()
+                _raise_for(resp)
+            for line in resp.iter_lines():
+                if line.startswith("data: "):
+                    yield json.loads(line[6:])
+    except httpx.TransportError as exc:
+        raise _unreachable(url, exc) from exc

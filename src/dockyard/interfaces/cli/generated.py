@@ -83,7 +83,7 @@ def _parse(option: _Option, value: Any) -> Any:
     return value
 
 
-def _command(op: Operation) -> Any:
+def _command(op: Operation, follow_ops: dict[str, Operation]) -> Any:
     path_fields, rest = op.field_split()
     options = _options(rest)
     params = [
@@ -103,6 +103,15 @@ def _command(op: Operation) -> Any:
                 inspect.Parameter.KEYWORD_ONLY,
                 annotation=o.kind if o.required else o.kind | None,
                 default=default,
+            )
+        )
+    if op.follow_with:
+        params.append(
+            inspect.Parameter(
+                "follow",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=bool,
+                default=typer.Option(False, "--follow", "-f", help="Keep following."),
             )
         )
     params.append(
@@ -125,11 +134,14 @@ def _command(op: Operation) -> Any:
                 for key in o.wire_path[:-1]:
                     target = target.setdefault(key, {})
                 target[o.wire_path[-1]] = _parse(o, kwargs[o.param])
+        query, body = (payload, None) if op.method == "GET" else (None, payload if rest else None)
         try:
-            if op.method == "GET":
-                data = client.request(op.method, path, params=payload)
-            else:
-                data = client.request(op.method, path, body=payload if rest else None)
+            if op.stream or kwargs.get("follow"):
+                target = follow_ops[op.follow_with] if kwargs.get("follow") and op.follow_with else op
+                for item in client.stream(target.method, path, params=query, body=body):
+                    render.envelope(item, kwargs["as_json"])
+                return
+            data = client.request(op.method, path, params=query, body=body)
         except client.ApiError as exc:
             render.fail(exc.code, exc.message, exc.next_action)
             raise typer.Exit(2 if exc.status == 0 else 1) from None
@@ -142,8 +154,10 @@ def _command(op: Operation) -> Any:
 
 def add_catalog_commands(app: typer.Typer) -> None:
     groups: dict[str, typer.Typer] = {}
-    for op in catalog():
+    operations = catalog()
+    by_key = {op.key: op for op in operations}
+    for op in operations:
         if op.group not in groups:
             groups[op.group] = typer.Typer(help=f"{op.group.capitalize()} operations.", no_args_is_help=True)
             app.add_typer(groups[op.group], name=op.group)
-        groups[op.group].command(op.name, help=op.summary)(_command(op))
+        groups[op.group].command(op.name, help=op.summary)(_command(op, by_key))

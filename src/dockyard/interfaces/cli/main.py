@@ -42,6 +42,31 @@ def start() -> None:
     render.out.print("  Try        dockyard projects create --name web && dockyard projects list")
 
 
+@app.command("up")
+def up_command(
+    path: str = typer.Argument(".", help="The folder to deploy."),
+    name: str = typer.Option(
+        None, "--name", help="Name for the project and resource (default: folder name)."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON object: deploymentId, resourceId, status, url."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Create what is missing without asking."),
+) -> None:
+    """Deploy a folder and print its live URL."""
+    from dockyard.interfaces.cli.up import up
+
+    up(path, name, as_json)
+
+
+@app.command("ps")
+def ps_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Resources with their deployment status and URL."""
+    from dockyard.interfaces.cli.up import ps
+
+    ps(as_json)
+
+
 add_catalog_commands(app)
 
 

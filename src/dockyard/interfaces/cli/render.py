@@ -68,3 +68,26 @@ def fail(code: str, message: str, next_action: str | None) -> None:
     err.print(f"[red]Error[/red] {escape(f'[{code}]')} {escape(message)}")
     if next_action:
         err.print(f"[yellow]Next:[/yellow] {escape(next_action)}")
+
+
+LEVEL_STYLE = {"error": "red", "warn": "yellow", "debug": "dim"}
+
+
+def timeline_line(log: dict[str, Any]) -> str:
+    style = LEVEL_STYLE.get(log.get("level", ""), "dim" if log.get("source") != "dockyard" else "")
+    text = f"[dim]{log.get('phase', ''):>8}[/dim]  {escape(log.get('message', ''))}"
+    return f"[{style}]{text}[/{style}]" if style else text
+
+
+def envelope(item: dict[str, Any], as_json: bool) -> None:
+    """One streamed timeline envelope: an event (phase or status change) or a log line."""
+    if as_json:
+        out.print_json(json.dumps(item))
+    elif item.get("kind") == "log" and item.get("log"):
+        out.print(timeline_line(item["log"]))
+    elif item.get("kind") == "event" and item.get("event"):
+        event = item["event"]
+        out.print(
+            f"[bold]▸ {escape(event.get('phase') or event.get('status', ''))}[/bold] "
+            f"{escape(event.get('summary', ''))}"
+        )

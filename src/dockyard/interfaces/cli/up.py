@@ -1,0 +1,186 @@
+"""`dockyard up [PATH]`: deploy a folder and print its live URL.
+
+The first `up` in a folder creates a project, a `production` environment and a resource named after
+it (or reuses ones with those names) and remembers the link; later runs redeploy the same resource.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from dockyard.interfaces.cli import client, links, render
+from dockyard.interfaces.cli.daemon import ensure_running
+
+PHASES = ("detect", "plan", "package", "install", "build", "start", "verify", "switch")
+
+
+def _all(path: str, **params: Any) -> list[dict[str, Any]]:
+    items, cursor = [], None
+    while True:
+        page = client.request(
+            "GET", path, params={**params, "limit": 500, **({"cursor": cursor} if cursor else {})}
+        )
+        items += page["items"]
+        cursor = page.get("nextCursor")
+        if not cursor:
+            return items
+
+
+def _find_or_create(path: str, match: dict[str, str], body: dict[str, Any], **filters: Any) -> str:
+    for item in _all(path, **filters):
+        if (
+            all(item.get(k) == v for k, v in match.items())
+            and item.get("lifecycleStatus", "active") == "active"
+        ):
+            return item["id"]
+    return client.request("POST", path, body=body)["id"]
+
+
+def link_folder(folder: Path, name: str | None) -> dict[str, str]:
+    base = client.base_url()
+    link = links.get(base, folder)
+    if link:
+        try:
+            client.request("GET", f"/resources/{link['resourceId']}")
+            return link
+        except client.ApiError as exc:
+            if exc.status != 404:
+                raise
+    label = name or folder.name
+    slug = "-".join("".join(c if c.isalnum() else " " for c in label.lower()).split())
+    project = _find_or_create("/projects", {"slug": slug}, {"name": label})
+    env = _find_or_create(
+        "/environments",
+        {"name": "production"},
+        {"projectId": project, "name": "production", "kind": "production"},
+        projectId=project,
+    )
+    source = {"kind": "local-folder", "locator": str(folder), "displayName": label}
+    resource = None
+    for item in _all("/resources", environmentId=env):
+        if item["slug"] == slug:
+            resource = item["id"]
+    if resource is None:
+        resource = client.request(
+            "POST",
+            "/resources",
+            body={"projectId": project, "environmentId": env, "name": label, "source": source},
+        )["id"]
+    link = {"projectId": project, "environmentId": env, "resourceId": resource}
+    links.put(base, folder, link)
+    return link
+
+
+def local_server() -> str:
+    for server in _all("/servers"):
+        if server["providerKey"] == "local" and server["lifecycleStatus"] == "active":
+            return server["id"]
+    raise client.ApiError(
+        409,
+        "no_local_server",
+        "The control plane's own server is not active.",
+        "Run `dockyard servers list` to check it.",
+    )
+
+
+def follow(body: dict[str, Any], quiet: bool) -> str | None:
+    """Stream the deployment; return its id. Shows phases with a spinner and the timeline lines."""
+    deployment_id = None
+    with render.out.status("starting…", spinner="dots") as status:
+        for item in client.stream("POST", "/deployments/stream", body=body):
+            event = item.get("event") or {}
+            deployment_id = deployment_id or event.get("deploymentId")
+            if quiet:
+                continue
+            if item.get("kind") == "log" and item.get("log"):
+                render.out.print(render.timeline_line(item["log"]))
+            elif event.get("phase") in PHASES and event.get("eventType") == "phase-started":
+                step = PHASES.index(event["phase"]) + 1
+                status.update(
+                    f"[bold]{event['phase']}[/bold] ({step}/{len(PHASES)}) {event.get('summary', '')}"
+                )
+    return deployment_id
+
+
+def up(path: str, name: str | None, as_json: bool) -> None:
+    folder = Path(path).expanduser().resolve()
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        render.fail(
+            "source_path_invalid",
+            f"{folder} {what}.",
+            "Run `dockyard up` in your app's folder, or pass the path of one: dockyard up ./my-app",
+        )
+        raise typer.Exit(1)
+    try:
+        url, started = ensure_running()
+    except RuntimeError as exc:
+        render.fail(
+            "control_plane_start_failed", str(exc), "Run `dockyard serve` in the foreground to see why."
+        )
+        raise typer.Exit(1) from None
+    if started and not as_json:
+        render.out.print(f"[dim]started the Dockyard control plane at {url}[/dim]")
+    try:
+        link = link_folder(folder, name)
+        if not as_json:
+            render.out.print(f"Deploying [bold]{folder.name}[/bold] → resource {link['resourceId']}")
+        client.request(
+            "POST",
+            f"/resources/{link['resourceId']}/source",
+            body={"source": {"kind": "local-folder", "locator": str(folder), "displayName": folder.name}},
+        )
+        body = {**link, "serverId": local_server()}
+        deployment_id = follow(body, quiet=as_json)
+        if deployment_id is None:
+            raise client.ApiError(
+                500,
+                "stream_ended",
+                "The deployment stream ended before it began.",
+                "See `dockyard deployments list`.",
+            )
+        shown = client.request("GET", f"/deployments/{deployment_id}")
+    except client.ApiError as exc:
+        render.fail(exc.code, exc.message, exc.next_action)
+        raise typer.Exit(2 if exc.status == 0 else 1) from None
+    dep = shown["deployment"]
+    result = {
+        "deploymentId": dep["id"],
+        "resourceId": dep["resourceId"],
+        "status": dep["status"],
+        "url": dep["url"],
+    }
+    if as_json:
+        print(json.dumps(result))
+    elif dep["status"] == "succeeded":
+        render.out.print(f"[green]✓ live[/green] {dep['url']}")
+    else:
+        failure = dep.get("failure") or {}
+        render.fail(
+            failure.get("code") or dep["status"],
+            failure.get("message") or f"deployment {dep['status']}",
+            failure.get("nextAction") or f"dockyard deployments logs {dep['id']}",
+        )
+    if dep["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+def ps(as_json: bool) -> None:
+    try:
+        items = _all("/resources")
+    except client.ApiError as exc:
+        render.fail(exc.code, exc.message, exc.next_action)
+        raise typer.Exit(2 if exc.status == 0 else 1) from None
+    rows = [
+        {
+            "id": r["id"],
+            "name": r["name"],
+            "status": r["lastDeploymentStatus"] or "never deployed",
+            "url": ((r["accessSummary"] or {}).get("latestGeneratedAccessRoute") or {}).get("url"),
+            "deployments": r["deploymentCount"],
+        }
+        for r in items
+    ]
+    render.show({"items": rows}, as_json)

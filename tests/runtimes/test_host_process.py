@@ -1,0 +1,132 @@
+"""The host-process runtime against real processes: candidates, promotion, crash restart, swaps."""
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dockyard.runtimes.host_process import HostProcessRuntime, free_port
+from dockyard.runtimes.protocol import InstanceSpec
+
+DEADLINE_S = 15.0
+
+
+def poll(check: Callable[[], object], what: str) -> object:
+    end = time.monotonic() + DEADLINE_S
+    while time.monotonic() < end:
+        try:
+            result = check()
+            if result:
+                return result
+        except httpx.TransportError:
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[HostProcessRuntime]:
+    rt = HostProcessRuntime(tmp_path / "data")
+    yield rt
+    for sock in (tmp_path / "data" / "runners").glob("*/control.sock"):
+        rt.shutdown(sock.parent.name)
+
+
+def site(tmp_path: Path, deployment_id: str, text: str) -> InstanceSpec:
+    folder = tmp_path / deployment_id
+    folder.mkdir()
+    (folder / "index.html").write_text(text)
+    port = free_port()
+    return InstanceSpec(
+        deployment_id,
+        f"exec {sys.executable} -m http.server --bind 127.0.0.1 {port}",
+        str(folder),
+        {"PATH": os.environ["PATH"]},
+        port,
+        str(folder / "app.log"),
+    )
+
+
+def deploy(rt: HostProcessRuntime, spec: InstanceSpec) -> str:
+    rt.start_candidate("res_a", spec)
+    poll(lambda: httpx.get(f"http://127.0.0.1:{spec.port}/").status_code == 200, "the candidate")
+    rt.promote("res_a", spec.deployment_id)
+    url = rt.url("res_a")
+    assert url
+    return url
+
+
+def test_promoted_candidate_serves_on_the_stable_url(runtime: HostProcessRuntime, tmp_path: Path) -> None:
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    assert httpx.get(url).text == "v1"
+    status = runtime.status("res_a")
+    assert status and status["active"]["deploymentId"] == "dep_1" and status["candidate"] is None
+
+
+def test_killed_app_comes_back_and_counts_the_restart(runtime: HostProcessRuntime, tmp_path: Path) -> None:
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    pid = runtime.status("res_a")["active"]["pid"]  # type: ignore[index]
+    os.kill(pid, signal.SIGKILL)
+    poll(lambda: runtime.status("res_a")["active"]["pid"] != pid, "a new process")  # type: ignore[index]
+    poll(lambda: httpx.get(url).text == "v1", "the app to answer again")
+    assert runtime.status("res_a")["active"]["restarts"] == 1  # type: ignore[index]
+
+
+def test_swap_to_a_new_version_fails_no_request(runtime: HostProcessRuntime, tmp_path: Path) -> None:
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    failures: list[str] = []
+    seen: set[str] = set()
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(headers={"Connection": "close"}) as client:
+            while not stop.is_set():
+                try:
+                    resp = client.get(url)
+                    seen.add(resp.text)
+                    if resp.status_code != 200:
+                        failures.append(str(resp.status_code))
+                except httpx.HTTPError as exc:
+                    failures.append(repr(exc))
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    try:
+        poll(lambda: "v1" in seen, "traffic on v1")
+        deploy(runtime, site(tmp_path, "dep_2", "v2"))
+        poll(lambda: "v2" in seen, "traffic on v2")
+        old_gone = poll(lambda: runtime.status("res_a")["active"]["deploymentId"] == "dep_2", "the switch")  # type: ignore[index]
+        assert old_gone
+    finally:
+        stop.set()
+        worker.join()
+    assert failures == []
+
+
+def test_runner_restart_brings_back_the_active_version(runtime: HostProcessRuntime, tmp_path: Path) -> None:
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    status = runtime.status("res_a")
+    assert status
+    os.kill(status["runnerPid"], signal.SIGKILL)
+    os.killpg(status["active"]["pid"], signal.SIGKILL)
+    runtime.ensure_runner("res_a")
+    assert runtime.url("res_a") == url
+    poll(lambda: httpx.get(url).text == "v1", "the restored app")
+
+
+def test_discarded_candidate_never_receives_traffic(runtime: HostProcessRuntime, tmp_path: Path) -> None:
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    bad = site(tmp_path, "dep_2", "v2")
+    runtime.start_candidate("res_a", bad)
+    poll(lambda: httpx.get(f"http://127.0.0.1:{bad.port}/").status_code == 200, "the candidate")
+    runtime.discard("res_a", "dep_2")
+    assert runtime.status("res_a")["candidate"] is None  # type: ignore[index]
+    assert httpx.get(url).text == "v1"
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{bad.port}/", timeout=1)
