@@ -1,0 +1,71 @@
+"""Packaging and dependency caches, with real subprocesses."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from dockyard.pipeline import workspace
+
+ENV = {"PATH": os.environ["PATH"]}
+
+
+def test_copy_leaves_out_vcs_and_dependency_folders(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for rel in [
+        "app.py",
+        ".git/HEAD",
+        "node_modules/x/index.js",
+        ".venv/bin/python",
+        "pkg/__pycache__/a.pyc",
+    ]:
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text("x")
+    workspace.copy_source(src, tmp_path / "ws")
+    copied = sorted(str(p.relative_to(tmp_path / "ws")) for p in (tmp_path / "ws").rglob("*") if p.is_file())
+    assert copied == ["app.py"]
+
+
+def test_failing_command_reports_its_exit_code_and_last_line(tmp_path: Path) -> None:
+    lines: list[str] = []
+    with pytest.raises(workspace.StepFailed) as failure:
+        workspace.run_streamed(
+            "echo compiling; echo 'error: missing semicolon' >&2; exit 3",
+            tmp_path,
+            ENV,
+            lines.append,
+            "build",
+        )
+    assert "build failed with exit code 3: error: missing semicolon" in str(failure.value)
+    assert lines == ["compiling", "error: missing semicolon"]
+
+
+def test_python_environment_is_built_once_per_requirements(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text("# nothing to install\n")
+    first: list[str] = []
+    venv = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, first.append)
+    assert (venv / "bin" / "python").exists()
+    again: list[str] = []
+    assert workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, again.append) == venv
+    assert again == [f"dependencies unchanged: reusing environment {venv.name}"]
+
+
+def test_node_modules_are_installed_once_and_linked(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text(json.dumps({"name": "x", "dependencies": {}}))
+    runs = tmp_path / "runs"
+    install = f"mkdir -p node_modules/dep && echo installed > node_modules/dep/marker && echo run >> {runs}"
+    workspace.node_modules(tmp_path / "cache", app, install, ENV, lambda _: None)
+    assert (app / "node_modules" / "dep" / "marker").read_text() == "installed\n"
+    second = tmp_path / "app2"
+    second.mkdir()
+    (second / "package.json").write_text((app / "package.json").read_text())
+    said: list[str] = []
+    workspace.node_modules(tmp_path / "cache", second, install, ENV, said.append)
+    assert said[0].startswith("dependencies unchanged")
+    assert runs.read_text() == "run\n"
+    assert (second / "node_modules").resolve() == (app / "node_modules").resolve()
