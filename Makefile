@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 system-deps:
 	@bash scripts/system-deps.sh
 
+# Deploys the Python example; `dockyard up` starts the control plane in the background when needed.
 up: $(STAMP)
-	DOCKYARD_DATA_DIR=$(DATA_DIR) $(BIN)/dockyard start
+	DOCKYARD_DATA_DIR=$(DATA_DIR) $(BIN)/dockyard up examples/hello-python
 
 serve: $(STAMP)
 	DOCKYARD_DATA_DIR=$(DATA_DIR) $(BIN)/dockyard serve

@@ -1,0 +1,96 @@
+"""A real `dockyard serve` process for end-to-end tests: start, SIGKILL, start again, clean up."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BIN = Path(sys.executable).parent
+DEADLINE_S = 30.0
+
+
+def poll(check: Callable[[], object], what: str, deadline: float = DEADLINE_S) -> Any:
+    end = time.monotonic() + deadline
+    last: object = None
+    while time.monotonic() < end:
+        try:
+            last = check()
+            if last:
+                return last
+        except (httpx.HTTPError, OSError):
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+class ControlPlane:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "DOCKYARD_URL": self.url, "DOCKYARD_DATA_DIR": str(data_dir)}
+        self.env.pop("DOCKYARD_TOKEN", None)
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with open(self.data_dir / "serve.err", "ab") as err:
+            self.proc = subprocess.Popen(
+                [str(BIN / "dockyard"), "serve", "--port", str(self.port)],
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        poll(lambda: httpx.get(self.url + "/api/health").status_code == 200, "dockyard serve")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def cli_args(self, *args: str) -> list[str]:
+        return [str(BIN / "dockyard"), *args]
+
+    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.cli_args(*args), env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+
+    def up(self, path: Path, *extra: str) -> dict[str, Any]:
+        done = self.cli("up", str(path), "--json", *extra)
+        assert done.stdout.strip(), done.stderr
+        return {
+            **json.loads(done.stdout.strip().splitlines()[-1]),
+            "exit": done.returncode,
+            "stderr": done.stderr,
+        }
+
+    def api(self, method: str, path: str, **kw: Any) -> Any:
+        token = (self.data_dir / "admin.token").read_text().strip()
+        resp = httpx.request(
+            method, self.url + "/api" + path, headers={"Authorization": f"Bearer {token}"}, timeout=30, **kw
+        )
+        return resp.json()
+
+    def stop(self) -> None:
+        for sock in (self.data_dir / "runners").glob("*/control.sock"):
+            try:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(10)
+                    s.connect(str(sock))
+                    s.sendall(b'{"op": "shutdown"}\n')
+                    s.recv(1024)
+            except OSError:
+                pass
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=15)

@@ -1,0 +1,232 @@
+"""`dockyard up` end to end: the real CLI against a real `dockyard serve`, apps as real processes."""
+
+import shutil
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from control_plane_process import ControlPlane, poll
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    cp = ControlPlane(tmp_path_factory.mktemp("plane"))
+    cp.start()
+    yield cp
+    cp.stop()
+
+
+def app(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    for rel, text in files.items():
+        (folder / rel).write_text(textwrap.dedent(text))
+    return folder
+
+
+class Load:
+    """Requests in a loop on fresh connections; records every failure and every body seen."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.failures, self.seen = url, [], set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        with httpx.Client(headers={"Connection": "close"}, timeout=10) as client:
+            while not self._stop.is_set():
+                try:
+                    resp = client.get(self.url)
+                    self.seen.add(resp.text)
+                    if resp.status_code != 200:
+                        self.failures.append(resp.status_code)
+                except httpx.HTTPError as exc:
+                    self.failures.append(repr(exc))
+
+    def __enter__(self) -> "Load":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@pytest.mark.parametrize(
+    ("example", "greeting"),
+    [
+        ("hello-static", "Hello from Dockyard"),
+        ("hello-python", "Hello from Dockyard (Python)"),
+        ("hello-node", "Hello from Dockyard (Node)"),
+    ],
+)
+def test_each_example_goes_live(plane: ControlPlane, tmp_path: Path, example: str, greeting: str) -> None:
+    folder = tmp_path / example
+    shutil.copytree(EXAMPLES / example, folder)
+    result = plane.up(folder)
+    assert result["exit"] == 0 and result["status"] == "succeeded", result["stderr"]
+    assert result["deploymentId"].startswith("dep_") and result["resourceId"].startswith("res_")
+    resp = httpx.get(result["url"])
+    assert resp.status_code == 200 and greeting in resp.text
+
+
+def test_redeploy_after_an_edit_swaps_with_no_failed_request(plane: ControlPlane, tmp_path: Path) -> None:
+    folder = app(tmp_path, "site", {"index.html": "version one"})
+    first = plane.up(folder)
+    assert first["status"] == "succeeded"
+    with Load(first["url"]) as load:
+        poll(lambda: "version one" in load.seen, "traffic on v1")
+        (folder / "index.html").write_text("version two")
+        second = plane.up(folder)
+        poll(lambda: "version two" in load.seen, "traffic on v2")
+    assert second["status"] == "succeeded" and second["url"] == first["url"]
+    assert second["resourceId"] == first["resourceId"]
+    assert load.failures == []
+    assert httpx.get(first["url"]).text == "version two"
+
+
+def test_a_killed_app_comes_back_and_the_resource_shows_the_restart(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    import os
+    import signal
+
+    result = plane.up(app(tmp_path, "crashy", {"index.html": "still here"}))
+    shown = plane.api("GET", f"/resources/{result['resourceId']}")
+    os.kill(shown["runtime"]["pid"], signal.SIGKILL)
+    poll(lambda: httpx.get(result["url"]).text == "still here", "the app to come back")
+    after = poll(lambda: plane.api("GET", f"/resources/{result['resourceId']}")["runtime"], "runtime view")
+    assert after["restarts"] == 1 and after["pid"] != shown["runtime"]["pid"]
+
+
+def test_the_app_keeps_answering_while_serve_is_killed_and_restarted(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    result = plane.up(app(tmp_path, "steady", {"index.html": "steady"}))
+    with Load(result["url"]) as load:
+        poll(lambda: load.seen, "traffic")
+        plane.kill()
+        plane.start()
+        poll(
+            lambda: plane.api("GET", "/deployments/count", params={"status": "running"})["count"] == 0, "idle"
+        )
+    assert load.failures == []
+    assert plane.up(tmp_path / "steady")["status"] == "succeeded"
+
+
+BAD_APPS = {
+    "install-fails": (
+        {"dockyard.yml": "install: echo resolving; exit 7\nstart: sleep 1000\n"},
+        "install-failed",
+    ),
+    "build-fails": (
+        {"dockyard.yml": "build: echo 'syntax error in main.c' >&2; exit 2\nstart: sleep 1000\n"},
+        "build-failed",
+    ),
+    "exits-at-once": ({"Procfile": "web: echo 'missing DATABASE_URL' >&2; exit 1\n"}, "health-check-failed"),
+    "health-500": (
+        {
+            "Procfile": "web: python server.py\n",
+            "dockyard.yml": "health: /health\n",
+            "server.py": """
+                        import os
+                        from http.server import BaseHTTPRequestHandler, HTTPServer
+                        class H(BaseHTTPRequestHandler):
+                            def do_GET(self):
+                                self.send_response(500 if self.path == "/health" else 200)
+                                self.end_headers()
+                        HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+                        """,
+        },
+        "health-check-failed",
+    ),
+    "nothing-detected": ({"notes.txt": "just notes"}, "source-not-detected"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_APPS))
+def test_a_bad_deploy_fails_clearly_and_the_live_version_keeps_answering(
+    plane: ControlPlane, tmp_path: Path, name: str
+) -> None:
+    folder = app(tmp_path, name, {"index.html": "good version"})
+    good = plane.up(folder)
+    assert good["status"] == "succeeded"
+    (folder / "index.html").unlink()
+    files, code = BAD_APPS[name]
+    for rel, text in files.items():
+        (folder / rel).write_text(textwrap.dedent(text))
+    bad = plane.up(folder)
+    assert bad["exit"] == 1 and bad["status"] == "failed"
+    shown = plane.api("GET", f"/deployments/{bad['deploymentId']}")
+    assert shown["deployment"]["failure"]["code"] == code
+    assert shown["latestFailure"]["level"] == "error"
+    assert httpx.get(good["url"]).text == "good version"
+
+
+def test_an_app_that_never_opens_its_port_fails_within_its_health_policy(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    folder = app(tmp_path, "silent", {"index.html": "good version"})
+    good = plane.up(folder)
+    plane.api(
+        "POST",
+        f"/resources/{good['resourceId']}/health-policy",
+        json={"healthCheck": {"retries": 1, "intervalSeconds": 1}},
+    )
+    (folder / "index.html").unlink()
+    (folder / "Procfile").write_text("web: sleep 1000\n")
+    bad = plane.up(folder)
+    logs = plane.api("GET", f"/deployments/{bad['deploymentId']}/logs")["logs"]
+    assert bad["status"] == "failed"
+    assert any("listens on $PORT" in line["message"] for line in logs)
+    assert httpx.get(good["url"]).text == "good version"
+
+
+@pytest.mark.parametrize(
+    ("path", "message"), [("does-not-exist", "does not exist"), ("file.txt", "is not a folder")]
+)
+def test_bad_paths_are_refused_before_anything_is_created(
+    plane: ControlPlane, tmp_path: Path, path: str, message: str
+) -> None:
+    (tmp_path / "file.txt").write_text("x")
+    before = plane.api("GET", "/projects/count")["count"]
+    done = plane.cli("up", str(tmp_path / path))
+    assert done.returncode == 1 and message in done.stderr and "Next:" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert plane.api("GET", "/projects/count")["count"] == before
+
+
+def test_an_empty_folder_says_what_was_looked_for(plane: ControlPlane, tmp_path: Path) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    done = plane.cli("up", str(folder))
+    assert done.returncode == 1
+    assert "index.html" in done.stdout + done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_second_up_supersedes_the_one_running(plane: ControlPlane, tmp_path: Path) -> None:
+    import subprocess
+
+    folder = app(tmp_path, "slow", {"index.html": "v1", "dockyard.yml": "build: sleep 20\nstatic: .\n"})
+    first = subprocess.Popen(
+        [*plane.cli_args("up", str(folder), "--json")],
+        env=plane.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    poll(
+        lambda: plane.api("GET", "/deployments/count", params={"status": "running"})["count"] == 1,
+        "the first deploy to run",
+    )
+    (folder / "dockyard.yml").write_text("static: .\n")
+    second = plane.up(folder)
+    out, _ = first.communicate(timeout=120)
+    assert second["status"] == "succeeded"
+    assert '"status": "canceled"' in out and first.returncode == 1
