@@ -25,7 +25,7 @@ DRAIN_TIMEOUT_S = 10.0
 STOP_GRACE_S = 5.0
 
 
-@dataclass
+@dataclass(eq=False)
 class Instance:
     deployment_id: str
     command: str
@@ -134,7 +134,11 @@ class Runner:
         self.state_dir, self.front_port = state_dir, front_port
         self.active: Instance | None = None
         self.candidate: Instance | None = None
+        self.draining: set[Instance] = set()
         self.done = asyncio.Event()
+
+    def everything(self) -> list[Instance]:
+        return [i for i in (self.candidate, self.active, *self.draining) if i is not None]
 
     # -- persistence: the active spec survives a runner restart --
     def save(self) -> None:
@@ -182,9 +186,8 @@ class Runner:
                 self.active = self._launch(spec)
             return self.status()
         if op == "shutdown":
-            for inst in (self.candidate, self.active):
-                if inst:
-                    await stop(inst)
+            for inst in self.everything():
+                await stop(inst)
             (self.state_dir / "state.json").unlink(missing_ok=True)
             self.done.set()
             return {"ok": True}
@@ -200,10 +203,12 @@ class Runner:
         return self.status()
 
     async def drain(self, old: Instance) -> None:
+        self.draining.add(old)
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
         while old.connections and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         await stop(old)
+        self.draining.discard(old)
 
     def status(self) -> dict[str, Any]:
         return {
@@ -268,9 +273,8 @@ async def main(state_dir: Path, front_port: int) -> None:
     loop.add_signal_handler(signal.SIGTERM, runner.done.set)
     async with control, front:
         await runner.done.wait()
-    for inst in (runner.candidate, runner.active):
-        if inst:
-            await stop(inst)
+    for inst in runner.everything():
+        await stop(inst)
     sock.unlink(missing_ok=True)
 
 
