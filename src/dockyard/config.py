@@ -4,7 +4,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockyard.store.db import sqlite_url
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'dockyard.db'}"
 
 
 @dataclass(frozen=True)

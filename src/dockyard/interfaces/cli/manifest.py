@@ -1,0 +1,128 @@
+"""The CLI's view of the catalog: commands, arguments and options as plain JSON.
+
+Building it imports every operation and its models (slow: the server side, SQLAlchemy…), so it is
+cached per installed version of the package and rebuilt whenever a source file changes. A CLI call
+then starts with only Typer, Rich and httpx loaded.
+"""
+
+import hashlib
+import inspect
+import json
+import os
+import types
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import dockyard
+
+SCALARS = {str: "str", int: "int", float: "float", bool: "bool"}
+PACKAGE = Path(dockyard.__file__).parent
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None` → X; Annotated[...] → its type."""
+    if get_origin(annotation) is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return _unwrap(args[0]) if len(args) == 1 else str
+    return annotation
+
+
+def _kind(annotation: Any) -> tuple[str, str]:
+    """The type Typer parses ("str", "int", "float", "bool", or "json"), and a help suffix."""
+    t = _unwrap(annotation)
+    if get_origin(t) is Literal:
+        return "str", "one of: " + ", ".join(map(str, get_args(t)))
+    if t in SCALARS:
+        return SCALARS[t], ""
+    return "json", "JSON"
+
+
+def _option(param: str, flag: str, wire: list[str], field: Any, required: bool) -> dict[str, Any]:
+    kind, extra = _kind(field.annotation)
+    return {
+        "param": param,
+        "flag": flag,
+        "wire": wire,
+        "kind": kind,
+        "required": required,
+        "help": " ".join(x for x in [field.description or "", extra] if x),
+    }
+
+
+def _options(fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """Scalar fields become options; a nested model's fields are flattened into options of their own."""
+    from pydantic import BaseModel
+
+    options = []
+    top_flags = {name.replace("_", "-") for name in fields}
+    for name, field in fields.items():
+        wire = field.alias or name
+        model = _unwrap(field.annotation)
+        if inspect.isclass(model) and issubclass(model, BaseModel):
+            for sub, subfield in model.model_fields.items():
+                flag = sub.replace("_", "-")
+                flag = f"{name}-{sub}".replace("_", "-") if flag in top_flags else flag
+                options.append(
+                    _option(f"{name}__{sub}", flag, [wire, subfield.alias or sub], subfield, False)
+                )
+        else:
+            options.append(_option(name, name.replace("_", "-"), [wire], field, field.is_required()))
+    return options
+
+
+def build() -> list[dict[str, Any]]:
+    from dockyard.operations.catalog import catalog
+
+    commands = []
+    for op in catalog():
+        path_fields, rest = op.field_split()
+        commands.append(
+            {
+                "key": op.key,
+                "group": op.group,
+                "name": op.name,
+                "method": op.method,
+                "path": op.path,
+                "summary": op.summary,
+                "stream": op.stream,
+                "followWith": op.follow_with,
+                "hasBody": bool(rest),
+                "arguments": [{"param": n, "alias": f.alias or n} for n, f in path_fields.items()],
+                "options": _options(rest),
+            }
+        )
+    return commands
+
+
+def _fingerprint() -> str:
+    h = hashlib.sha256(dockyard.__version__.encode())
+    for root, dirs, files in os.walk(PACKAGE):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(f for f in files if f.endswith(".py")):
+            st = os.stat(os.path.join(root, name))
+            h.update(f"{root}/{name}:{st.st_mtime_ns}:{st.st_size}".encode())
+    return h.hexdigest()[:16]
+
+
+def cache_path() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "dockyard" / f"cli-manifest-{_fingerprint()}.json"
+
+
+def load() -> list[dict[str, Any]]:
+    path = cache_path()
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    commands = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(commands))
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home still gets a working (slower) CLI
+    return commands
