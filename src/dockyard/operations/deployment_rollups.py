@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, load_only
 
 from dockyard.store.tables import Deployment
 
@@ -18,41 +18,37 @@ class Rollup:
 
 
 def rollups(session: Session, resource_ids: list[str]) -> dict[str, Rollup]:
+    """One grouped query over the page's resources (no status predicate, so the plan stays on the
+    resource index whatever the store holds), then the at most 2 x page deployments it names."""
     if not resource_ids:
         return {}
-    counts = dict(
-        session.execute(
-            select(Deployment.resource_id, func.count())
-            .where(Deployment.resource_id.in_(resource_ids))
-            .group_by(Deployment.resource_id)
-        ).all()
-    )
-    last_ids = (
-        session.execute(
-            select(func.max(Deployment.id))
-            .where(Deployment.resource_id.in_(resource_ids))
-            .group_by(Deployment.resource_id)
+    grouped = session.execute(
+        select(
+            Deployment.resource_id,
+            func.count(),
+            func.max(Deployment.id),
+            func.max(case((Deployment.status == "succeeded", Deployment.id))),
         )
-        .scalars()
-        .all()
-    )
-    live_ids = (
-        session.execute(
-            select(func.max(Deployment.id))
-            .where(Deployment.resource_id.in_(resource_ids), Deployment.status == "succeeded")
-            .group_by(Deployment.resource_id)
-        )
-        .scalars()
-        .all()
-    )
+        .where(Deployment.resource_id.in_(resource_ids))
+        .group_by(Deployment.resource_id)
+    ).all()
+    wanted = {i for _, _, last, live in grouped for i in (last, live) if i}
     rows = {
-        d.id: d for d in session.scalars(select(Deployment).where(Deployment.id.in_([*last_ids, *live_ids])))
+        d.id: d
+        for d in session.scalars(
+            select(Deployment)
+            .where(Deployment.id.in_(wanted))
+            .options(
+                load_only(Deployment.id, Deployment.status, Deployment.runtime_state, Deployment.finished_at)
+            )
+        )
     }
-    out: dict[str, Rollup] = {}
-    for rid in resource_ids:
-        last = next((rows[i] for i in last_ids if i in rows and rows[i].resource_id == rid), None)
-        live = next((rows[i] for i in live_ids if i in rows and rows[i].resource_id == rid), None)
-        out[rid] = Rollup(counts.get(rid, 0), last.id if last else None, last.status if last else None, live)
+    out = {rid: Rollup(0, None, None, None) for rid in resource_ids}
+    for rid, count, last, live in grouped:
+        last_row = rows.get(last)
+        out[rid] = Rollup(
+            count, last, last_row.status if last_row else None, rows.get(live) if live else None
+        )
     return out
 
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from dockyard.domain.deployment import ensure_move
 from dockyard.domain.profiles import HealthCheck, NetworkProfile, RuntimeProfile
 from dockyard.operations.context import utc_now
@@ -68,6 +70,11 @@ class Execution:
             for key, value in fields.items():
                 setattr(dep, key, value)
 
+    def canceled(self) -> bool:
+        with self.svc.db.session() as s:
+            status = s.scalar(select(Deployment.status).where(Deployment.id == self.id))
+        return status in (None, "cancel-requested")
+
     def checkpoint(self) -> None:
         with self.svc.db.session() as s:
             dep = s.get(Deployment, self.id)
@@ -83,14 +90,18 @@ class Execution:
     def run(self) -> None:
         with self.svc.db.session() as s:
             dep = s.get(Deployment, self.id)
-            if dep is None or dep.status != "created":
+            if dep is None or dep.status not in ("created", "cancel-requested"):
                 return
+            superseded_early = dep.status == "cancel-requested"
             resource = s.get(Resource, dep.resource_id)
             server = s.get(Server, dep.server_id)
             assert resource is not None and server is not None
             snapshot = dict(dep.source_snapshot or {})
             resource_id = resource.id
             server_view = {"id": server.id, "providerKey": server.provider_key}
+        if superseded_early:
+            self.finish("canceled", "canceled before it started: a newer deployment superseded it")
+            return
         try:
             self.move("planning", started_at=utc_now())
             self.timeline.event("deployment-started", "detect", "planning", "deployment started")
@@ -189,7 +200,9 @@ class Execution:
             self.phase("install", "installing Python dependencies")
             venv = self._guard(
                 "install",
-                lambda: workspace.python_venv(data / "cache", work, p.python_requirements, env, emit),
+                lambda: workspace.python_venv(
+                    data / "cache", work, p.python_requirements, env, emit, self.canceled
+                ),
             )
             env = {**env, "VIRTUAL_ENV": str(venv), "PATH": f"{venv}/bin:{env.get('PATH', '')}"}
         elif p.install_command:
@@ -197,19 +210,23 @@ class Execution:
             if (work / "package.json").exists():
                 self._guard(
                     "install",
-                    lambda: workspace.node_modules(data / "cache", work, p.install_command or "", env, emit),
+                    lambda: workspace.node_modules(
+                        data / "cache", work, p.install_command or "", env, emit, self.canceled
+                    ),
                 )
             else:
                 self._guard(
                     "install",
-                    lambda: workspace.run_streamed(p.install_command or "", work, env, emit, "install"),
+                    lambda: workspace.run_streamed(
+                        p.install_command or "", work, env, emit, "install", self.canceled
+                    ),
                 )
         if p.build_command:
             self.phase("build", f"running {p.build_command}")
             self._guard(
                 "build",
                 lambda: workspace.run_streamed(
-                    p.build_command or "", work, env, self._emitter("build"), "build"
+                    p.build_command or "", work, env, self._emitter("build"), "build", self.canceled
                 ),
             )
         return self.start_verify_switch(resource_id, work, env, p)
@@ -237,6 +254,7 @@ class Execution:
         self.phase("verify", "waiting for the candidate to answer its health check")
 
         def alive() -> bool:
+            self.checkpoint()
             status = self.svc.runtime.status(resource_id) or {}
             cand = status.get("candidate") or {}
             return (
@@ -273,6 +291,8 @@ class Execution:
     def _guard(self, phase: str, step: Callable[[], Any]) -> Any:
         try:
             return step()
+        except workspace.StepCanceled as exc:
+            raise Canceled() from exc
         except workspace.StepFailed as exc:
             raise DeployFailure(
                 phase,

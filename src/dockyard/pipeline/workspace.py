@@ -2,11 +2,14 @@
 from a content-addressed cache (a Python venv per requirements, node_modules per lockfile), so a
 redeploy with unchanged dependencies installs nothing."""
 
+import contextlib
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import tomllib
 import uuid
 from collections.abc import Callable
@@ -21,14 +24,38 @@ class StepFailed(RuntimeError):
     """A user's install or build command failed; the message says which and how it ended."""
 
 
+class StepCanceled(RuntimeError):
+    """The deployment was canceled while a command ran; the command's process group was killed."""
+
+
+CANCEL_POLL_S = 0.5
+
+
+def _watch(proc: subprocess.Popen, canceled: Callable[[], bool], done: threading.Event) -> None:
+    """Kill the command's whole process group as soon as `canceled()` says so."""
+    while not done.wait(CANCEL_POLL_S):
+        if canceled():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            return
+
+
 def copy_source(source: Path, workspace: Path) -> None:
     if workspace.exists():
         shutil.rmtree(workspace)
     shutil.copytree(source, workspace, ignore=IGNORED, symlinks=True)
 
 
-def run_streamed(command: list[str] | str, cwd: Path, env: dict[str, str], emit: Emit, what: str) -> None:
-    """Run a command, handing each output line to `emit`; raise StepFailed on a non-zero exit."""
+def run_streamed(
+    command: list[str] | str,
+    cwd: Path,
+    env: dict[str, str],
+    emit: Emit,
+    what: str,
+    canceled: Callable[[], bool] | None = None,
+) -> None:
+    """Run a command, handing each output line to `emit`; raise StepFailed on a non-zero exit and
+    StepCanceled when `canceled()` turned true while it ran."""
     proc = subprocess.Popen(
         command,
         cwd=cwd,
@@ -42,12 +69,20 @@ def run_streamed(command: list[str] | str, cwd: Path, env: dict[str, str], emit:
         start_new_session=True,
     )
     assert proc.stdout is not None
+    done = threading.Event()
+    if canceled is not None:
+        threading.Thread(target=_watch, args=(proc, canceled, done), daemon=True).start()
     tail: list[str] = []
-    for line in proc.stdout:
-        line = line.rstrip("\n")
-        emit(line)
-        tail = [*tail[-19:], line]
-    code = proc.wait()
+    try:
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            emit(line)
+            tail = [*tail[-19:], line]
+        code = proc.wait()
+    finally:
+        done.set()
+    if canceled is not None and code != 0 and canceled():
+        raise StepCanceled(f"{what} was stopped: the deployment was canceled")
     if code != 0:
         raise StepFailed(f"{what} failed with exit code {code}" + (f": {tail[-1]}" if tail else ""))
 
@@ -83,7 +118,14 @@ def python_requirements(workspace: Path, spec: str | None) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def python_venv(cache: Path, workspace: Path, spec: str | None, env: dict[str, str], emit: Emit) -> Path:
+def python_venv(
+    cache: Path,
+    workspace: Path,
+    spec: str | None,
+    env: dict[str, str],
+    emit: Emit,
+    canceled: Callable[[], bool] | None = None,
+) -> Path:
     """A venv with the app's requirements, shared by every deploy with the same requirements."""
     reqs = [
         r.strip() for r in python_requirements(workspace, spec) if r.strip() and not r.strip().startswith("#")
@@ -115,12 +157,20 @@ def python_venv(cache: Path, workspace: Path, spec: str | None, env: dict[str, s
                 env,
                 emit,
                 "pip install",
+                canceled,
             )
 
     return _atomic_build(final, build)
 
 
-def node_modules(cache: Path, workspace: Path, install: str, env: dict[str, str], emit: Emit) -> None:
+def node_modules(
+    cache: Path,
+    workspace: Path,
+    install: str,
+    env: dict[str, str],
+    emit: Emit,
+    canceled: Callable[[], bool] | None = None,
+) -> None:
     """Install once per package.json + lockfile; the workspace links the cached node_modules."""
     parts = [(workspace / "package.json").read_bytes()]
     locks = [name for name in NODE_LOCKS if (workspace / name).exists()]
@@ -136,7 +186,7 @@ def node_modules(cache: Path, workspace: Path, install: str, env: dict[str, str]
             tmp.mkdir()
             for name in ["package.json", *locks]:
                 shutil.copy2(workspace / name, tmp / name)
-            run_streamed(install, tmp, env, emit, f"`{install}`")
+            run_streamed(install, tmp, env, emit, f"`{install}`", canceled)
             (tmp / "node_modules").mkdir(exist_ok=True)
 
         _atomic_build(final, build)

@@ -56,7 +56,7 @@ def _connect(host: str, port: int) -> tuple[str, str, dict[str, str]]:
 
 def egress_allowlist() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None:
     """Networks probes may reach, from DOCKYARD_PROBE_ALLOW (CIDRs, comma-separated); None = any."""
-    raw = os.environ.get("DOCKYARD_PROBE_ALLOW", "127.0.0.0/8,::1/128").strip()  # TEMP-LOOPBACK-DEFAULT
+    raw = os.environ.get("DOCKYARD_PROBE_ALLOW", "").strip()
     return [ipaddress.ip_network(p.strip()) for p in raw.split(",") if p.strip()] if raw else None
 
 

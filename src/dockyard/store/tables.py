@@ -3,7 +3,7 @@ profiles are JSON documents validated by `dockyard.domain.profiles` on the way i
 
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ID = String(40)
@@ -118,6 +118,13 @@ class Resource(Base):
         Index("ix_resources_project_id", "project_id", "id"),
         Index("ix_resources_environment_id", "environment_id", "id"),
         Index("ix_resources_environment_slug", "environment_id", "slug"),
+        # Counting live resources reads this small index instead of every row's JSON profiles.
+        Index(
+            "ix_resources_live",
+            "id",
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
 

@@ -4,12 +4,14 @@
 
 import inspect
 import json
+import re
 from typing import Any
 
 import typer
 
 from dockyard.interfaces.cli import client, manifest, render
 
+ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,80}")
 TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "json": str}
 
 
@@ -21,6 +23,12 @@ def _parse(option: dict[str, Any], value: Any) -> Any:
             example = '\'["a"]\' or \'{"k": "v"}\''
             raise typer.BadParameter(f"--{option['flag']} expects JSON, e.g. {example}") from None
     return value
+
+
+def _fill(path: str, cmd: dict[str, Any], kwargs: dict[str, Any]) -> str:
+    for a in cmd["arguments"]:
+        path = path.replace("{" + a["alias"] + "}", kwargs[a["param"]])
+    return path
 
 
 def _param(name: str, annotation: Any, default: Any) -> inspect.Parameter:
@@ -43,9 +51,15 @@ def _command(cmd: dict[str, Any], by_key: dict[str, dict[str, Any]]) -> Any:
     params.append(_param("as_json", bool, typer.Option(False, "--json", help="Print the raw JSON answer.")))
 
     def command(**kwargs: Any) -> None:
-        path = cmd["path"]
         for a in cmd["arguments"]:
-            path = path.replace("{" + a["alias"] + "}", kwargs[a["param"]])
+            value = kwargs[a["param"]]
+            if not ID_SHAPE.fullmatch(value):
+                render.fail(
+                    "validation_failed",
+                    f"{a['alias']} must be an id (letters, digits, _ and -), got {value[:60]!r}.",
+                    f"Copy the id from `dockyard {cmd['group']} list`.",
+                )
+                raise typer.Exit(1)
         payload: dict[str, Any] = {}
         for o in cmd["options"]:
             if kwargs.get(o["param"]) is not None:
@@ -59,10 +73,11 @@ def _command(cmd: dict[str, Any], by_key: dict[str, dict[str, Any]]) -> Any:
         try:
             if cmd["stream"] or kwargs.get("follow"):
                 target = by_key[cmd["followWith"]] if kwargs.get("follow") else cmd
+                path = _fill(target["path"], cmd, kwargs)
                 for item in client.stream(target["method"], path, params=query, body=body):
                     render.envelope(item, kwargs["as_json"])
                 return
-            data = client.request(cmd["method"], path, params=query, body=body)
+            data = client.request(cmd["method"], _fill(cmd["path"], cmd, kwargs), params=query, body=body)
         except client.ApiError as exc:
             render.fail(exc.code, exc.message, exc.next_action)
             raise typer.Exit(2 if exc.status == 0 else 1) from None

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages are never broken mid-path
 PREFERRED = [
     "id",
     "name",

@@ -97,13 +97,17 @@ def install(app: FastAPI, db: Database, operations: dict[str, Operation]) -> Non
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):  # e.g. not UTF-8
+            return validation_response([{"type": "json_invalid"}])
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return envelope(
+        response = envelope(
             exc.status_code,
             code,
             str(exc.detail),
             next_action="See /api/docs for the operations and their paths.",
         )
+        response.headers.update(exc.headers or {})  # e.g. Allow on 405
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, create_model
 from sqlalchemy.orm import Session
 
 from dockyard import auth
+from dockyard.domain.errors import Invalid
 from dockyard.domain.model import CamelModel
 from dockyard.operations.catalog import Operation, Permission
 from dockyard.operations.context import Context, Principal
@@ -105,6 +106,7 @@ def _endpoint(op: Operation, services: Services) -> Any:
         with services.db.session() as session:
             ctx = Context(session=session, settings=services.settings, services=services)
             ctx.principal = guard(session, op, creds.credentials if creds else None)
+            refuse_nul(raw)
             result = op.handler(ctx, op.input.model_validate(raw))
         for hook in ctx.after_commit:
             hook()
@@ -119,6 +121,24 @@ def _endpoint(op: Operation, services: Services) -> Any:
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     endpoint.__name__ = op.key.replace(".", "_").replace("-", "_")
     return endpoint
+
+
+def refuse_nul(value: Any, where: str = "") -> None:
+    """NUL cannot be stored as text (PostgreSQL refuses it) and is never meaningful in input."""
+    if isinstance(value, str) and "\x00" in value:
+        raise Invalid(
+            f"{where or 'the request'} contains a NUL character (\\u0000).",
+            code="validation_failed",
+            details={"errors": [{"field": where or "body", "message": "NUL characters are not allowed"}]},
+            next_action="Remove the NUL character and send the request again.",
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key, where)
+            refuse_nul(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            refuse_nul(item, f"{where}.{i}" if where else str(i))
 
 
 def build_router(operations: list[Operation], services: Services) -> APIRouter:
