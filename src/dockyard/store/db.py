@@ -1,12 +1,11 @@
 """Engine and sessions: SQLite (WAL) in the data dir by default, PostgreSQL by URL."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -29,8 +28,32 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def head_revision() -> str:
+    """The newest revision among the migration files (they chain 0001 -> 0002 -> ...)."""
+    revisions = {
+        m.group(1): m.group(2)
+        for f in (MIGRATIONS / "versions").glob("*.py")
+        if (m := re.search(r'^revision = "(\w+)"\ndown_revision = "?(\w+)"?', f.read_text(), re.M))
+    }
+    parents = set(revisions.values())
+    return next(r for r in revisions if r not in parents)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.scalar(text("SELECT version_num FROM alembic_version"))
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+    """Bring the schema to the newest Alembic revision. Alembic (10 MB resident) is imported only
+    when there is something to do."""
+    if current_revision(engine) == head_revision():
+        return
+    from alembic import command
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:

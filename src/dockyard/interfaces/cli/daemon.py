@@ -35,8 +35,7 @@ def ensure_running() -> tuple[str, bool]:
     cmd = [
         sys.executable,
         "-m",
-        "dockyard",
-        "serve",
+        "dockyard.server",
         "--host",
         parsed.hostname,
         "--port",

@@ -22,9 +22,11 @@ def serve(
     ),
 ) -> None:
     """Run the control plane (API, worker) in the foreground."""
-    from dockyard.interfaces.cli.serve import run_server
+    import os
+    import sys
 
-    run_server(host, port, data_dir)
+    args = [sys.executable, "-m", "dockyard.server", "--host", host, "--port", str(port)]
+    os.execv(sys.executable, args + (["--data-dir", data_dir] if data_dir else []))
 
 
 @app.command()

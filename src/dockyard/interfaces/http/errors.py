@@ -1,6 +1,7 @@
 """Every failure leaves as one envelope: {"error": {code, message, details, nextAction}}."""
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -95,8 +96,17 @@ def install(app: FastAPI, db: Database, operations: dict[str, Operation]) -> Non
             next_action="Read the current state and retry with other values.",
         )
 
+    templates = [
+        (re.compile("/api" + re.sub(r"{\w+}", "[^/]+", op.path)), op.method) for op in operations.values()
+    ]
+
+    def allowed_methods(request: Request) -> str:
+        """Every method some operation answers on this path (Starlette names only the first route's)."""
+        path = request.url.path
+        return ", ".join(sorted({method for pattern, method in templates if pattern.fullmatch(path)}))
+
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):  # e.g. not UTF-8
             return validation_response([{"type": "json_invalid"}])
         code = _HTTP_CODES.get(exc.status_code, "http_error")
@@ -106,7 +116,8 @@ def install(app: FastAPI, db: Database, operations: dict[str, Operation]) -> Non
             str(exc.detail),
             next_action="See /api/docs for the operations and their paths.",
         )
-        response.headers.update(exc.headers or {})  # e.g. Allow on 405
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed_methods(request)
         return response
 
     @app.exception_handler(Exception)

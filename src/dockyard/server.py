@@ -1,5 +1,11 @@
-"""`dockyard serve`: the control plane (API + worker) on one port."""
+"""The control plane process: `python -m dockyard.server --host H --port P [--data-dir D]`.
 
+`dockyard serve` replaces itself with this module, so the running server does not carry the CLI's
+libraries (Typer, Rich) in memory.
+"""
+
+import argparse
+import gc
 import logging
 
 import uvicorn
@@ -13,9 +19,23 @@ def run_server(host: str, port: int, data_dir: str | None) -> None:
     settings = Settings.from_env(data_dir)
     plane = assemble(settings)
     plane.start()
+    gc.collect()
     print(f"Dockyard listening on http://{host}:{port}  (data: {settings.data_dir})", flush=True)
     print(f"Admin token: {settings.token_file}  API docs: http://{host}:{port}/api/docs", flush=True)
     try:
         uvicorn.run(plane.app, host=host, port=port, log_level="warning", access_log=False)
     finally:
         plane.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="dockyard serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args()
+    run_server(args.host, args.port, args.data_dir)
+
+
+if __name__ == "__main__":
+    main()

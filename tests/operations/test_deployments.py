@@ -1,0 +1,131 @@
+"""Deployment operations over the API (no worker runs here: attempts stay where create left them)."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_helpers import created, error_code
+
+from dockyard.domain.ids import new_id
+from dockyard.pipeline.execute import run_deployment
+from dockyard.services import Services
+
+
+@pytest.fixture
+def local_server(api: Any) -> str:
+    return next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "index.html").write_text("<h1>hi</h1>")
+    return folder
+
+
+def with_source(api: Any, resource: str, folder: Path) -> None:
+    resp = api.post(
+        f"/api/resources/{resource}/source", json={"source": {"kind": "local-folder", "locator": str(folder)}}
+    )
+    assert resp.status_code == 200, resp.text
+
+
+def ids(project: str, environment: str, resource: str, server: str) -> dict[str, str]:
+    return {"projectId": project, "environmentId": environment, "resourceId": resource, "serverId": server}
+
+
+@pytest.fixture
+def context(api: Any, new_project: str, new_environment: str, new_resource: str, local_server: str) -> dict:
+    return ids(new_project, new_environment, new_resource, local_server)
+
+
+def test_create_records_the_attempt_and_its_first_event(api: Any, context: dict, site: Path) -> None:
+    with_source(api, context["resourceId"], site)
+    dep = created(api.post("/api/deployments", json=context))
+    shown = api.get(f"/api/deployments/{dep}").json()
+    assert (
+        shown["deployment"]["status"] == "created"
+        and shown["deployment"]["resourceId"] == context["resourceId"]
+    )
+    assert shown["deployment"]["url"] is None and shown["nextActions"] == [
+        f"dockyard deployments logs {dep} --follow"
+    ]
+    events = api.get(f"/api/deployments/{dep}/events").json()
+    assert [e["event"]["eventType"] for e in events["envelopes"]] == ["deployment-requested"]
+    assert api.get("/api/deployments/count", params={"resourceId": context["resourceId"]}).json() == {
+        "count": 1
+    }
+    assert [d["id"] for d in api.get("/api/deployments").json()["items"]] == [dep]
+
+
+def test_a_new_attempt_supersedes_the_active_one(api: Any, stack: Any, context: dict, site: Path) -> None:
+    with_source(api, context["resourceId"], site)
+    first = created(api.post("/api/deployments", json=context))
+    second = created(api.post("/api/deployments", json=context))
+    older = api.get(f"/api/deployments/{first}").json()["deployment"]
+    assert older["status"] == "cancel-requested" and second in older["failure"]["message"]
+    run_deployment(Services.create(stack.settings, stack.db), first)  # the worker picks it up
+    assert api.get(f"/api/deployments/{first}").json()["deployment"]["status"] == "canceled"
+    assert api.get(f"/api/deployments/{second}").json()["deployment"]["status"] == "created"
+
+
+def test_a_resource_without_source_is_refused_with_the_fix(api: Any, context: dict) -> None:
+    before = api.get("/api/deployments/count").json()["count"]
+    resp = api.post("/api/deployments", json=context)
+    assert resp.status_code == 422 and error_code(resp) == "resource_source_missing"
+    assert "dockyard resources source" in resp.json()["error"]["nextAction"]
+    assert api.get("/api/deployments/count").json()["count"] == before
+
+
+def test_ids_that_do_not_belong_together_are_named(api: Any, context: dict, site: Path) -> None:
+    other = created(api.post("/api/projects", json={"name": "other"}))
+    resp = api.post("/api/deployments", json={**context, "projectId": other})
+    assert resp.status_code == 422 and error_code(resp) == "deployment_context_mismatch"
+    assert resp.json()["error"]["details"]["errors"][0]["field"] == "environmentId"
+
+
+def test_unknown_and_wrong_kind_ids(api: Any, context: dict) -> None:
+    assert api.get(f"/api/deployments/{new_id('deployment')}").status_code == 404
+    assert api.get(f"/api/deployments/{new_id('deployment')}/logs").status_code == 404
+    assert api.get(f"/api/deployments/{context['resourceId']}").status_code == 422
+    assert api.post("/api/deployments", json={**context, "serverId": new_id("server")}).status_code == 404
+
+
+def test_plan_previews_a_static_site_without_running_anything(api: Any, context: dict, site: Path) -> None:
+    with_source(api, context["resourceId"], site)
+    plan = api.get("/api/deployments/plan", params=context).json()
+    assert plan["readiness"] == {"status": "ready", "ready": True, "reasonCodes": []}
+    assert plan["planner"]["buildStrategy"] == "static" and plan["source"]["runtimeFamily"] == "static"
+    assert [c["kind"] for c in plan["commands"]] == ["start"]
+    assert plan["context"]["resourceName"] == "Web" and plan["health"]["path"] == "/"
+    assert api.get("/api/deployments/count").json()["count"] == 0
+
+
+def test_plan_of_a_folder_with_nothing_to_run_is_blocked_with_next_actions(
+    api: Any, context: dict, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("just notes")
+    with_source(api, context["resourceId"], tmp_path)
+    plan = api.get("/api/deployments/plan", params=context).json()
+    assert plan["readiness"]["ready"] is False and plan["readiness"]["reasonCodes"] == ["source-not-detected"]
+    assert plan["nextActions"][0]["targetOperation"] == "resources.configure-runtime"
+    assert plan["unsupportedReasons"][0]["affectedProfileField"] == "runtimeProfile.startCommand"
+
+
+def test_plan_of_a_missing_folder_says_the_source_is_missing(api: Any, context: dict, tmp_path: Path) -> None:
+    with_source(api, context["resourceId"], tmp_path / "gone")
+    plan = api.get("/api/deployments/plan", params=context).json()
+    assert plan["readiness"]["reasonCodes"] == ["resource-source-missing"]
+
+
+def test_events_after_a_cursor_and_the_follow_flag(api: Any, context: dict, site: Path) -> None:
+    with_source(api, context["resourceId"], site)
+    dep = created(api.post("/api/deployments", json=context))
+    page = api.get(f"/api/deployments/{dep}/events").json()
+    again = api.get(f"/api/deployments/{dep}/events", params={"cursor": page["cursor"]}).json()
+    assert again["envelopes"] == [] and again["cursor"] == page["cursor"]
+    resp = api.get(f"/api/deployments/{dep}/events", params={"follow": True})
+    assert resp.status_code == 422 and "events/stream" in resp.json()["error"]["nextAction"]
+    bad = api.get(f"/api/deployments/{dep}/events", params={"cursor": "nonsense"})
+    assert bad.status_code == 422
