@@ -32,6 +32,7 @@ with warnings.catch_warnings():  # Starlette's notice about httpx vs httpx2: not
 
 from dockyard.config import Settings
 from dockyard.interfaces.http.app import build_app
+from dockyard.runtimes.host_process import HostProcessRuntime
 from dockyard.startup import prepare
 from dockyard.store.db import Database
 
@@ -344,6 +345,7 @@ class LiveServer:
             capture_output=True,
             text=True,
             timeout=timeout,
+            stdin=subprocess.DEVNULL,
         )
 
     def cli_json(self, *args: str) -> Any:
@@ -352,16 +354,7 @@ class LiveServer:
         return json.loads(done.stdout)
 
     def stop(self) -> None:
-        # Apps deployed through this server run under detached runners: ask each to shut down.
-        for sock in (self.data_dir / "runners").glob("*/control.sock"):
-            try:
-                with socket.socket(socket.AF_UNIX) as s:
-                    s.settimeout(10)
-                    s.connect(str(sock))
-                    s.sendall(b'{"op": "shutdown"}\n')
-                    s.recv(1024)
-            except OSError:
-                pass
+        HostProcessRuntime(self.data_dir).shutdown_all()
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

@@ -128,6 +128,11 @@ class HostProcessRuntime:
         with contextlib.suppress(OSError, ValueError, RuntimeUnavailable):
             self.call(resource_id, {"op": "shutdown"})
 
+    def shutdown_all(self) -> None:
+        """Stop every app this data dir runs (they outlive `dockyard serve` by design)."""
+        for runner in self.root.glob("*/control.sock"):
+            self.shutdown(runner.parent.name)
+
     def url(self, resource_id: str) -> str | None:
         port_file = self._dir(resource_id) / "front_port"
         return f"http://127.0.0.1:{port_file.read_text().strip()}/" if port_file.exists() else None

@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from dockyard.runtimes.host_process import HostProcessRuntime
+
 BIN = Path(sys.executable).parent
 DEADLINE_S = 30.0
 
@@ -62,7 +64,12 @@ class ControlPlane:
 
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            self.cli_args(*args), env=self.env, capture_output=True, text=True, timeout=timeout
+            self.cli_args(*args),
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
         )
 
     def up(self, path: Path, *extra: str) -> dict[str, Any]:
@@ -82,15 +89,7 @@ class ControlPlane:
         return resp.json()
 
     def stop(self) -> None:
-        for sock in (self.data_dir / "runners").glob("*/control.sock"):
-            try:
-                with socket.socket(socket.AF_UNIX) as s:
-                    s.settimeout(10)
-                    s.connect(str(sock))
-                    s.sendall(b'{"op": "shutdown"}\n')
-                    s.recv(1024)
-            except OSError:
-                pass
+        HostProcessRuntime(self.data_dir).shutdown_all()
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=15)

@@ -230,3 +230,29 @@ def test_a_second_up_supersedes_the_one_running(plane: ControlPlane, tmp_path: P
     out, _ = first.communicate(timeout=120)
     assert second["status"] == "succeeded"
     assert '"status": "canceled"' in out and first.returncode == 1
+
+
+def test_on_a_terminal_the_first_up_asks_before_creating(plane: ControlPlane, tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+
+    folder = app(tmp_path, "asked", {"index.html": "hi"})
+    before = plane.api("GET", "/projects/count")["count"]
+    master, replica = pty.openpty()
+    os.write(master, b"n\n")
+    try:
+        done = subprocess.run(
+            plane.cli_args("up", str(folder)),
+            env=plane.env,
+            stdin=replica,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(replica)
+        os.close(master)
+    assert done.returncode == 1 and "First deploy of" in done.stdout and "Nothing created" in done.stdout
+    assert plane.api("GET", "/projects/count")["count"] == before
+    assert plane.up(folder, "--yes")["status"] == "succeeded"

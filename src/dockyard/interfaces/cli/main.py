@@ -53,12 +53,17 @@ def up_command(
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object: deploymentId, resourceId, status, url."
     ),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Create what is missing without asking."),
+    yes: bool = typer.Option(
+        False,
+        "--yes",
+        "-y",
+        help="Create the project, environment and resource without asking (asked only on a terminal).",
+    ),
 ) -> None:
     """Deploy a folder and print its live URL."""
     from dockyard.interfaces.cli.up import up
 
-    up(path, name, as_json)
+    up(path, name, as_json, yes)
 
 
 @app.command("ps")

@@ -5,6 +5,7 @@ it (or reuses ones with those names) and remembers the link; later runs redeploy
 """
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,9 @@ def _find_or_create(path: str, match: dict[str, str], body: dict[str, Any], **fi
     return client.request("POST", path, body=body)["id"]
 
 
-def link_folder(folder: Path, name: str | None) -> dict[str, str]:
+def link_folder(folder: Path, name: str | None, ask: bool) -> dict[str, str] | None:
+    """The folder's project/environment/resource, created on first use (after asking, when `ask`);
+    None when the user declined."""
     base = client.base_url()
     link = links.get(base, folder)
     if link:
@@ -49,6 +52,12 @@ def link_folder(folder: Path, name: str | None) -> dict[str, str]:
             if exc.status != 404:
                 raise
     label = name or folder.name
+    if ask and not typer.confirm(
+        f"First deploy of {folder}: use (or create) project {label!r}, environment 'production' "
+        f"and resource {label!r}?",
+        default=True,
+    ):
+        return None
     slug = "-".join("".join(c if c.isalnum() else " " for c in label.lower()).split())
     project = _find_or_create("/projects", {"slug": slug}, {"name": label})
     env = _find_or_create(
@@ -104,7 +113,7 @@ def follow(body: dict[str, Any], quiet: bool) -> str | None:
     return deployment_id
 
 
-def up(path: str, name: str | None, as_json: bool) -> None:
+def up(path: str, name: str | None, as_json: bool, yes: bool = False) -> None:
     folder = Path(path).expanduser().resolve()
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
@@ -124,7 +133,12 @@ def up(path: str, name: str | None, as_json: bool) -> None:
     if started and not as_json:
         render.out.print(f"[dim]started the Dockyard control plane at {url}[/dim]")
     try:
-        link = link_folder(folder, name)
+        link = link_folder(folder, name, ask=not (yes or as_json) and sys.stdin.isatty())
+        if link is None:
+            render.out.print(
+                "Nothing created. Pass --name to choose other names, or --yes to skip this question."
+            )
+            raise typer.Exit(1)
         if not as_json:
             render.out.print(f"Deploying [bold]{folder.name}[/bold] → resource {link['resourceId']}")
         client.request(
