@@ -21,6 +21,7 @@ system-deps:
 # Deploys the Python example; `dockyard up` starts the control plane in the background when needed.
 up: $(STAMP)
 	DOCKYARD_DATA_DIR=$(DATA_DIR) $(BIN)/dockyard up examples/hello-python
+	@echo "Use it: export DOCKYARD_DATA_DIR=$(DATA_DIR) PATH=$(CURDIR)/$(BIN):\$$PATH; dockyard ps; dockyard up <folder>"
 
 serve: $(STAMP)
 	DOCKYARD_DATA_DIR=$(DATA_DIR) $(BIN)/dockyard serve

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-out = Console()
+out = Console(soft_wrap=True)  # piped output keeps whole lines
 err = Console(stderr=True, soft_wrap=True)  # messages are never broken mid-path
 PREFERRED = [
     "id",
