@@ -69,3 +69,12 @@ def test_node_modules_are_installed_once_and_linked(tmp_path: Path) -> None:
     assert said[0].startswith("dependencies unchanged")
     assert runs.read_text() == "run\n"
     assert (second / "node_modules").resolve() == (app / "node_modules").resolve()
+
+
+def test_requirement_includes_are_expanded_and_stay_inside_the_app(tmp_path: Path) -> None:
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements.txt").write_text("-r requirements/base.txt\nuvicorn\n-r ../outside.txt\n")
+    (tmp_path / "requirements" / "base.txt").write_text("fastapi>=0.110\n--requirement extra.txt\n")
+    (tmp_path / "requirements" / "extra.txt").write_text("httpx\n")
+    (tmp_path.parent / "outside.txt").write_text("not-for-this-app\n")
+    assert workspace.python_requirements(tmp_path, None) == ["fastapi>=0.110", "httpx", "uvicorn"]

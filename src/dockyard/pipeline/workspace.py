@@ -114,8 +114,22 @@ def python_requirements(workspace: Path, spec: str | None) -> list[str]:
     if spec == "pyproject.toml":
         data = tomllib.loads((workspace / "pyproject.toml").read_text())
         return list(data.get("project", {}).get("dependencies", []))
-    path = workspace / (spec or "requirements.txt")
-    return path.read_text().splitlines() if path.exists() else []
+    return _requirement_lines(workspace, workspace / (spec or "requirements.txt"), depth=0)
+
+
+def _requirement_lines(workspace: Path, path: Path, depth: int) -> list[str]:
+    """The file's lines with `-r other.txt` includes expanded in place (the venv is built from a
+    copy of the lines elsewhere, where a relative include would not resolve)."""
+    if depth > 5 or not path.is_file() or not path.resolve().is_relative_to(workspace.resolve()):
+        return []
+    out: list[str] = []
+    for line in path.read_text().splitlines():
+        parts = line.strip().split(maxsplit=1)
+        if len(parts) == 2 and parts[0] in ("-r", "--requirement"):
+            out += _requirement_lines(workspace, path.parent / parts[1], depth + 1)
+        else:
+            out.append(line)
+    return out
 
 
 def python_venv(
