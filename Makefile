@@ -31,7 +31,7 @@ lint: $(STAMP)
 
 # Probes in tests may only reach loopback: no packet or DNS query leaves this machine.
 test: $(STAMP) system-deps lint
-	DOCKYARD_PROBE_ALLOW=127.0.0.0/8,::1/128 bash scripts/with-test-postgres.sh $(BIN)/pytest -q
+	DOCKYARD_PROBE_ALLOW=127.0.0.0/8,::1/128 bash scripts/with-container-engine.sh bash scripts/with-test-postgres.sh $(BIN)/pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/api_scale.py

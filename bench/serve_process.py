@@ -48,10 +48,10 @@ class RunningServer:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-20:])
 
 
-def start_server(data_dir: Path) -> RunningServer:
+def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> RunningServer:
     exe = Path(sys.executable).parent / "dockyard"
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")}, **(extra_env or {})}
     log_path = data_dir.parent / "serve.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

@@ -37,25 +37,26 @@ PAGES = {"hello-static": "index.html", "hello-python": "main.py", "hello-node": 
 ANSWER_DEADLINE_S = 30.0
 
 
-def mark(folder: Path, example: str, marker: str) -> None:
+def mark(page: Path, marker: str) -> None:
     """Put `marker` into the text the app serves (a visible edit, as a user would make)."""
-    page = folder / PAGES[example]
     text = re.sub(r" \[run [\w-]+\]", "", page.read_text())
     page.write_text(text.replace("Hello from Dockyard", f"Hello from Dockyard [run {marker}]", 1))
 
 
-def up(folder: Path, env: dict[str, str]) -> dict:
+def up(folder: Path, env: dict[str, str], *extra: str) -> dict:
     exe = Path(sys.executable).parent / "dockyard"
-    done = subprocess.run([str(exe), "up", str(folder), "--json"], env=env, capture_output=True, text=True)
+    command = [str(exe), "up", str(folder), "--json", *extra]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"dockyard up failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def timed_run(folder: Path, example: str, env: dict[str, str], marker: str) -> float:
-    mark(folder, example, marker)
+def timed_run(folder: Path, page: str, env: dict[str, str], marker: str, *extra: str) -> float:
+    """Edit `page`, run `dockyard up`, return the seconds until the URL serves the edit."""
+    mark(folder / page, marker)
     started = time.perf_counter()
-    result = up(folder, env)
+    result = up(folder, env, *extra)
     deadline = started + ANSWER_DEADLINE_S
     with httpx.Client(timeout=5.0, trust_env=False) as client:
         while time.perf_counter() < deadline:
@@ -116,7 +117,7 @@ def main() -> int:
             warm_started = time.perf_counter()
             up(folder, env)  # first deploy: fills the dependency cache
             warm_s = time.perf_counter() - warm_started
-            runs = [timed_run(folder, name, env, f"{name}-{i}") for i in range(args.runs)]
+            runs = [timed_run(folder, PAGES[name], env, f"{name}-{i}") for i in range(args.runs)]
             if name == "hello-static":
                 last = up(folder, env)
                 headers = {"Authorization": f"Bearer {env['DOCKYARD_TOKEN']}"}

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from dockyard.runtimes.host_process import HostProcessRuntime, free_port
-from dockyard.runtimes.protocol import InstanceSpec
+from dockyard.runtimes.protocol import InstanceSpec, RuntimeNotDeployed
 
 DEADLINE_S = 15.0
 
@@ -34,7 +34,7 @@ def poll(check: Callable[[], object], what: str) -> object:
 def runtime(tmp_path: Path) -> Iterator[HostProcessRuntime]:
     rt = HostProcessRuntime(tmp_path / "data")
     yield rt
-    for sock in (tmp_path / "data" / "runners").glob("*/control.sock"):
+    for sock in (tmp_path / "data" / "runners").glob("*/front_port"):
         rt.shutdown(sock.parent.name)
 
 
@@ -130,3 +130,110 @@ def test_discarded_candidate_never_receives_traffic(runtime: HostProcessRuntime,
     assert httpx.get(url).text == "v1"
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{bad.port}/", timeout=1)
+
+
+def refused(url: str) -> bool:
+    """The front port takes the connection and closes it: no answer from the app."""
+    try:
+        httpx.get(url, timeout=2)
+    except httpx.TransportError:
+        return True
+    return False
+
+
+def active(rt: HostProcessRuntime) -> dict:
+    status = rt.status("res_a")
+    assert status and status["active"]
+    return status["active"]
+
+
+def test_stop_closes_the_front_port_and_start_serves_again(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    spec = site(tmp_path, "dep_1", "v1")
+    url = deploy(runtime, spec)
+    stopped = runtime.stop("res_a")["active"]
+    assert (stopped["state"], stopped["pid"], stopped["deploymentId"]) == ("stopped", None, "dep_1")
+    assert refused(url)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{spec.port}/", timeout=1)  # the process itself is gone
+    assert runtime.stop("res_a")["active"]["state"] == "stopped"  # stopping twice is harmless
+    assert runtime.start("res_a")["active"]["state"] == "running"
+    poll(lambda: httpx.get(url).text == "v1", "the started app")
+    assert "[dockyard] stopped on request" in Path(spec.log_path).read_text()
+
+
+def test_a_stopped_app_stays_stopped_when_the_runner_comes_back(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    runtime.stop("res_a")
+    status = runtime.status("res_a")
+    assert status
+    os.kill(status["runnerPid"], signal.SIGKILL)
+    poll(lambda: runtime.status("res_a") is None, "the runner to be gone")
+    restored = runtime.ensure_runner("res_a")
+    assert restored["runnerPid"] != status["runnerPid"]
+    assert (restored["active"]["state"], restored["active"]["deploymentId"]) == ("stopped", "dep_1")
+    assert runtime.url("res_a") == url and refused(url)
+    runtime.start("res_a")
+    poll(lambda: httpx.get(url).text == "v1", "the app started after the restore")
+
+
+def test_a_control_call_brings_a_dead_runner_back_first(runtime: HostProcessRuntime, tmp_path: Path) -> None:
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    status = runtime.status("res_a")
+    assert status
+    os.kill(status["runnerPid"], signal.SIGKILL)
+    os.killpg(status["active"]["pid"], signal.SIGKILL)
+    poll(lambda: runtime.status("res_a") is None, "the runner to be gone")
+    assert runtime.restart("res_a")["active"]["state"] == "running"
+    poll(lambda: httpx.get(url).text == "v1", "the app after the restart")
+
+
+def test_restart_gives_a_fresh_process_and_resets_the_crash_count(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    pid = active(runtime)["pid"]
+    os.kill(pid, signal.SIGKILL)
+    poll(lambda: (active(runtime)["restarts"], active(runtime)["state"]) == (1, "running"), "a crash restart")
+    before = active(runtime)["pid"]
+    after = runtime.restart("res_a")["active"]
+    assert after["pid"] not in (pid, before) and after["restarts"] == 0 and after["lastExitCode"] is None
+    poll(lambda: httpx.get(url).text == "v1", "the restarted app")
+    runtime.stop("res_a")
+    assert runtime.restart("res_a")["active"]["state"] == "running", "restart starts a stopped app too"
+    poll(lambda: httpx.get(url).text == "v1", "the app restarted from stopped")
+
+
+def test_controls_without_a_deployed_instance_say_so(runtime: HostProcessRuntime, tmp_path: Path) -> None:
+    for control in (runtime.stop, runtime.start, runtime.restart):
+        with pytest.raises(RuntimeNotDeployed):
+            control("res_a")  # no runner, nothing remembered
+    assert runtime.status("res_a") is None, "refusing does not start a runner"
+    runtime.start_candidate("res_a", site(tmp_path, "dep_1", "v1"))
+    runtime.discard("res_a", "dep_1")
+    with pytest.raises(RuntimeNotDeployed):
+        runtime.stop("res_a")  # a runner, but no active instance
+    assert runtime.log_source("res_a") is None
+
+
+def test_log_source_names_the_active_instance_even_while_the_runner_is_down(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    spec = site(tmp_path, "dep_1", "v1")
+    deploy(runtime, spec)
+    found = runtime.log_source("res_a")
+    assert found and (found.deployment_id, found.path, found.runtime_kind) == (
+        "dep_1",
+        spec.log_path,
+        "host-process",
+    )
+    assert runtime.log_source("res_a", "dep_2") is None
+    status = runtime.status("res_a")
+    assert status
+    os.kill(status["runnerPid"], signal.SIGKILL)
+    os.killpg(status["active"]["pid"], signal.SIGKILL)
+    poll(lambda: runtime.status("res_a") is None, "the runner to be gone")
+    assert runtime.log_source("res_a") == found

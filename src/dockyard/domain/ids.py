@@ -19,6 +19,7 @@ PREFIXES = {
     "resource": "res",
     "deployment": "dep",
     "work": "wrk",
+    "runtime_control": "rca",
 }
 ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
 

@@ -11,6 +11,9 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 ShortText = Annotated[str, Field(max_length=1000)]
 PathText = Annotated[str, Field(max_length=1000, pattern=r"^/")]
 
+BuildArgName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+MemoryLimit = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,6}[kmg]$")]
+
 SourceKind = Literal[
     "local-folder",
     "git-public",
@@ -77,6 +80,12 @@ class RuntimeProfile(CamelModel):
     build_target: ShortText | None = None
     health_check_path: PathText | None = None
     health_check: HealthCheck | None = None
+    # Beyond the seed, for the container runtime: build arguments and resource limits.
+    build_args: Annotated[dict[BuildArgName, ShortText], Field(max_length=50)] | None = None
+    memory_limit: MemoryLimit | None = Field(default=None, description="e.g. 256m, 1g (containers)")
+    cpu_limit: Annotated[float, Field(gt=0, le=256)] | None = Field(
+        default=None, description="CPUs (containers)"
+    )
 
 
 class NetworkProfile(CamelModel):

@@ -16,7 +16,8 @@ from dockyard.operations.projects import load as load_project
 from dockyard.operations.resources import load as load_resource
 from dockyard.operations.servers import load as load_server
 from dockyard.pipeline.detect import Evidence, detect
-from dockyard.pipeline.planner import Plan, Reason, plan
+from dockyard.pipeline.planner import Plan, Reason, artifact, plan
+from dockyard.runtimes import engine
 
 
 class Readiness(CamelModel):
@@ -144,11 +145,13 @@ def plan_deployment(ctx: Context, inp: PlanQuery) -> PlanOut:
     network = NetworkProfile.model_validate(resource.network_profile or {})
     policy = HealthCheck.model_validate(resource.health_policy or {})
     folder = Path(source.get("locator") or "")
+    image = source.get("locator") if source.get("kind") == "docker-image" else None
     evidence = Evidence()
     if source.get("kind") == "local-folder" and folder.is_dir():
         evidence = detect(folder)
-    p = plan(evidence, runtime, network, policy)
-    if not evidence.detected_files and not folder.is_dir():
+    has_engine = bool(evidence.dockerfile_path) and engine.available()
+    p = plan(evidence, runtime, network, policy, image=image, engine=has_engine)
+    if not image and not evidence.detected_files and not folder.is_dir():
         p = replace(p, blocked=(_source_missing(resource.id),))
     blocked = [_blocked(r, resource.id) for r in p.blocked]
     return PlanOut(
@@ -176,24 +179,28 @@ def plan_deployment(ctx: Context, inp: PlanQuery) -> PlanOut:
             "reasoning": list(evidence.reasoning),
         },
         planner={
-            "plannerKey": f"host-process/{p.build_strategy}",
+            "plannerKey": f"{p.runtime_kind}/{p.build_strategy}",
             "supportTier": "first-class" if p.ready else "unsupported",
             "buildStrategy": p.build_strategy,
-            "packagingMode": "host-process-workspace",
+            "packagingMode": "host-process-workspace"
+            if p.runtime_kind == "host-process"
+            else "container-image",
             "targetKind": "single-server",
             "targetProviderKey": server.provider_key,
         },
         artifact={
-            "kind": "workspace",
-            "runtimeArtifactKind": "workspace",
-            "runtimeArtifactIntent": "copy-source",
-            "image": None,
+            "kind": "workspace"
+            if p.runtime_kind == "host-process"
+            else ("image" if p.image else "dockerfile-image"),
+            "runtimeArtifactKind": artifact(p)["kind"],
+            "runtimeArtifactIntent": artifact(p)["intent"],
+            "image": p.image,
             "composeFile": evidence.compose_file_path,
             "metadata": {},
         },
         commands=_commands(p, runtime, inp.include_command_specs),
         network={
-            "internalPort": p.fixed_port,
+            "internalPort": p.container_port or p.fixed_port,
             "upstreamProtocol": "http",
             "exposureMode": "none",
             "hostPort": None,

@@ -7,6 +7,7 @@ stopped and the deployment ends `failed` with the reason.
 
 import logging
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,11 @@ from dockyard.domain.deployment import ensure_move
 from dockyard.domain.profiles import HealthCheck, NetworkProfile, RuntimeProfile
 from dockyard.operations.context import utc_now
 from dockyard.pipeline import workspace
-from dockyard.pipeline.detect import detect
+from dockyard.pipeline.detect import Evidence, detect
 from dockyard.pipeline.planner import Plan, plan, runtime_plan_document
 from dockyard.pipeline.timeline import Timeline
 from dockyard.pipeline.verify import verify
+from dockyard.runtimes import engine
 from dockyard.runtimes.host_process import free_port
 from dockyard.runtimes.protocol import InstanceSpec
 from dockyard.services import Services
@@ -97,7 +99,7 @@ class Execution:
             server = s.get(Server, dep.server_id)
             assert resource is not None and server is not None
             snapshot = dict(dep.source_snapshot or {})
-            resource_id = resource.id
+            resource_id, project_id = resource.id, resource.project_id
             server_view = {"id": server.id, "providerKey": server.provider_key}
         if superseded_early:
             self.finish("canceled", "canceled before it started: a newer deployment superseded it")
@@ -108,7 +110,12 @@ class Execution:
             p, evidence_doc = self.detect_and_plan(snapshot, server_view)
             self.move("planned", runtime_plan=evidence_doc)
             self.move("running")
-            url = self.execute(resource_id, snapshot, p)
+            if p.runtime_kind == "container":
+                from dockyard.pipeline.execute_container import execute_container
+
+                url = execute_container(self, resource_id, project_id, snapshot, p)
+            else:
+                url = self.execute(resource_id, snapshot, p)
             self.finish("succeeded", f"live at {url}", runtime_state={"url": url})
         except Canceled:
             if self.candidate_started:
@@ -156,9 +163,10 @@ class Execution:
     ) -> tuple[Plan, dict[str, Any]]:
         source = snapshot.get("source") or {}
         self.phase("detect", f"reading {source.get('locator')}")
+        image = source.get("locator") if source.get("kind") == "docker-image" else None
         path = Path(source.get("locator") or "")
         try:
-            evidence = detect(path)
+            evidence = Evidence(reasoning=(f"the source is the image {image}",)) if image else detect(path)
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise DeployFailure(
                 "detect",
@@ -176,6 +184,8 @@ class Execution:
             RuntimeProfile.model_validate(snapshot.get("runtimeProfile") or {}),
             NetworkProfile.model_validate(snapshot.get("networkProfile") or {}),
             HealthCheck.model_validate(snapshot.get("healthPolicy") or {}),
+            image=image,
+            engine=bool(evidence.dockerfile_path) and engine.available(),
         )
         doc = runtime_plan_document(f"plan_{self.id[4:]}", p, evidence, source, server, utc_now())
         if p.blocked:
@@ -186,7 +196,8 @@ class Execution:
                 "; ".join(r.message for r in p.blocked),
                 f"{first.fix_label}: dockyard resources {first.fix_operation.split('.', 1)[1]}",
             )
-        self.timeline.log("plan", f"strategy {p.build_strategy}; start: {p.start_command}")
+        what = f"image {p.image}" if p.image else f"start: {p.start_command or 'the image default'}"
+        self.timeline.log("plan", f"strategy {p.build_strategy} on the {p.runtime_kind} runtime; {what}")
         return p, doc
 
     def execute(self, resource_id: str, snapshot: dict[str, Any], p: Plan) -> str:
@@ -251,6 +262,12 @@ class Execution:
         )
         self.svc.runtime.start_candidate(resource_id, spec)
         self.candidate_started = True
+        return self.verify_switch(resource_id, port, log_path, p)
+
+    def verify_switch(
+        self, resource_id: str, port: int, log_path: Path, p: Plan, port_hint: str | None = None
+    ) -> str:
+        """Verify the started candidate on `port`; promote it, or fail with the app's last lines."""
         self.phase("verify", "waiting for the candidate to answer its health check")
 
         def alive() -> bool:
@@ -268,9 +285,13 @@ class Execution:
             self.timeline.lines(
                 "verify", [f"app: {line}" for line in tail(log_path)], level="warn", source="application"
             )
+            unreachable = "exited" not in verdict.reason and not re.search(r"answered \d{3}", verdict.reason)
             hint = (
-                "Check that the app listens on $PORT (or set the network profile's internal port)"
-                if "ConnectError" in verdict.reason
+                (
+                    port_hint
+                    or "Check that the app listens on $PORT (or set the network profile's internal port)"
+                )
+                if unreachable
                 else "Read the app's output above"
             )
             raise DeployFailure(

@@ -36,6 +36,14 @@ class Plan:
     blocked: tuple[Reason, ...] = ()
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    runtime_kind: str = "host-process"  # or "container"
+    image: str | None = None  # a prebuilt image to run
+    dockerfile: str | None = None  # the user's Dockerfile; None with a container = generated
+    container_port: int | None = None
+    build_target: str | None = None
+    build_args: tuple[tuple[str, str], ...] = ()
+    memory_limit: str | None = None
+    cpu_limit: float | None = None
 
     @property
     def ready(self) -> bool:
@@ -50,7 +58,30 @@ def static_start(publish_directory: str) -> str:
     )
 
 
-def _strategy(evidence: Evidence, runtime: RuntimeProfile) -> str:
+CONTAINER_NAMES = ("container", "docker-container")
+GENERATED_PORT = 8080  # generated images listen here ($PORT inside the container)
+
+
+def wants_container(runtime: RuntimeProfile, strategy: str) -> bool:
+    return (runtime.runtime_name or "").lower() in CONTAINER_NAMES or strategy in (
+        "dockerfile",
+        "prebuilt-image",
+        "docker-compose",
+    )
+
+
+def _strategy(evidence: Evidence, runtime: RuntimeProfile, image: str | None, engine: bool) -> str:
+    if image:
+        return "prebuilt-image"
+    name = (runtime.runtime_name or "").lower()
+    explicit = runtime.strategy != "auto" or runtime.start_command
+    if (
+        evidence.dockerfile_path
+        and not explicit
+        and name != "host-process"
+        and (engine or name in CONTAINER_NAMES)
+    ):
+        return "dockerfile"  # a Dockerfile says how to run the app, when an engine can build it
     if runtime.strategy not in ("auto", "workspace-commands"):
         return runtime.strategy
     if runtime.start_command or runtime.strategy == "workspace-commands":
@@ -73,26 +104,28 @@ def _health(evidence: Evidence, runtime: RuntimeProfile, policy: HealthCheck) ->
     return policy
 
 
-def plan(evidence: Evidence, runtime: RuntimeProfile, network: NetworkProfile, policy: HealthCheck) -> Plan:
-    strategy = _strategy(evidence, runtime)
+def plan(
+    evidence: Evidence,
+    runtime: RuntimeProfile,
+    network: NetworkProfile,
+    policy: HealthCheck,
+    image: str | None = None,
+    engine: bool = False,
+) -> Plan:
+    """`image`: the source is a prebuilt image (a docker-image source's locator); `engine`: a
+    container engine answers, so a Dockerfile in the folder is used."""
+    strategy = _strategy(evidence, runtime, image, engine)
     install = runtime.install_command or evidence.install_command
     build = runtime.build_command or evidence.build_command
     start = runtime.start_command or evidence.start_command
     publish = runtime.publish_directory or evidence.publish_directory
     blocked: list[Reason] = []
+    container = wants_container(runtime, strategy)
+    if container:
+        return _container_plan(evidence, runtime, network, policy, strategy, image)
     if strategy == "static":
         publish = publish or "."
         start = static_start(publish)
-    elif strategy in ("dockerfile", "prebuilt-image", "docker-compose"):
-        blocked.append(
-            Reason(
-                "container-runtime-required",
-                f"The {strategy} strategy needs a container engine; the host-process runtime cannot run it.",
-                "resources.configure-runtime",
-                "Choose a workspace strategy with a start command",
-                "runtimeProfile.strategy",
-            )
-        )
     elif strategy == "unknown":
         blocked.append(
             Reason(
@@ -135,6 +168,82 @@ def plan(evidence: Evidence, runtime: RuntimeProfile, network: NetworkProfile, p
     )
 
 
+def _container_plan(
+    evidence: Evidence,
+    runtime: RuntimeProfile,
+    network: NetworkProfile,
+    policy: HealthCheck,
+    strategy: str,
+    image: str | None,
+) -> Plan:
+    """Dockerfile, prebuilt image, or a detected app in a generated image."""
+    blocked: list[Reason] = []
+    generated = strategy in ("static", "python-venv", "node-packages")
+    port = network.internal_port or (GENERATED_PORT if generated else evidence.port)
+    start = runtime.start_command or (
+        None if strategy in ("dockerfile", "prebuilt-image") else evidence.start_command
+    )
+    if strategy == "docker-compose":
+        blocked.append(
+            Reason(
+                "compose-not-supported",
+                "Compose files are not deployed yet; deploy one service's Dockerfile or image instead.",
+                "resources.configure-runtime",
+                "Set strategy dockerfile or prebuilt-image",
+                "runtimeProfile.strategy",
+            )
+        )
+    elif strategy in ("unknown", "workspace-commands") or (
+        strategy == "dockerfile" and not evidence.dockerfile_path
+    ):
+        blocked.append(
+            Reason(
+                "container-source-not-detected",
+                "A container needs a Dockerfile, an image, or a detected static, Python or Node app.",
+                "resources.configure-runtime",
+                "Add a Dockerfile, or deploy an image",
+                "runtimeProfile.dockerfilePath",
+            )
+        )
+    elif strategy in ("python-venv", "node-packages") and not start:
+        blocked.append(
+            Reason(
+                "missing-start-command",
+                "No start command was found or configured.",
+                "resources.configure-runtime",
+                "Set a start command (it must listen on $PORT)",
+                "runtimeProfile.startCommand",
+            )
+        )
+    steps = ["detect", "plan", "package", "build", "start", "verify", "switch"]
+    return Plan(
+        build_strategy=strategy,
+        install_command=runtime.install_command or evidence.install_command if generated else None,
+        build_command=runtime.build_command or evidence.build_command if generated else None,
+        start_command=start,
+        publish_directory=(runtime.publish_directory or evidence.publish_directory or ".")
+        if strategy == "static"
+        else None,
+        python_requirements=evidence.python_requirements,
+        fixed_port=None,
+        health=_health(evidence, runtime, policy),
+        steps=tuple(
+            steps if strategy != "prebuilt-image" else [s for s in steps if s not in ("package", "build")]
+        ),
+        blocked=tuple(blocked),
+        warnings=evidence.warnings,
+        notes=evidence.reasoning,
+        runtime_kind="container",
+        image=image,
+        dockerfile=runtime.dockerfile_path or evidence.dockerfile_path if strategy == "dockerfile" else None,
+        container_port=port,
+        build_target=runtime.build_target,
+        build_args=tuple(sorted((runtime.build_args or {}).items())),
+        memory_limit=runtime.memory_limit,
+        cpu_limit=runtime.cpu_limit,
+    )
+
+
 def runtime_plan_document(
     plan_id: str, p: Plan, evidence: Evidence, source: dict[str, Any], server: dict[str, Any], now: str
 ) -> dict[str, Any]:
@@ -150,25 +259,19 @@ def runtime_plan_document(
             "metadata": source.get("metadata") or {},
         },
         "buildStrategy": p.build_strategy,
-        "packagingMode": "host-process-workspace",
-        "runtimeArtifact": {
-            "kind": "workspace",
-            "intent": "copy-source",
-            "image": None,
-            "composeFile": None,
-            "metadata": {},
-        },
+        "packagingMode": "host-process-workspace" if p.runtime_kind == "host-process" else "container-image",
+        "runtimeArtifact": artifact(p),
         "execution": {
-            "kind": "host-process",
+            "kind": "host-process" if p.runtime_kind == "host-process" else "docker-container",
             "workingDirectory": ".",
             "installCommand": p.install_command,
             "buildCommand": p.build_command,
             "startCommand": p.start_command,
             "healthCheckPath": p.health.http.path if p.health.http else None,
             "healthCheck": p.health.model_dump(mode="json"),
-            "port": p.fixed_port,
-            "image": None,
-            "dockerfilePath": evidence.dockerfile_path,
+            "port": p.container_port or p.fixed_port,
+            "image": p.image,
+            "dockerfilePath": p.dockerfile or evidence.dockerfile_path,
             "composeFile": evidence.compose_file_path,
             "accessRoutes": [
                 {
@@ -176,7 +279,7 @@ def runtime_plan_document(
                     "domains": [],
                     "pathPrefix": "/",
                     "tlsMode": "disabled",
-                    "targetPort": p.fixed_port,
+                    "targetPort": p.container_port or p.fixed_port,
                 }
             ],
             "verificationSteps": [{"kind": "internal-http", "label": "HTTP health check on the candidate"}]
@@ -194,3 +297,16 @@ def runtime_plan_document(
         "steps": list(p.steps),
         "generatedAt": now,
     }
+
+
+def artifact(p: Plan) -> dict[str, Any]:
+    if p.runtime_kind == "host-process":
+        return {
+            "kind": "workspace",
+            "intent": "copy-source",
+            "image": None,
+            "composeFile": None,
+            "metadata": {},
+        }
+    intent = "prebuilt-image" if p.image else "build-image"
+    return {"kind": "image", "intent": intent, "image": p.image, "composeFile": None, "metadata": {}}

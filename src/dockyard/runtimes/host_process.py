@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dockyard.runtimes.protocol import InstanceSpec
+from dockyard.runtimes.host_runner import NOT_DEPLOYED, control_socket
+from dockyard.runtimes.protocol import InstanceSpec, LogSource, RuntimeNotDeployed
 
 RUNNER_START_DEADLINE_S = 10.0
 CALL_TIMEOUT_S = 30.0
+PORT_RELEASE_S = 1.0
 
 
 class RuntimeUnavailable(RuntimeError):
@@ -30,7 +32,10 @@ def free_port() -> int:
 
 
 def _port_free(port: int) -> bool:
+    """Whether the runner could listen there. Like the runner, ignore connections in TIME_WAIT (the
+    front port closes connections itself, e.g. while stopped): only a listener makes it taken."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -38,7 +43,20 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _port_free_soon(port: int) -> bool:
+    """A runner that just died lets go of its port a moment after its control socket: wait a little
+    before giving the resource another port (and so another URL)."""
+    deadline = time.monotonic() + PORT_RELEASE_S
+    while not _port_free(port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 class HostProcessRuntime:
+    kind = "host-process"
+
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / "runners"
 
@@ -46,7 +64,7 @@ class HostProcessRuntime:
         return self.root / resource_id
 
     def call(self, resource_id: str, msg: dict[str, Any]) -> dict[str, Any]:
-        sock_path = self._dir(resource_id) / "control.sock"
+        sock_path = control_socket(self._dir(resource_id))
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(CALL_TIMEOUT_S)
             sock.connect(str(sock_path))
@@ -58,6 +76,8 @@ class HostProcessRuntime:
                     break
                 data += chunk
         reply = json.loads(data)
+        if reply.get("code") == NOT_DEPLOYED:
+            raise RuntimeNotDeployed(reply["error"])
         if "error" in reply:
             raise RuntimeUnavailable(reply["error"])
         return reply
@@ -76,7 +96,7 @@ class HostProcessRuntime:
         state_dir.mkdir(parents=True, exist_ok=True)
         port_file = state_dir / "front_port"
         port = int(port_file.read_text()) if port_file.exists() else 0
-        if not port or not _port_free(port):
+        if not port or not _port_free_soon(port):
             port = free_port()
             port_file.write_text(str(port))
         with open(state_dir / "runner.log", "ab") as log:
@@ -110,6 +130,7 @@ class HostProcessRuntime:
                     "env": spec.env,
                     "port": spec.port,
                     "logPath": spec.log_path,
+                    "runtimeKind": spec.runtime_kind,
                 },
             },
         )
@@ -121,8 +142,44 @@ class HostProcessRuntime:
         with contextlib.suppress(OSError, ValueError, RuntimeUnavailable):
             self.call(resource_id, {"op": "discard", "deploymentId": deployment_id})
 
+    def remembered(self, resource_id: str) -> dict[str, Any] | None:
+        """The runner's saved state when it holds an active instance (read even while it is down)."""
+        try:
+            state = json.loads((self._dir(resource_id) / "state.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return state if isinstance(state, dict) and state.get("active") else None
+
+    def _control(self, resource_id: str, op: str) -> dict[str, Any]:
+        if self.status(resource_id) is None:
+            if self.remembered(resource_id) is None:
+                raise RuntimeNotDeployed(f"nothing was deployed to {resource_id}")
+            self.ensure_runner(resource_id)  # a runner that died comes back with what it ran
+        return self.call(resource_id, {"op": op})
+
+    def stop(self, resource_id: str) -> dict[str, Any]:
+        """Stop the active instance; it keeps its spec and the front port closes new connections."""
+        return self._control(resource_id, "stop")
+
+    def start(self, resource_id: str) -> dict[str, Any]:
+        """Start a stopped active instance again (no-op when it runs)."""
+        return self._control(resource_id, "start")
+
     def restart(self, resource_id: str) -> dict[str, Any]:
-        return self.call(resource_id, {"op": "restart"})
+        """A fresh process for the active instance: restart count and crash backoff start over."""
+        return self._control(resource_id, "restart")
+
+    def log_source(self, resource_id: str, deployment_id: str | None = None) -> LogSource | None:
+        """The output file of the active instance, or of `deployment_id` if it is active or a candidate."""
+        status = self.status(resource_id)
+        if status is not None:
+            wanted = [status.get("active")] + ([status.get("candidate")] if deployment_id else [])
+        else:  # the runner is down: its saved state still says where the output is
+            wanted = [(self.remembered(resource_id) or {}).get("active")]
+        for inst in wanted:
+            if inst and deployment_id in (None, inst["deploymentId"]):
+                return LogSource(inst["deploymentId"], inst["logPath"], inst.get("runtimeKind", self.kind))
+        return None
 
     def shutdown(self, resource_id: str) -> None:
         with contextlib.suppress(OSError, ValueError, RuntimeUnavailable):
@@ -130,7 +187,7 @@ class HostProcessRuntime:
 
     def shutdown_all(self) -> None:
         """Stop every app this data dir runs (they outlive `dockyard serve` by design)."""
-        for runner in self.root.glob("*/control.sock"):
+        for runner in self.root.glob("*/front_port"):
             self.shutdown(runner.parent.name)
 
     def url(self, resource_id: str) -> str | None:

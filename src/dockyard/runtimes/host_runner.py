@@ -5,10 +5,19 @@ processes. It listens on the resource's stable front port and forwards TCP to th
 it starts candidates next to the active one, promotes a verified candidate (new connections go to it
 at once, the old instance drains, then stops) and restarts a crashed instance with backoff.
 The control plane talks to it over `STATE_DIR/control.sock`, one JSON object per line.
+
+Ops: status; start {spec} (a candidate); promote; discard; stop / start (no spec) / restart of the
+active instance; shutdown. A stopped active keeps its spec (and stays stopped across a runner
+restart) while the front port closes every new connection.
+
+Each instance's output goes straight to its log file (no pipe through the runner, so an app outlives
+a dead runner). To give lines a time, the runner records `SIZE MTIME` in `LOG.times` whenever the
+file has grown: a line's time is that of the first record covering its end.
 """
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -23,6 +32,22 @@ BACKOFF_MAX_S = 5.0
 STABLE_AFTER_S = 10.0
 DRAIN_TIMEOUT_S = 10.0
 STOP_GRACE_S = 5.0
+STAMP_EVERY_S = 0.5
+SPAWN_WAIT_S = 2.0
+NOT_DEPLOYED = "not-deployed"
+
+
+MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes
+
+
+def control_socket(state_dir: Path) -> Path:
+    """`STATE_DIR/control.sock`, or for a deep data dir a short path in a private dir under /tmp."""
+    sock = state_dir / "control.sock"
+    if len(str(sock)) <= MAX_SOCKET_PATH:
+        return sock
+    short = Path(f"/tmp/dockyard-{os.getuid()}")
+    short.mkdir(mode=0o700, exist_ok=True)
+    return short / f"{hashlib.sha256(str(state_dir).encode()).hexdigest()[:20]}.sock"
 
 
 @dataclass(eq=False)
@@ -33,6 +58,7 @@ class Instance:
     env: dict[str, str]
     port: int
     log_path: str
+    runtime_kind: str = "host-process"
     proc: asyncio.subprocess.Process | None = None
     restarts: int = 0
     state: str = "starting"
@@ -40,6 +66,7 @@ class Instance:
     last_exit_code: int | None = None
     stopping: bool = False
     connections: int = 0
+    stamped: int = 0  # log size last recorded in LOG.times
     task: asyncio.Task | None = field(default=None, repr=False)
 
     def spec(self) -> dict[str, Any]:
@@ -50,18 +77,20 @@ class Instance:
             "env": self.env,
             "port": self.port,
             "logPath": self.log_path,
+            "runtimeKind": self.runtime_kind,
         }
 
     def view(self) -> dict[str, Any]:
         return {
             "deploymentId": self.deployment_id,
-            "pid": self.proc.pid if self.proc else None,
+            "pid": self.proc.pid if self.proc and self.state != "stopped" else None,
             "port": self.port,
             "state": self.state,
             "restarts": self.restarts,
             "lastExitCode": self.last_exit_code,
             "startedAt": self.started_at,
             "logPath": self.log_path,
+            "runtimeKind": self.runtime_kind,
             "connections": self.connections,
         }
 
@@ -140,37 +169,70 @@ class Runner:
     def everything(self) -> list[Instance]:
         return [i for i in (self.candidate, self.active, *self.draining) if i is not None]
 
-    # -- persistence: the active spec survives a runner restart --
+    # -- persistence: the active spec (and whether it was stopped) survives a runner restart --
     def save(self) -> None:
+        active = self.active
         tmp = self.state_dir / "state.json.tmp"
         tmp.write_text(
-            json.dumps({"frontPort": self.front_port, "active": self.active.spec() if self.active else None})
+            json.dumps(
+                {
+                    "frontPort": self.front_port,
+                    "active": active.spec() if active else None,
+                    "stopped": bool(active and active.stopping),
+                }
+            )
         )
         tmp.replace(self.state_dir / "state.json")
 
     def restore(self) -> None:
         path = self.state_dir / "state.json"
         if path.exists():
-            spec = json.loads(path.read_text()).get("active")
-            if spec:
+            state = json.loads(path.read_text())
+            spec = state.get("active")
+            if spec and state.get("stopped"):
+                self.active = _instance(spec)
+                self.active.stopping, self.active.state = True, "stopped"
+            elif spec:
                 self.active = self._launch(spec)
 
     def _launch(self, spec: dict[str, Any]) -> Instance:
-        inst = Instance(
-            spec["deploymentId"], spec["command"], spec["cwd"], spec["env"], spec["port"], spec["logPath"]
-        )
+        inst = _instance(spec)
         inst.task = asyncio.get_running_loop().create_task(supervise(inst))
         return inst
+
+    async def _relaunch_active(self, why: str) -> None:
+        """Replace the active instance by a fresh one of the same spec: counters and backoff reset."""
+        assert self.active is not None
+        spec = self.active.spec()
+        await stop(self.active)
+        _note(self.active, why)
+        self.active = self._launch(spec)
+        self.save()
+        await _spawned(self.active)
 
     # -- commands --
     async def command(self, msg: dict[str, Any]) -> dict[str, Any]:
         op = msg.get("op")
         if op == "status":
             return self.status()
-        if op == "start":
+        if op == "start" and "spec" in msg:  # a candidate next to the active instance
             if self.candidate:
                 await stop(self.candidate)
             self.candidate = self._launch(msg["spec"])
+            return self.status()
+        if op in ("stop", "start", "restart") and self.active is None:
+            return {"error": "no active instance: nothing was deployed here", "code": NOT_DEPLOYED}
+        if op == "stop":
+            assert self.active is not None
+            if not self.active.stopping:
+                await stop(self.active)
+                _note(self.active, "stopped on request")
+                self.save()
+            return self.status()
+        if op == "start":
+            assert self.active is not None
+            if self.active.stopping:
+                await self._relaunch_active("starting on request")
             return self.status()
         if op == "promote":
             return await self.promote(msg["deploymentId"])
@@ -180,10 +242,7 @@ class Runner:
                 self.candidate = None
             return self.status()
         if op == "restart":
-            if self.active:
-                spec = self.active.spec()
-                await stop(self.active)
-                self.active = self._launch(spec)
+            await self._relaunch_active("restarting on request")
             return self.status()
         if op == "shutdown":
             for inst in self.everything():
@@ -218,10 +277,22 @@ class Runner:
             "candidate": self.candidate.view() if self.candidate else None,
         }
 
+    async def stamp_logs(self) -> None:
+        """Record in LOG.times when each instance's log grew (the time its lines were written)."""
+        while True:
+            for inst in self.everything():
+                with contextlib.suppress(OSError):
+                    st = os.stat(inst.log_path)
+                    if st.st_size > inst.stamped:
+                        with open(inst.log_path + ".times", "a") as times:
+                            times.write(f"{st.st_size} {st.st_mtime:.3f}\n")
+                        inst.stamped = st.st_size
+            await asyncio.sleep(STAMP_EVERY_S)
+
     # -- the front port: plain TCP forwarding to the active instance --
     async def forward(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         inst = self.active
-        if inst is None:
+        if inst is None or inst.stopping:  # nothing deployed, or stopped: refuse by closing
             client_w.close()
             return
         inst.connections += 1
@@ -249,6 +320,31 @@ class Runner:
             writer.close()
 
 
+def _instance(spec: dict[str, Any]) -> Instance:
+    return Instance(
+        spec["deploymentId"],
+        spec["command"],
+        spec["cwd"],
+        spec["env"],
+        spec["port"],
+        spec["logPath"],
+        spec.get("runtimeKind", "host-process"),
+    )
+
+
+def _note(inst: Instance, text: str) -> None:
+    """A line of Dockyard's own in the instance's log, so its output explains the gap."""
+    with contextlib.suppress(OSError), open(inst.log_path, "a") as log:
+        log.write(f"[dockyard] {text}\n")
+
+
+async def _spawned(inst: Instance) -> None:
+    """Wait (briefly) until the process exists, so a reply shows `running` rather than `starting`."""
+    deadline = time.monotonic() + SPAWN_WAIT_S
+    while inst.state == "starting" and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+
+
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
         while data := await reader.read(65536):
@@ -263,16 +359,18 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 async def main(state_dir: Path, front_port: int) -> None:
     runner = Runner(state_dir, front_port)
-    sock = state_dir / "control.sock"
+    sock = control_socket(state_dir)
     sock.unlink(missing_ok=True)
-    control = await asyncio.start_unix_server(runner.control, path=str(sock))
     front = await asyncio.start_server(runner.forward, "127.0.0.1", front_port, reuse_address=True)
+    runner.restore()  # before the control socket answers: no caller sees a runner without its state
+    control = await asyncio.start_unix_server(runner.control, path=str(sock))
     (state_dir / "runner.pid").write_text(str(os.getpid()))
-    runner.restore()
     loop = asyncio.get_running_loop()
+    stamper = loop.create_task(runner.stamp_logs())
     loop.add_signal_handler(signal.SIGTERM, runner.done.set)
     async with control, front:
         await runner.done.wait()
+    stamper.cancel()
     for inst in runner.everything():
         await stop(inst)
     sock.unlink(missing_ok=True)

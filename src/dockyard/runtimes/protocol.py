@@ -1,4 +1,5 @@
-"""What the pipeline needs from a runtime: candidate-first replacement, control, status."""
+"""What the pipeline and the runtime operations need from a runtime: candidate-first replacement,
+control of the active instance (stop, start, restart), status and where its output is."""
 
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -12,6 +13,20 @@ class InstanceSpec:
     env: dict[str, str]
     port: int
     log_path: str
+    runtime_kind: str = "host-process"  # what the process is, for readers (logs, status)
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """Where one instance's output is: a file both stdout and stderr are appended to."""
+
+    deployment_id: str
+    path: str
+    runtime_kind: str
+
+
+class RuntimeNotDeployed(Exception):
+    """The resource has no active instance to control or read: nothing was deployed (or kept)."""
 
 
 class Runtime(Protocol):
@@ -24,3 +39,12 @@ class Runtime(Protocol):
     def status(self, resource_id: str) -> dict[str, Any] | None: ...
 
     def url(self, resource_id: str) -> str | None: ...
+
+    # The active instance; each raises RuntimeNotDeployed when there is none, returns the status.
+    def stop(self, resource_id: str) -> dict[str, Any]: ...
+
+    def start(self, resource_id: str) -> dict[str, Any]: ...
+
+    def restart(self, resource_id: str) -> dict[str, Any]: ...
+
+    def log_source(self, resource_id: str, deployment_id: str | None = None) -> LogSource | None: ...

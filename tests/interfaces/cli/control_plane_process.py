@@ -6,6 +6,8 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,13 +36,13 @@ def poll(check: Callable[[], object], what: str, deadline: float = DEADLINE_S) -
 
 
 class ControlPlane:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "DOCKYARD_URL": self.url, "DOCKYARD_DATA_DIR": str(data_dir)}
+        self.env = {**os.environ, "DOCKYARD_URL": self.url, "DOCKYARD_DATA_DIR": str(data_dir), **(env or {})}
         self.env.pop("DOCKYARD_TOKEN", None)
         self.proc: subprocess.Popen | None = None
 
@@ -93,3 +95,39 @@ class ControlPlane:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=15)
+
+
+def app(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    for rel, text in files.items():
+        (folder / rel).write_text(textwrap.dedent(text))
+    return folder
+
+
+class Load:
+    """Requests in a loop on fresh connections; records every failure and every body seen."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.failures, self.seen = url, [], set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        with httpx.Client(headers={"Connection": "close"}, timeout=10) as client:
+            while not self._stop.is_set():
+                try:
+                    resp = client.get(self.url)
+                    self.seen.add(resp.text)
+                    if resp.status_code != 200:
+                        self.failures.append(resp.status_code)
+                except httpx.HTTPError as exc:
+                    self.failures.append(repr(exc))
+
+    def __enter__(self) -> "Load":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()

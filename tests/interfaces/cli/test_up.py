@@ -2,13 +2,12 @@
 
 import shutil
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from control_plane_process import ControlPlane, poll
+from control_plane_process import ControlPlane, Load, app, poll
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 pytestmark = pytest.mark.e2e
@@ -20,42 +19,6 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     cp.start()
     yield cp
     cp.stop()
-
-
-def app(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
-    folder = tmp_path / name
-    folder.mkdir()
-    for rel, text in files.items():
-        (folder / rel).write_text(textwrap.dedent(text))
-    return folder
-
-
-class Load:
-    """Requests in a loop on fresh connections; records every failure and every body seen."""
-
-    def __init__(self, url: str) -> None:
-        self.url, self.failures, self.seen = url, [], set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run)
-
-    def _run(self) -> None:
-        with httpx.Client(headers={"Connection": "close"}, timeout=10) as client:
-            while not self._stop.is_set():
-                try:
-                    resp = client.get(self.url)
-                    self.seen.add(resp.text)
-                    if resp.status_code != 200:
-                        self.failures.append(resp.status_code)
-                except httpx.HTTPError as exc:
-                    self.failures.append(repr(exc))
-
-    def __enter__(self) -> "Load":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 @pytest.mark.parametrize(

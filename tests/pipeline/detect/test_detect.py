@@ -167,7 +167,7 @@ def test_the_inspection_document_uses_the_api_names(make_app: MakeApp) -> None:
 @pytest.mark.parametrize(
     ("example", "family", "start"),
     [
-        ("hello-python", "python", "python -m uvicorn main:app --host 127.0.0.1 --port $PORT"),
+        ("hello-python", "python", "python -m uvicorn main:app --host ${HOST:-127.0.0.1} --port $PORT"),
         ("hello-node", "node", "npm start"),
         ("hello-static", "static", None),
     ],

@@ -12,13 +12,13 @@ DOCKERFILE = 'FROM golang:1.22\nCOPY . .\nCMD ["./server"]\n'
 
 
 @pytest.mark.parametrize("name", ["Dockerfile", "Containerfile"])
-def test_a_container_file_alone_needs_a_container_runtime(make_app: MakeApp, name: str) -> None:
+def test_a_container_file_alone_needs_a_container_engine(make_app: MakeApp, name: str) -> None:
     evidence = detect(make_app({name: DOCKERFILE, "main.go": "package main\n"}))
     assert evidence.runtime_family == "dockerfile"
     assert evidence.dockerfile_path == name
     assert evidence.detected_files == (name,)
     assert evidence.start_command is None
-    assert any("container runtime" in w and "Procfile" in w for w in evidence.warnings)
+    assert any("container engine" in w and "DOCKER_HOST" in w and "Procfile" in w for w in evidence.warnings)
 
 
 def test_a_python_app_with_a_dockerfile_runs_as_python(make_app: MakeApp) -> None:
@@ -49,4 +49,4 @@ def test_a_compose_file_alone_is_recorded_and_explained(make_app: MakeApp, name:
     evidence = detect(make_app({name: "services:\n  web:\n    image: nginx\n"}))
     assert evidence.runtime_family is None
     assert evidence.compose_file_path == name
-    assert any(name in w and "container runtime" in w for w in evidence.warnings)
+    assert any(name in w and "not deployed yet" in w for w in evidence.warnings)

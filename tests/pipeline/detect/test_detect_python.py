@@ -26,7 +26,7 @@ def test_a_fastapi_app_is_served_by_uvicorn_on_port(make_app: MakeApp) -> None:
     assert evidence.framework == "fastapi"
     assert evidence.package_manager == "pip"
     assert evidence.application_shape == "web-server"
-    assert evidence.start_command == "python -m uvicorn main:app --host 127.0.0.1 --port $PORT"
+    assert evidence.start_command == "python -m uvicorn main:app --host ${HOST:-127.0.0.1} --port $PORT"
     assert evidence.python_requirements == "requirements.txt"
     assert evidence.install_command is None
     assert evidence.detected_files == ("main.py", "requirements.txt")
@@ -55,7 +55,9 @@ def test_the_app_object_is_found_under_any_name_and_in_a_package(make_app: MakeA
         }
     )
     evidence = detect(app)
-    assert evidence.start_command == "python -m uvicorn api.main:service --host 127.0.0.1 --port $PORT"
+    assert (
+        evidence.start_command == "python -m uvicorn api.main:service --host ${HOST:-127.0.0.1} --port $PORT"
+    )
     assert "api/main.py" in evidence.detected_files
 
 
@@ -76,20 +78,22 @@ def test_a_src_layout_project_is_served_from_src(make_app: MakeApp) -> None:
     assert evidence.project_name == "shop"
     assert evidence.python_requirements == "pyproject.toml"
     assert evidence.start_command == (
-        "python -m uvicorn shop.app:app --app-dir src --host 127.0.0.1 --port $PORT"
+        "python -m uvicorn shop.app:app --app-dir src --host ${HOST:-127.0.0.1} --port $PORT"
     )
 
 
 def test_a_flask_app_runs_on_the_flask_server_with_a_warning(make_app: MakeApp) -> None:
     evidence = detect(make_app({"requirements.txt": "Flask==3.0\n", "app.py": FLASK_APP}))
     assert evidence.framework == "flask"
-    assert evidence.start_command == "python -m flask --app app:app run --host 127.0.0.1 --port $PORT"
+    assert (
+        evidence.start_command == "python -m flask --app app:app run --host ${HOST:-127.0.0.1} --port $PORT"
+    )
     assert any("add gunicorn" in w for w in evidence.warnings)
 
 
 def test_a_flask_app_with_gunicorn_is_served_by_gunicorn(make_app: MakeApp) -> None:
     evidence = detect(make_app({"requirements.txt": "flask\ngunicorn\n", "app.py": FLASK_APP}))
-    assert evidence.start_command == "python -m gunicorn -b 127.0.0.1:$PORT app:app"
+    assert evidence.start_command == "python -m gunicorn -b ${HOST:-127.0.0.1}:$PORT app:app"
     assert evidence.warnings == ()
 
 
@@ -103,14 +107,14 @@ def test_a_flask_app_factory_is_called(make_app: MakeApp) -> None:
         """
     evidence = detect(make_app({"requirements.txt": "flask\ngunicorn\n", "server.py": factory}))
     assert evidence.framework == "flask"
-    assert evidence.start_command == "python -m gunicorn -b 127.0.0.1:$PORT 'server:create_app()'"
+    assert evidence.start_command == "python -m gunicorn -b ${HOST:-127.0.0.1}:$PORT 'server:create_app()'"
 
 
 def test_an_unknown_asgi_app_next_to_uvicorn_is_served_by_uvicorn(make_app: MakeApp) -> None:
     app = make_app({"requirements.txt": "uvicorn\nmyframework\n", "main.py": "app = make_asgi_app()\n"})
     evidence = detect(app)
     assert evidence.framework == "asgi"
-    assert evidence.start_command == "python -m uvicorn main:app --host 127.0.0.1 --port $PORT"
+    assert evidence.start_command == "python -m uvicorn main:app --host ${HOST:-127.0.0.1} --port $PORT"
 
 
 DJANGO = {
@@ -130,13 +134,13 @@ DJANGO = {
 def test_a_django_project_with_gunicorn_is_served_by_gunicorn(make_app: MakeApp) -> None:
     evidence = detect(make_app({**DJANGO, "requirements.txt": "Django>=5\ngunicorn\n"}))
     assert evidence.framework == "django"
-    assert evidence.start_command == "python -m gunicorn -b 127.0.0.1:$PORT mysite.wsgi"
+    assert evidence.start_command == "python -m gunicorn -b ${HOST:-127.0.0.1}:$PORT mysite.wsgi"
     assert {"manage.py", "mysite/wsgi.py", "requirements.txt"} <= set(evidence.detected_files)
 
 
 def test_a_django_project_without_gunicorn_uses_runserver_without_the_reloader(make_app: MakeApp) -> None:
     evidence = detect(make_app({**DJANGO, "requirements.txt": "django\n"}))
-    assert evidence.start_command == "python manage.py runserver 127.0.0.1:$PORT --noreload"
+    assert evidence.start_command == "python manage.py runserver ${HOST:-127.0.0.1}:$PORT --noreload"
     assert any("development server" in w and "gunicorn" in w for w in evidence.warnings)
 
 
@@ -187,9 +191,12 @@ def test_detection_reads_the_source_and_never_runs_it(make_app: MakeApp, tmp_pat
 def test_an_app_file_python_cannot_parse_is_still_read(make_app: MakeApp) -> None:
     main = "from fastapi import FastAPI\napp = FastAPI()\n\ndef broken(:\n    pass\n"
     evidence = detect(make_app({"requirements.txt": "fastapi\nuvicorn\n", "main.py": main}))
-    assert evidence.start_command == "python -m uvicorn main:app --host 127.0.0.1 --port $PORT"
+    assert evidence.start_command == "python -m uvicorn main:app --host ${HOST:-127.0.0.1} --port $PORT"
 
 
 def test_an_app_in_src_without_a_package_is_served_from_src(make_app: MakeApp) -> None:
     evidence = detect(make_app({"requirements.txt": "fastapi\nuvicorn\n", "src/main.py": FASTAPI_MAIN}))
-    assert evidence.start_command == "python -m uvicorn main:app --app-dir src --host 127.0.0.1 --port $PORT"
+    assert (
+        evidence.start_command
+        == "python -m uvicorn main:app --app-dir src --host ${HOST:-127.0.0.1} --port $PORT"
+    )

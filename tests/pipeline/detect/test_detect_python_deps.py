@@ -23,7 +23,7 @@ def test_included_requirement_files_comments_and_markers_are_understood(make_app
     )
     evidence = detect(app)
     assert evidence.framework == "flask"
-    assert evidence.start_command == "python -m gunicorn -b 127.0.0.1:$PORT app:app"
+    assert evidence.start_command == "python -m gunicorn -b ${HOST:-127.0.0.1}:$PORT app:app"
     assert "requirements/base.txt" in evidence.detected_files
 
 

@@ -1,10 +1,19 @@
 """The `dockyard` command: hand-written verbs (serve, start) plus every catalog operation."""
 
+from enum import StrEnum
+
 import typer
 
 from dockyard.interfaces.cli import render
 from dockyard.interfaces.cli.daemon import ensure_running
 from dockyard.interfaces.cli.generated import add_catalog_commands
+
+
+class RuntimeChoice(StrEnum):
+    auto = "auto"
+    host_process = "host-process"
+    container = "container"
+
 
 app = typer.Typer(
     help="Dockyard: deploy folders, images and MCP servers to machines you own.",
@@ -29,9 +38,22 @@ def serve(
     os.execv(sys.executable, args + (["--data-dir", data_dir] if data_dir else []))
 
 
+RESOURCE_HELP = "Resource id, name or slug (default: the one this folder deploys to, see `dockyard up`)."
+
+
 @app.command()
-def start() -> None:
-    """Start the control plane in the background unless one already answers."""
+def start(
+    resource: str = typer.Argument(
+        None, help="Start this resource's stopped process; without it, start the control plane."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (with RESOURCE)."),
+) -> None:
+    """Start the control plane in the background (unless one answers), or a stopped resource."""
+    if resource is not None:
+        from dockyard.interfaces.cli.runtime_verbs import control
+
+        control("start", resource, as_json)
+        return
     try:
         url, started = ensure_running()
     except RuntimeError as exc:
@@ -46,12 +68,18 @@ def start() -> None:
 
 @app.command("up")
 def up_command(
-    path: str = typer.Argument(".", help="The folder to deploy."),
+    path: str = typer.Argument(".", help="The folder to deploy, or a local image (localhost/app:1)."),
     name: str = typer.Option(
         None, "--name", help="Name for the project and resource (default: folder name)."
     ),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object: deploymentId, resourceId, status, url."
+    ),
+    runtime: RuntimeChoice = typer.Option(
+        None,
+        "--runtime",
+        help="auto (default: a container when the source has a Dockerfile or is an image and an engine "
+        "answers), host-process, or container. Remembered by the resource.",
     ),
     yes: bool = typer.Option(
         False,
@@ -63,7 +91,7 @@ def up_command(
     """Deploy a folder and print its live URL."""
     from dockyard.interfaces.cli.up import up
 
-    up(path, name, as_json, yes)
+    up(path, name, as_json, yes, runtime.value if runtime else None)
 
 
 @app.command("ps")
@@ -72,6 +100,41 @@ def ps_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
     from dockyard.interfaces.cli.up import ps
 
     ps(as_json)
+
+
+@app.command("logs")
+def logs_command(
+    resource: str = typer.Argument(None, help=RESOURCE_HELP),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines as they come."),
+    tail: int = typer.Option(200, "--tail", "-n", help="How many of the last lines to print (max 5000)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (one line object per line with -f)."),
+) -> None:
+    """What a deployed resource's process printed (stdout and stderr)."""
+    from dockyard.interfaces.cli.runtime_verbs import logs
+
+    logs(resource, follow, tail, as_json)
+
+
+@app.command("stop")
+def stop_command(
+    resource: str = typer.Argument(None, help=RESOURCE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Stop a deployed resource's process; `dockyard start RESOURCE` brings it back."""
+    from dockyard.interfaces.cli.runtime_verbs import control
+
+    control("stop", resource, as_json)
+
+
+@app.command("restart")
+def restart_command(
+    resource: str = typer.Argument(None, help=RESOURCE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Restart a deployed resource's process."""
+    from dockyard.interfaces.cli.runtime_verbs import control
+
+    control("restart", resource, as_json)
 
 
 add_catalog_commands(app)

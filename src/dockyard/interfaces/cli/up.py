@@ -5,6 +5,7 @@ it (or reuses ones with those names) and remembers the link; later runs redeploy
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,30 @@ def _find_or_create(path: str, match: dict[str, str], body: dict[str, Any], **fi
     return client.request("POST", path, body=body)["id"]
 
 
-def link_folder(folder: Path, name: str | None, ask: bool) -> dict[str, str] | None:
-    """The folder's project/environment/resource, created on first use (after asking, when `ask`);
-    None when the user declined."""
+IMAGE_REF = re.compile(
+    r"^[a-z0-9][a-z0-9._-]*(?::[0-9]+)?(?:/[a-z0-9._-]+)*(?::[\w.-]+|@sha256:[0-9a-f]{64})?$"
+)
+
+
+def image_reference(path: str) -> str | None:
+    """`path` read as an image reference (localhost/app:1, nginx:alpine) when it is not a folder."""
+    if Path(path).expanduser().exists() or path.startswith((".", "/", "~")):
+        return None
+    return path if (":" in path or "/" in path) and IMAGE_REF.match(path) else None
+
+
+def _repository(image: str) -> str:
+    """The image reference without its tag or digest."""
+    name = image.split("@", 1)[0]
+    head, _, last = name.rpartition("/")
+    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+
+
+def link_folder(
+    folder: Path | str, name: str | None, ask: bool, source: dict[str, str]
+) -> dict[str, str] | None:
+    """The folder's (or image's) project/environment/resource, created on first use (after asking,
+    when `ask`); None when the user declined."""
     base = client.base_url()
     link = links.get(base, folder)
     if link:
@@ -51,7 +73,7 @@ def link_folder(folder: Path, name: str | None, ask: bool) -> dict[str, str] | N
         except client.ApiError as exc:
             if exc.status != 404:
                 raise
-    label = name or folder.name
+    label = name or source["displayName"]
     if ask and not typer.confirm(
         f"First deploy of {folder}: use (or create) project {label!r}, environment 'production' "
         f"and resource {label!r}?",
@@ -66,7 +88,6 @@ def link_folder(folder: Path, name: str | None, ask: bool) -> dict[str, str] | N
         {"projectId": project, "name": "production", "kind": "production"},
         projectId=project,
     )
-    source = {"kind": "local-folder", "locator": str(folder), "displayName": label}
     resource = None
     for item in _all("/resources", environmentId=env):
         if item["slug"] == slug:
@@ -113,9 +134,17 @@ def follow(body: dict[str, Any], quiet: bool) -> str | None:
     return deployment_id
 
 
-def up(path: str, name: str | None, as_json: bool, yes: bool = False) -> None:
+def up(path: str, name: str | None, as_json: bool, yes: bool = False, runtime: str | None = None) -> None:
+    image = image_reference(path)
     folder = Path(path).expanduser().resolve()
-    if not folder.is_dir():
+    if image:
+        repository = _repository(image)
+        source = {"kind": "docker-image", "locator": image, "displayName": repository.rsplit("/", 1)[-1]}
+        link_key: Path | str = f"image:{repository}"  # a new tag redeploys the same resource
+    else:
+        source = {"kind": "local-folder", "locator": str(folder), "displayName": folder.name}
+        link_key = folder
+    if not image and not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
         render.fail(
             "source_path_invalid",
@@ -133,19 +162,21 @@ def up(path: str, name: str | None, as_json: bool, yes: bool = False) -> None:
     if started and not as_json:
         render.out.print(f"[dim]started the Dockyard control plane at {url}[/dim]")
     try:
-        link = link_folder(folder, name, ask=not (yes or as_json) and sys.stdin.isatty())
+        link = link_folder(link_key, name, not (yes or as_json) and sys.stdin.isatty(), source)
         if link is None:
             render.out.print(
                 "Nothing created. Pass --name to choose other names, or --yes to skip this question."
             )
             raise typer.Exit(1)
         if not as_json:
-            render.out.print(f"Deploying [bold]{folder.name}[/bold] → resource {link['resourceId']}")
-        client.request(
-            "POST",
-            f"/resources/{link['resourceId']}/source",
-            body={"source": {"kind": "local-folder", "locator": str(folder), "displayName": folder.name}},
-        )
+            render.out.print(f"Deploying [bold]{source['locator']}[/bold] → resource {link['resourceId']}")
+        client.request("POST", f"/resources/{link['resourceId']}/source", body={"source": source})
+        if runtime:
+            client.request(
+                "POST",
+                f"/resources/{link['resourceId']}/runtime-profile",
+                body={"runtimeProfile": {"runtimeName": None if runtime == "auto" else runtime}},
+            )
         body = {**link, "serverId": local_server()}
         deployment_id = follow(body, quiet=as_json)
         if deployment_id is None:

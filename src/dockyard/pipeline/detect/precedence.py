@@ -93,19 +93,17 @@ def _containers(evidence: Evidence, containers: Containers, explicit_start: bool
     evidence = _merge(evidence, files=containers.files)
     if evidence.runtime_family or explicit_start:
         what = " and ".join(containers.files)
-        return _merge(evidence, reason=f"{what} recorded, not used: the app runs as a host process")
+        return _merge(evidence, reason=f"{what} recorded: built when a container engine answers")
     if containers.dockerfile:
         return _merge(
             replace(evidence, runtime_family="dockerfile"),
             reason=f"{containers.dockerfile} found and no Python, Node or static app",
             warnings=(
-                f"{containers.dockerfile} apps need a container runtime; to run this app as a host "
-                "process, add a Procfile `web:` line or `start:` in dockyard.yml",
+                f"{containers.dockerfile} apps need a container engine (DOCKER_HOST); to run this app "
+                "as a host process instead, add a Procfile `web:` line or `start:` in dockyard.yml",
             ),
         )
-    return _merge(
-        evidence, warnings=(f"{containers.compose} needs a container runtime, which is not available",)
-    )
+    return _merge(evidence, warnings=(f"{containers.compose} found: compose files are not deployed yet",))
 
 
 def _procfile(evidence: Evidence, procfile: Procfile) -> Evidence:

@@ -1,6 +1,7 @@
 """Python apps: the framework from the dependencies, the app object from the source, a start command.
 
-Start commands run in the app's venv (its python is first on PATH) and listen on 127.0.0.1:$PORT.
+Start commands run in the app's venv (its python is first on PATH) and listen on
+$HOST:$PORT (127.0.0.1 unless the runtime says otherwise).
 """
 
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from dockyard.pipeline.detect.python_deps import (
 
 FRAMEWORK_DEPS = ("django", "fastapi", "starlette", "flask")  # when several are listed, the first wins
 ASGI = frozenset({"fastapi", "starlette", "asgi"})
-HOST = "127.0.0.1"
+HOST = "${HOST:-127.0.0.1}"  # the container runtime sets HOST=0.0.0.0
 
 
 @dataclass

@@ -1,0 +1,135 @@
+"""Execute on the container runtime: package → build (or find) the image → start → verify → switch."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dockyard.pipeline import workspace
+from dockyard.pipeline.containerfiles import GENERATED_NAME, REQUIREMENTS_NAME, containerfile
+from dockyard.pipeline.execute import Canceled, DeployFailure, Execution
+from dockyard.pipeline.planner import Plan
+from dockyard.runtimes import container as ctr
+from dockyard.runtimes.engine import EngineUnavailable, connect, engine_url
+from dockyard.runtimes.host_process import free_port
+
+if TYPE_CHECKING:
+    import docker
+
+
+def _engine() -> "docker.DockerClient":
+    try:
+        return connect()
+    except EngineUnavailable as exc:
+        raise DeployFailure(
+            "build",
+            "container-engine-unreachable",
+            str(exc),
+            "Start the engine, or set DOCKER_HOST for `dockyard serve` and restart it.",
+        ) from exc
+
+
+def _image(ex: Execution, client: "docker.DockerClient", resource_id: str, snapshot: dict, p: Plan) -> str:
+    """The image to run: the source image, or one built from the workspace."""
+    from docker.errors import ImageNotFound
+
+    if p.image:
+        ex.phase("build", f"looking up the image {p.image}")
+        try:
+            client.images.get(p.image)
+        except ImageNotFound as exc:
+            raise DeployFailure(
+                "build",
+                "image-not-found",
+                f"The image {p.image} is not in the engine's local store (no registry is pulled from).",
+                f"Build or load it first, e.g. `podman build -t {p.image} .`, then deploy again.",
+            ) from exc
+        return p.image
+    work = ex.svc.settings.data_dir / "workspaces" / resource_id / ex.id
+    ex.phase("package", "copying the source into a fresh build context")
+    workspace.copy_source(Path(snapshot["source"]["locator"]), work)
+    dockerfile = p.dockerfile
+    if dockerfile is None:
+        if p.build_strategy == "python-venv":
+            reqs = workspace.python_requirements(work, p.python_requirements)
+            (work / REQUIREMENTS_NAME).write_text("\n".join(reqs) + "\n")
+        locks = tuple(n for n in workspace.NODE_LOCKS if (work / n).exists())
+        (work / GENERATED_NAME).write_text(containerfile(p, locks))
+        dockerfile = GENERATED_NAME
+        ex.timeline.log("package", f"generated {GENERATED_NAME} for the {p.build_strategy} app")
+    tag = ctr.image_tag(resource_id, ex.id)
+    ex.phase("build", f"building {tag} from {dockerfile}")
+    try:
+        ctr.build_image(
+            client,
+            work,
+            dockerfile,
+            tag,
+            lambda line: ex.timeline.log("build", line, source="build"),
+            target=p.build_target,
+            buildargs=dict(p.build_args),
+            build_labels={"dockyard.managed-by": ctr.MANAGED_BY, "dockyard.resource": resource_id},
+            canceled=ex.canceled,
+        )
+    except ctr.BuildCanceled as exc:
+        raise Canceled() from exc
+    except ctr.BuildFailed as exc:
+        raise DeployFailure(
+            "build",
+            "build-failed",
+            str(exc),
+            "Fix the failing step (the build output is above) and deploy again.",
+        ) from exc
+    except FileNotFoundError as exc:
+        raise DeployFailure(
+            "build",
+            "dockerfile-missing",
+            f"{dockerfile} is not in the source folder.",
+            "Set the Dockerfile path.",
+        ) from exc
+    return tag
+
+
+def execute_container(
+    ex: Execution, resource_id: str, project_id: str, snapshot: dict[str, Any], p: Plan
+) -> str:
+    client = _engine()
+    image = _image(ex, client, resource_id, snapshot, p)
+    port = p.container_port or ctr.exposed_port(client, image)
+    if port is None:
+        raise DeployFailure(
+            "start",
+            "missing-internal-port",
+            f"Neither the network profile nor the image {image} says which port the app listens on.",
+            f"Set it: dockyard resources configure-network {resource_id} --internal-port PORT",
+        )
+    host_port = free_port()
+    log_path = ex.svc.settings.data_dir / "workspaces" / resource_id / f"{ex.id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    ex.phase("start", f"starting a container of {image} (port {port} on 127.0.0.1:{host_port})")
+    runtime = ctr.ContainerRuntime(ex.svc.runtime, engine_url() or "")
+    runtime.start_candidate(
+        resource_id,
+        ctr.ContainerSpec(
+            deployment_id=ex.id,
+            image=image,
+            container_port=port,
+            host_port=host_port,
+            log_path=str(log_path),
+            env={"PORT": str(port), "HOST": "0.0.0.0"},
+            labels=ctr.labels(project_id, resource_id, ex.id),
+            network=f"dockyard-{project_id.lower()}",
+            memory=p.memory_limit,
+            cpus=p.cpu_limit,
+            command=p.start_command if p.dockerfile or p.image else None,  # generated images bake it in
+        ),
+    )
+    ex.candidate_started = True
+    port_hint = (
+        f"Check that the app listens on port {port} inside the container (0.0.0.0, not 127.0.0.1), or "
+        f"set the port it uses: dockyard resources configure-network {resource_id} --internal-port PORT"
+    )
+    url = ex.verify_switch(resource_id, host_port, log_path, p, port_hint)
+    if not p.image:
+        removed = ctr.prune_images(client, resource_id)
+        if removed:
+            ex.timeline.log("switch", f"removed {len(removed)} older image(s) of this resource")
+    return url

@@ -1,0 +1,162 @@
+"""The container runtime: images built or found through the Docker Engine API, containers run
+under the same per-resource runner as host processes (see container_attach), so candidate-first
+replacement, the stable front port, crash restarts, stop/start and logs are shared."""
+
+import json
+import shlex
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dockyard.runtimes.host_process import HostProcessRuntime
+from dockyard.runtimes.protocol import InstanceSpec
+
+if TYPE_CHECKING:
+    import docker
+
+Emit = Callable[[str], None]
+MANAGED_BY = "dockyard"
+
+
+class BuildFailed(RuntimeError):
+    """The image build failed; the message is the engine's last error (the failing step)."""
+
+
+class BuildCanceled(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    deployment_id: str
+    image: str
+    container_port: int
+    host_port: int
+    log_path: str
+    env: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    network: str | None = None
+    command: str | None = None
+    memory: str | None = None
+    cpus: float | None = None
+
+
+def image_tag(resource_id: str, deployment_id: str) -> str:
+    return f"localhost/dockyard/{resource_id.lower()}:{deployment_id.lower()}"
+
+
+def labels(project_id: str, resource_id: str, deployment_id: str) -> dict[str, str]:
+    return {
+        "dockyard.managed-by": MANAGED_BY,
+        "dockyard.project": project_id,
+        "dockyard.resource": resource_id,
+        "dockyard.deployment": deployment_id,
+    }
+
+
+def _build_stream(client: "docker.DockerClient", **kwargs: Any) -> Iterator[dict[str, Any]]:
+    yield from client.api.build(decode=True, rm=True, forcerm=True, **kwargs)
+
+
+def build_image(
+    client: "docker.DockerClient",
+    context: Path,
+    dockerfile: str,
+    tag: str,
+    emit: Emit,
+    *,
+    buildargs: dict[str, str] | None = None,
+    target: str | None = None,
+    build_labels: dict[str, str] | None = None,
+    canceled: Callable[[], bool] = lambda: False,
+) -> None:
+    """Build `tag` from `context`, handing each output line to `emit`."""
+    last: list[str] = []
+    for chunk in _build_stream(
+        client,
+        path=str(context),
+        dockerfile=dockerfile,
+        tag=tag,
+        buildargs=buildargs or {},
+        target=target,
+        labels=build_labels or {},
+    ):
+        if canceled():
+            raise BuildCanceled("the image build was stopped: the deployment was canceled")
+        if "error" in chunk or "errorDetail" in chunk:
+            message = (chunk.get("errorDetail") or {}).get("message") or chunk.get("error") or "build failed"
+            emit(message.strip())
+            where = f" (after: {last[-1]})" if last else ""
+            raise BuildFailed(f"the image build failed: {message.strip()}{where}")
+        for line in str(chunk.get("stream") or "").splitlines():
+            if line.strip():
+                emit(line.rstrip())
+                last = [*last[-4:], line.strip()]
+    client.images.get(tag)  # a build that ended without an image is a failure too
+
+
+def exposed_port(client: "docker.DockerClient", image: str) -> int | None:
+    """The image's first exposed TCP port, if it declares one."""
+    ports = (client.images.get(image).attrs.get("Config") or {}).get("ExposedPorts") or {}
+    tcp = sorted(int(p.split("/")[0]) for p in ports if p.endswith("/tcp") or "/" not in p)
+    return tcp[0] if tcp else None
+
+
+class ContainerRuntime:
+    """Starts containers as runner instances; everything after the start is the runner's."""
+
+    def __init__(self, host: HostProcessRuntime, engine: str) -> None:
+        self.host, self.engine = host, engine
+
+    def start_candidate(self, resource_id: str, spec: ContainerSpec) -> dict[str, Any]:
+        spec_path = Path(spec.log_path).with_suffix(".container.json")
+        spec_path.write_text(
+            json.dumps(
+                {
+                    "engine": self.engine,
+                    "image": spec.image,
+                    "name": f"dockyard-{spec.deployment_id.lower()}",
+                    "containerPort": spec.container_port,
+                    "hostPort": spec.host_port,
+                    "env": spec.env,
+                    "labels": spec.labels,
+                    "network": spec.network,
+                    "command": spec.command,
+                    "memory": spec.memory,
+                    "cpus": spec.cpus,
+                }
+            )
+        )
+        attach = f"{shlex.quote(sys.executable)} -m dockyard.runtimes.container_attach"
+        command = f"exec {attach} {shlex.quote(str(spec_path))}"
+        return self.host.start_candidate(
+            resource_id,
+            InstanceSpec(
+                spec.deployment_id,
+                command,
+                str(spec_path.parent),
+                {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"},
+                spec.host_port,
+                spec.log_path,
+                runtime_kind="container",
+            ),
+        )
+
+
+def prune_images(client: "docker.DockerClient", resource_id: str, keep: int = 2) -> list[str]:
+    """Remove a resource's built images but the newest `keep` (the live one and the one before it,
+    for a rollback); an image still in use is left. Returns the removed tags."""
+    from docker.errors import APIError
+
+    images = client.images.list(filters={"label": f"dockyard.resource={resource_id}"})
+    images.sort(key=lambda image: str(image.attrs.get("Created", "")), reverse=True)  # epoch or ISO
+    removed = []
+    for image in images[keep:]:
+        try:
+            client.images.remove(image.id)
+            removed += image.tags
+        except APIError:
+            pass  # in use by a container that still drains
+    return removed

@@ -1,0 +1,92 @@
+"""`python -m dockyard.runtimes.container_attach SPEC.json`: one container as one supervised process.
+
+The per-resource runner (host_runner) supervises processes: it starts candidates next to the live
+instance, forwards its front port to the promoted one, restarts crashes and stops what it retires.
+This process lets a container take part in all of that unchanged: it creates and starts the
+container (labelled, on the project's network, published on 127.0.0.1:hostPort), copies the
+container's output to its own, and exits with the container's exit code; SIGTERM stops and removes
+the container.
+"""
+
+import contextlib
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import APIError, NotFound
+
+STOP_TIMEOUT_S = 2  # well inside the runner's grace before it kills this process
+
+
+def _network(client: docker.DockerClient, name: str | None, labels: dict[str, str]) -> str | None:
+    if not name:
+        return None
+    try:
+        client.networks.get(name)
+    except NotFound:
+        with contextlib.suppress(APIError):  # a parallel attach created it first
+            client.networks.create(name, driver="bridge", labels=labels)
+    return name
+
+
+def _remove(client: docker.DockerClient, name: str) -> None:
+    with contextlib.suppress(NotFound, APIError):
+        client.containers.get(name).remove(force=True)
+
+
+def run(spec: dict[str, Any]) -> int:
+    client = docker.DockerClient(base_url=spec["engine"], timeout=120)
+    name = spec["name"]
+    _remove(client, name)  # a container left by a killed attach process
+    labels = spec.get("labels") or {}
+    options: dict[str, Any] = {
+        "name": name,
+        "detach": True,
+        "environment": spec.get("env") or {},
+        "labels": labels,
+        "ports": {f"{spec['containerPort']}/tcp": ("127.0.0.1", spec["hostPort"])},
+        "network": _network(client, spec.get("network"), {"dockyard.managed-by": "dockyard"}),
+    }
+    if spec.get("command"):
+        options["command"] = ["/bin/sh", "-c", spec["command"]]
+    if spec.get("memory"):
+        options["mem_limit"] = spec["memory"]
+    if spec.get("cpus"):
+        options["nano_cpus"] = int(float(spec["cpus"]) * 1e9)
+    container = client.containers.run(spec["image"], **options)
+    stopping = threading.Event()
+
+    def stop(*_: object) -> None:
+        stopping.set()
+        with contextlib.suppress(NotFound, APIError):
+            container.stop(timeout=STOP_TIMEOUT_S)
+
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=stop, daemon=True).start())
+    try:
+        for chunk in container.logs(stream=True, follow=True):
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+        code = int(container.wait(timeout=60).get("StatusCode", 1))
+    except Exception as exc:
+        print(f"[dockyard] lost the container: {type(exc).__name__}: {exc}", flush=True)
+        code = 1
+    finally:
+        _remove(client, name)
+    return 0 if stopping.is_set() else code
+
+
+def main() -> None:
+    spec = json.loads(Path(sys.argv[1]).read_text())
+    try:
+        sys.exit(run(spec))
+    except Exception as exc:  # an image gone, a port taken, the engine down: say it in the app log
+        print(f"[dockyard] could not run the container: {type(exc).__name__}: {exc}", flush=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

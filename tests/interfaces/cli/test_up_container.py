@@ -1,0 +1,185 @@
+"""`dockyard up` on the container runtime: the real CLI and `dockyard serve` against a real engine."""
+
+import shutil
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import httpx
+import pytest
+from control_plane_process import ControlPlane, Load, app, poll
+
+from engine import BUSYBOX_IMAGE, PYTHON_IMAGE, engine_or_skip
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+pytestmark = pytest.mark.e2e
+SITE = f"""
+    FROM {BUSYBOX_IMAGE}
+    COPY index.html /www/index.html
+    EXPOSE 8080
+    CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
+    """
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[docker.DockerClient]:
+    client = docker.DockerClient(base_url=engine_or_skip())
+    yield client
+    for image in client.images.list(filters={"label": "dockyard.managed-by=dockyard"}):
+        client.images.remove(image.id, force=True)
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def plane(engine: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    bases = {"DOCKYARD_BASE_IMAGE_STATIC": BUSYBOX_IMAGE, "DOCKYARD_BASE_IMAGE_PYTHON": PYTHON_IMAGE}
+    cp = ControlPlane(tmp_path_factory.mktemp("plane"), bases)
+    cp.start()
+    yield cp
+    cp.stop()
+
+
+def containers(engine: docker.DockerClient, deployment_id: str) -> list:
+    return engine.containers.list(filters={"label": f"dockyard.deployment={deployment_id}"})
+
+
+def test_a_dockerfile_goes_live_and_a_redeploy_swaps_with_no_failed_request(
+    plane: ControlPlane, engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    folder = app(tmp_path, "boxed", {"Dockerfile": SITE, "index.html": "container one"})
+    first = plane.up(folder)
+    assert first["status"] == "succeeded", first["stderr"]
+    assert httpx.get(first["url"]).text == "container one"
+    shown = plane.api("GET", f"/deployments/{first['deploymentId']}")
+    assert shown["deployment"]["runtimePlan"]["execution"]["kind"] == "docker-container"
+    [box] = containers(engine, first["deploymentId"])
+    assert box.labels["dockyard.resource"] == first["resourceId"]
+    with Load(first["url"]) as load:
+        poll(lambda: "container one" in load.seen, "traffic on v1")
+        (folder / "index.html").write_text("container two")
+        second = plane.up(folder)
+        poll(lambda: "container two" in load.seen, "traffic on v2")
+    assert second["status"] == "succeeded" and second["url"] == first["url"]
+    assert load.failures == []
+    poll(lambda: not containers(engine, first["deploymentId"]), "the old container to be removed")
+
+
+def test_a_local_image_goes_live(plane: ControlPlane, engine: docker.DockerClient, tmp_path: Path) -> None:
+    context = app(tmp_path, "img", {"Dockerfile": SITE, "index.html": "from an image"})
+    engine.images.build(
+        path=str(context), tag="localhost/dockyard-e2e/img:1", labels={"dockyard.managed-by": "dockyard"}
+    )
+    result = plane.up(Path("localhost/dockyard-e2e/img:1"))
+    assert result["status"] == "succeeded", result["stderr"]
+    assert httpx.get(result["url"]).text == "from an image"
+
+
+def test_the_static_example_runs_in_a_generated_container(plane: ControlPlane, tmp_path: Path) -> None:
+    folder = tmp_path / "hello-static"
+    shutil.copytree(EXAMPLES / "hello-static", folder)
+    result = plane.up(folder, "--runtime", "container")
+    assert result["status"] == "succeeded", result["stderr"]
+    assert "Hello from Dockyard" in httpx.get(result["url"]).text
+    plan = plane.api("GET", f"/deployments/{result['deploymentId']}")["deployment"]["runtimePlan"]
+    assert plan["execution"]["kind"] == "docker-container" and plan["buildStrategy"] == "static"
+
+
+BAD = {
+    "build-fails": ({"Dockerfile": f"FROM {BUSYBOX_IMAGE}\nRUN echo compiling && exit 3\n"}, "build-failed"),
+    "exits-at-once": (
+        {
+            "Dockerfile": f"FROM {BUSYBOX_IMAGE}\nEXPOSE 8080\n"
+            'CMD ["sh", "-c", "echo missing config >&2; exit 1"]\n'
+        },
+        "health-check-failed",
+    ),
+    "port-mismatch": (
+        {"Dockerfile": f'FROM {BUSYBOX_IMAGE}\nEXPOSE 8080\nCMD ["httpd", "-f", "-p", "9090", "-h", "/"]\n'},
+        "health-check-failed",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_a_bad_container_deploy_fails_clearly_and_the_live_version_keeps_answering(
+    plane: ControlPlane, tmp_path: Path, name: str
+) -> None:
+    folder = app(tmp_path, name, {"Dockerfile": SITE, "index.html": "good version"})
+    good = plane.up(folder)
+    assert good["status"] == "succeeded", good["stderr"]
+    files, code = BAD[name]
+    for rel, text in files.items():
+        (folder / rel).write_text(textwrap.dedent(text))
+    if name == "port-mismatch":
+        plane.api(
+            "POST",
+            f"/resources/{good['resourceId']}/health-policy",
+            json={"healthCheck": {"retries": 2, "intervalSeconds": 1}},
+        )
+    bad = plane.up(folder)
+    assert bad["exit"] == 1 and bad["status"] == "failed"
+    failure = plane.api("GET", f"/deployments/{bad['deploymentId']}")["deployment"]["failure"]
+    assert failure["code"] == code
+    logs = [line["message"] for line in plane.api("GET", f"/deployments/{bad['deploymentId']}/logs")["logs"]]
+    if name == "build-fails":
+        assert "compiling" in logs and "exit" in failure["message"]
+    if name == "exits-at-once":
+        assert any("missing config" in line for line in logs)
+    if name == "port-mismatch":
+        assert "internal-port" in failure["nextAction"]
+    assert httpx.get(good["url"]).text == "good version"
+
+
+def test_an_image_that_is_not_there_is_refused_by_name(plane: ControlPlane) -> None:
+    result = plane.up(Path("localhost/dockyard-e2e/absent:1"))
+    assert result["exit"] == 1 and result["status"] == "failed"
+    failure = plane.api("GET", f"/deployments/{result['deploymentId']}")["deployment"]["failure"]
+    assert failure["code"] == "image-not-found" and "absent:1" in failure["message"]
+
+
+def test_an_unreachable_engine_names_docker_host(tmp_path: Path) -> None:
+    cp = ControlPlane(tmp_path / "plane", {"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"})
+    (tmp_path / "plane").mkdir()
+    cp.start()
+    try:
+        result = cp.up(app(tmp_path, "needs-engine", {"Dockerfile": SITE}))
+        failure = cp.api("GET", f"/deployments/{result['deploymentId']}")["deployment"]["failure"]
+    finally:
+        cp.stop()
+    assert result["status"] == "failed" and failure["code"] == "container-engine-unreachable"
+    assert "DOCKER_HOST" in failure["message"] and "DOCKER_HOST" in failure["nextAction"]
+
+
+def test_logs_stop_start_and_restart_work_on_a_container(
+    plane: ControlPlane, engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    chatty = f"""
+        FROM {BUSYBOX_IMAGE}
+        COPY index.html /www/index.html
+        EXPOSE 8080
+        CMD ["sh", "-c", "echo container says hello; exec httpd -f -v -p 8080 -h /www"]
+        """
+    result = plane.up(app(tmp_path, "chatty", {"Dockerfile": chatty, "index.html": "chatty"}))
+    assert result["status"] == "succeeded", result["stderr"]
+    resource = result["resourceId"]
+    logs = poll(
+        lambda: (out := plane.cli("logs", resource)).returncode == 0 and "says hello" in out.stdout and out,
+        "logs",
+    )
+    assert "Traceback" not in logs.stderr
+    [before] = containers(engine, result["deploymentId"])
+    assert plane.cli("restart", resource).returncode == 0
+    poll(
+        lambda: [c.id for c in containers(engine, result["deploymentId"])] not in ([], [before.id]),
+        "a new box",
+    )
+    poll(lambda: httpx.get(result["url"]).text == "chatty", "answers after restart")
+    assert plane.cli("stop", resource).returncode == 0
+    poll(lambda: not containers(engine, result["deploymentId"]), "the container to stop")
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(result["url"], timeout=2)
+    assert plane.cli("start", resource).returncode == 0
+    poll(lambda: httpx.get(result["url"]).text == "chatty", "answers after start")
+    runtime = plane.api("GET", f"/resources/{resource}/runtime-logs")
+    assert any(line["runtimeKind"] == "container" for line in runtime["logs"])

@@ -1,0 +1,184 @@
+"""The container runtime against a real engine (Podman's Docker API): builds, candidates, crashes."""
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import httpx
+import pytest
+
+from dockyard.domain.ids import new_id
+from dockyard.runtimes import container as ctr
+from dockyard.runtimes.host_process import HostProcessRuntime, free_port
+from engine import BUSYBOX_IMAGE, engine_or_skip
+
+DEADLINE_S = 30.0
+SITE = f"""FROM {BUSYBOX_IMAGE}
+COPY index.html /www/index.html
+EXPOSE 8080
+CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
+"""
+
+
+def poll(check: Callable[[], object], what: str) -> object:
+    end = time.monotonic() + DEADLINE_S
+    while time.monotonic() < end:
+        try:
+            result = check()
+            if result:
+                return result
+        except (httpx.TransportError, docker.errors.NotFound):
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[docker.DockerClient]:
+    c = docker.DockerClient(base_url=engine_or_skip())
+    yield c
+    for image in c.images.list(filters={"label": "dockyard.test=1"}):
+        c.images.remove(image.id, force=True)
+    c.close()
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, client: docker.DockerClient) -> Iterator[ctr.ContainerRuntime]:
+    host = HostProcessRuntime(tmp_path / "data")
+    yield ctr.ContainerRuntime(host, engine_or_skip())
+    host.shutdown_all()
+
+
+def site(tmp_path: Path, text: str, dockerfile: str = SITE) -> Path:
+    folder = tmp_path / f"site-{new_id('deployment')[-6:]}"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(dockerfile)
+    (folder / "index.html").write_text(text)
+    return folder
+
+
+def build(client: docker.DockerClient, folder: Path, lines: list[str] | None = None) -> str:
+    tag = f"localhost/dockyard-test/{folder.name}:1"
+    ctr.build_image(
+        client,
+        folder,
+        "Dockerfile",
+        tag,
+        (lines if lines is not None else []).append,
+        build_labels={"dockyard.test": "1"},
+    )
+    return tag
+
+
+def test_a_build_streams_its_steps_and_exposes_its_port(client: docker.DockerClient, tmp_path: Path) -> None:
+    lines: list[str] = []
+    tag = build(client, site(tmp_path, "one"), lines)
+    assert any("STEP" in line or "Step" in line for line in lines)
+    assert ctr.exposed_port(client, tag) == 8080
+
+
+def test_a_failing_build_names_the_failing_step(client: docker.DockerClient, tmp_path: Path) -> None:
+    folder = site(tmp_path, "x", f"FROM {BUSYBOX_IMAGE}\nRUN echo compiling && exit 3\n")
+    lines: list[str] = []
+    with pytest.raises(ctr.BuildFailed) as failed:
+        build(client, folder, lines)
+    assert "exit 3" in str(failed.value) or "exit status 3" in str(failed.value)
+    assert "compiling" in lines
+
+
+def start(runtime: ctr.ContainerRuntime, resource: str, image: str, tmp_path: Path) -> tuple[str, int]:
+    deployment = new_id("deployment")
+    port = free_port()
+    runtime.start_candidate(
+        resource,
+        ctr.ContainerSpec(
+            deployment_id=deployment,
+            image=image,
+            container_port=8080,
+            host_port=port,
+            log_path=str(tmp_path / f"{deployment}.log"),
+            labels={**ctr.labels(new_id("project"), resource, deployment), "dockyard.test": "1"},
+        ),
+    )
+    poll(lambda: httpx.get(f"http://127.0.0.1:{port}/").status_code == 200, "the candidate to answer")
+    return deployment, port
+
+
+def test_a_candidate_replaces_the_live_container_behind_the_same_url(
+    runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
+) -> None:
+    resource = new_id("resource")
+    first, _ = start(runtime, resource, build(client, site(tmp_path, "v1")), tmp_path)
+    runtime.host.promote(resource, first)
+    url = runtime.host.url(resource)
+    assert url and httpx.get(url).text == "v1"
+    labelled = client.containers.list(filters={"label": f"dockyard.deployment={first}"})
+    assert [c.labels["dockyard.resource"] for c in labelled] == [resource]
+    second, _ = start(runtime, resource, build(client, site(tmp_path, "v2")), tmp_path)
+    assert httpx.get(url).text == "v1"  # the candidate runs next to the live one, unseen
+    runtime.host.promote(resource, second)
+    assert httpx.get(url).text == "v2"
+    poll(
+        lambda: not client.containers.list(filters={"label": f"dockyard.deployment={first}"}),
+        "v1 to be removed",
+    )
+
+
+def test_a_container_that_dies_is_started_again(
+    runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
+) -> None:
+    resource = new_id("resource")
+    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "alive")), tmp_path)
+    runtime.host.promote(resource, deployment)
+    url = runtime.host.url(resource) or ""
+    client.containers.list(filters={"label": f"dockyard.deployment={deployment}"})[0].kill()
+    poll(lambda: (runtime.host.status(resource) or {}).get("active", {}).get("restarts", 0) >= 1, "a restart")
+    poll(lambda: httpx.get(url).text == "alive", "the container to answer again")
+
+
+def test_discarding_a_candidate_removes_its_container(
+    runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
+) -> None:
+    resource = new_id("resource")
+    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "gone")), tmp_path)
+    runtime.host.discard(resource, deployment)
+    poll(
+        lambda: not client.containers.list(all=True, filters={"label": f"dockyard.deployment={deployment}"}),
+        "removal",
+    )
+
+
+def test_limits_and_the_project_network_are_applied(
+    runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
+) -> None:
+    resource, deployment, port = new_id("resource"), new_id("deployment"), free_port()
+    project = new_id("project")
+    runtime.start_candidate(
+        resource,
+        ctr.ContainerSpec(
+            deployment_id=deployment,
+            image=build(client, site(tmp_path, "limited")),
+            container_port=8080,
+            host_port=port,
+            log_path=str(tmp_path / f"{deployment}.log"),
+            labels={**ctr.labels(project, resource, deployment), "dockyard.test": "1"},
+            network=f"dockyard-{project.lower()}",
+            memory="64m",
+            cpus=0.5,
+        ),
+    )
+    box = poll(
+        lambda: client.containers.list(filters={"label": f"dockyard.deployment={deployment}"}), "the box"
+    )
+    attrs = box[0].attrs  # type: ignore[index]
+    assert (
+        attrs["HostConfig"]["Memory"] == 64 * 1024 * 1024 and attrs["HostConfig"]["NanoCpus"] == 500_000_000
+    )
+    assert f"dockyard-{project.lower()}" in attrs["NetworkSettings"]["Networks"]
+    runtime.host.discard(resource, deployment)
+    poll(
+        lambda: not client.containers.list(all=True, filters={"label": f"dockyard.deployment={deployment}"}),
+        "gone",
+    )
+    client.networks.get(f"dockyard-{project.lower()}").remove()
