@@ -13,10 +13,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from dockyard.interfaces.http.app import build_app
 from dockyard.runtimes.host_process import HostProcessRuntime
 from dockyard.startup import prepare
 from dockyard.store.db import Database
+from polling import poll
 
 POSTGRES_ENV = "DOCKYARD_TEST_POSTGRES_URL"
 BIN = Path(sys.executable).parent
@@ -51,22 +51,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'dockyard.db'}"
-
-
-def poll(check: Callable[[], Any], what: str, deadline: float = READY_DEADLINE_S) -> Any:
-    """Call `check` until it returns something truthy; fail with `what` after `deadline` seconds."""
-    end = time.monotonic() + deadline
-    last: Any = None
-    while time.monotonic() < end:
-        try:
-            last = check()
-        except (httpx.HTTPError, OSError) as exc:
-            last = exc
-        else:
-            if last:
-                return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {deadline:.0f}s waiting for {what} (last: {last!r})")
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------------

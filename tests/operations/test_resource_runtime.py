@@ -4,8 +4,7 @@ import json
 import os
 import signal
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from dockyard.operations.resource_runtime_models import RuntimeLogsStreamQuery
 from dockyard.pipeline.execute import run_deployment
 from dockyard.runtimes.host_process import HostProcessRuntime
 from dockyard.services import Services
+from polling import poll
 
 APP = """\
 import http.server, os
@@ -39,19 +39,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
 """
-
-
-def poll(check: Callable[[], Any], what: str, deadline: float = 20.0) -> Any:
-    """`check()` until it is truthy (an HTTP error counts as not yet); fail after `deadline` s."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            if result := check():
-                return result
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

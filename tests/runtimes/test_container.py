@@ -1,7 +1,6 @@
 """The container runtime against a real engine (Podman's Docker API): builds, candidates, crashes."""
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -12,6 +11,7 @@ from dockyard.domain.ids import new_id
 from dockyard.runtimes import container as ctr
 from dockyard.runtimes.host_process import HostProcessRuntime, free_port
 from engine import BUSYBOX_IMAGE, engine_or_skip
+from polling import poll
 
 DEADLINE_S = 30.0
 SITE = f"""FROM {BUSYBOX_IMAGE}
@@ -19,19 +19,6 @@ COPY index.html /www/index.html
 EXPOSE 8080
 CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
 """
-
-
-def poll(check: Callable[[], object], what: str) -> object:
-    end = time.monotonic() + DEADLINE_S
-    while time.monotonic() < end:
-        try:
-            result = check()
-            if result:
-                return result
-        except (httpx.TransportError, docker.errors.NotFound):
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,7 @@ import os
 import signal
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,21 +12,9 @@ import pytest
 
 from dockyard.runtimes.host_process import HostProcessRuntime, free_port
 from dockyard.runtimes.protocol import InstanceSpec, RuntimeNotDeployed
+from polling import poll
 
 DEADLINE_S = 15.0
-
-
-def poll(check: Callable[[], object], what: str) -> object:
-    end = time.monotonic() + DEADLINE_S
-    while time.monotonic() < end:
-        try:
-            result = check()
-            if result:
-                return result
-        except httpx.TransportError:
-            pass
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

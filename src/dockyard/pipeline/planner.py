@@ -58,6 +58,13 @@ def static_start(publish_directory: str) -> str:
     )
 
 
+MISSING_START = Reason(
+    "missing-start-command",
+    "No start command was found or configured.",
+    "resources.configure-runtime",
+    "Set a start command (it must listen on $PORT)",
+    "runtimeProfile.startCommand",
+)
 CONTAINER_NAMES = ("container", "docker-container")
 GENERATED_PORT = 8080  # generated images listen here ($PORT inside the container)
 
@@ -137,15 +144,7 @@ def plan(
             )
         )
     elif not start:
-        blocked.append(
-            Reason(
-                "missing-start-command",
-                "No start command was found or configured.",
-                "resources.configure-runtime",
-                "Set a start command (it must listen on $PORT)",
-                "runtimeProfile.startCommand",
-            )
-        )
+        blocked.append(MISSING_START)
     steps = ["detect", "plan", "package"]
     if strategy == "python-venv" or install:
         steps.append("install")
@@ -206,15 +205,7 @@ def _container_plan(
             )
         )
     elif strategy in ("python-venv", "node-packages") and not start:
-        blocked.append(
-            Reason(
-                "missing-start-command",
-                "No start command was found or configured.",
-                "resources.configure-runtime",
-                "Set a start command (it must listen on $PORT)",
-                "runtimeProfile.startCommand",
-            )
-        )
+        blocked.append(MISSING_START)
     steps = ["detect", "plan", "package", "build", "start", "verify", "switch"]
     return Plan(
         build_strategy=strategy,

@@ -8,31 +8,16 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from dockyard.runtimes.host_process import HostProcessRuntime
+from polling import poll
 
 BIN = Path(sys.executable).parent
 DEADLINE_S = 30.0
-
-
-def poll(check: Callable[[], object], what: str, deadline: float = DEADLINE_S) -> Any:
-    end = time.monotonic() + deadline
-    last: object = None
-    while time.monotonic() < end:
-        try:
-            last = check()
-            if last:
-                return last
-        except (httpx.HTTPError, OSError):
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 class ControlPlane:

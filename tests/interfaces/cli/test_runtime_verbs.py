@@ -5,7 +5,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 from dockyard.domain.ids import new_id
+from polling import poll
 
 pytestmark = pytest.mark.e2e
 
@@ -49,18 +49,6 @@ def test_a_resource_never_deployed_says_how_to_deploy(live_server: Any) -> None:
     for verb in ("logs", "stop", "start", "restart"):
         err = refused(live_server.cli(verb, "idle-app"), "runtime_not_deployed")
         assert "dockyard up" in err
-
-
-def poll(check: Any, what: str, deadline: float = 20.0) -> Any:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            if result := check():
-                return result
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_logs_stop_start_restart_of_a_deployed_folder(live_server: Any, tmp_path: Path) -> None:
