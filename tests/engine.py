@@ -5,9 +5,12 @@ and builds the local base images below; it exports DOCKER_HOST when an engine an
 DOCKYARD_NO_ENGINE_REASON. Nothing is ever pulled: tests build FROM these images only.
 """
 
+import contextlib
 import os
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import docker
 import httpx
 import pytest
 
@@ -45,3 +48,23 @@ def engine_or_skip() -> str:
     if why:
         pytest.skip(os.environ.get("DOCKYARD_NO_ENGINE_REASON") or why)
     return url
+
+
+# A static site served by busybox httpd on 8080: the smallest real app an engine can build and run.
+SITE_DOCKERFILE = f"""FROM {BUSYBOX_IMAGE}
+COPY index.html /www/index.html
+EXPOSE 8080
+CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
+"""
+
+
+@contextlib.contextmanager
+def engine_client(label: str) -> Iterator[docker.DockerClient]:
+    """A docker-py client for the test engine; on exit removes the images carrying `label`."""
+    client = docker.DockerClient(base_url=engine_or_skip())
+    try:
+        yield client
+    finally:
+        for image in client.images.list(filters={"label": label}):
+            client.images.remove(image.id, force=True)
+        client.close()

@@ -10,24 +10,17 @@ import pytest
 from dockyard.domain.ids import new_id
 from dockyard.runtimes import container as ctr
 from dockyard.runtimes.host_process import HostProcessRuntime, free_port
-from engine import BUSYBOX_IMAGE, engine_or_skip
+from engine import BUSYBOX_IMAGE, SITE_DOCKERFILE, engine_client, engine_or_skip
 from polling import poll
 
 DEADLINE_S = 30.0
-SITE = f"""FROM {BUSYBOX_IMAGE}
-COPY index.html /www/index.html
-EXPOSE 8080
-CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
-"""
+SITE = SITE_DOCKERFILE
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[docker.DockerClient]:
-    c = docker.DockerClient(base_url=engine_or_skip())
-    yield c
-    for image in c.images.list(filters={"label": "dockyard.test=1"}):
-        c.images.remove(image.id, force=True)
-    c.close()
+    with engine_client("dockyard.test=1") as c:
+        yield c
 
 
 @pytest.fixture

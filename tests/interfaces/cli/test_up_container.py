@@ -10,25 +10,17 @@ import httpx
 import pytest
 from control_plane_process import ControlPlane, Load, app, poll
 
-from engine import BUSYBOX_IMAGE, PYTHON_IMAGE, engine_or_skip
+from engine import BUSYBOX_IMAGE, PYTHON_IMAGE, SITE_DOCKERFILE, engine_client
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 pytestmark = pytest.mark.e2e
-SITE = f"""
-    FROM {BUSYBOX_IMAGE}
-    COPY index.html /www/index.html
-    EXPOSE 8080
-    CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
-    """
+SITE = SITE_DOCKERFILE
 
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[docker.DockerClient]:
-    client = docker.DockerClient(base_url=engine_or_skip())
-    yield client
-    for image in client.images.list(filters={"label": "dockyard.managed-by=dockyard"}):
-        client.images.remove(image.id, force=True)
-    client.close()
+    with engine_client("dockyard.managed-by=dockyard") as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
