@@ -105,7 +105,7 @@ def execute_container(
     log_path = ex.svc.settings.data_dir / "workspaces" / resource_id / f"{ex.id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     ex.phase("start", f"starting a container of {image} (port {port} on 127.0.0.1:{host_port})")
-    runtime = ctr.ContainerRuntime(ex.svc.runtime, engine_url() or "")
+    runtime = ctr.ContainerRuntime(ex.svc.runtime, engine_url() or "", client.api.api_version)
     runtime.start_candidate(
         resource_id,
         ctr.ContainerSpec(

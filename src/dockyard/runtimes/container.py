@@ -107,8 +107,8 @@ def exposed_port(client: "docker.DockerClient", image: str) -> int | None:
 class ContainerRuntime:
     """Starts containers as runner instances; everything after the start is the runner's."""
 
-    def __init__(self, host: HostProcessRuntime, engine: str) -> None:
-        self.host, self.engine = host, engine
+    def __init__(self, host: HostProcessRuntime, engine: str, api_version: str | None = None) -> None:
+        self.host, self.engine, self.api_version = host, engine, api_version
 
     def start_candidate(self, resource_id: str, spec: ContainerSpec) -> dict[str, Any]:
         spec_path = Path(spec.log_path).with_suffix(".container.json")
@@ -116,6 +116,7 @@ class ContainerRuntime:
             json.dumps(
                 {
                     "engine": self.engine,
+                    "apiVersion": self.api_version,  # known: the attach process skips asking
                     "image": spec.image,
                     "name": f"dockyard-{spec.deployment_id.lower()}",
                     "containerPort": spec.container_port,

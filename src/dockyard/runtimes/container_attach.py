@@ -39,7 +39,9 @@ def _remove(client: docker.DockerClient, name: str) -> None:
 
 
 def run(spec: dict[str, Any]) -> int:
-    client = docker.DockerClient(base_url=spec["engine"], timeout=120)
+    client = docker.DockerClient(
+        base_url=spec["engine"], version=spec.get("apiVersion") or "auto", timeout=120
+    )
     name = spec["name"]
     _remove(client, name)  # a container left by a killed attach process
     labels = spec.get("labels") or {}
