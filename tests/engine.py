@@ -36,17 +36,24 @@ def _ping(url: str) -> str | None:
     return None if r.status_code == 200 else f"DOCKER_HOST={url} answered _ping with {r.status_code}"
 
 
+def _skip(reason: str) -> None:
+    if os.environ.get("DOCKYARD_REQUIRE_ENGINE") == "1":
+        pytest.fail(f"a container engine is required here (DOCKYARD_REQUIRE_ENGINE=1): {reason}")
+    pytest.skip(reason)
+
+
 def engine_or_skip() -> str:
-    """The DOCKER_HOST url when an engine answers there; otherwise skips the test with the reason."""
+    """The DOCKER_HOST url when an engine answers there; otherwise skips the test with the reason
+    (fails instead under DOCKYARD_REQUIRE_ENGINE=1, as `make test` sets when run as root)."""
     url = os.environ.get("DOCKER_HOST", "")
     if not url:
-        pytest.skip(
+        _skip(
             os.environ.get("DOCKYARD_NO_ENGINE_REASON")
             or "DOCKER_HOST is not set (run under scripts/with-container-engine.sh, as `make test` does)"
         )
     why = _ping(url)
     if why:
-        pytest.skip(os.environ.get("DOCKYARD_NO_ENGINE_REASON") or why)
+        _skip(os.environ.get("DOCKYARD_NO_ENGINE_REASON") or why)
     return url
 
 
