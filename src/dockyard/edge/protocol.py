@@ -1,0 +1,78 @@
+"""What the platform needs from an edge proxy: routes in, a running proxy that serves them out.
+
+The edge routes hostnames on its HTTP(S) ports to each resource's stable front port on 127.0.0.1
+(the per-resource runner owns that port and swaps instances behind it without dropping requests),
+so a redeploy never changes the edge's configuration: only new or removed routes do.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+EdgeKind = Literal["none", "nginx", "caddy"]
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    certificate_path: str  # PEM chain, leaf first
+    key_path: str
+
+
+@dataclass(frozen=True)
+class Route:
+    hostname: str  # e.g. "hello-python.localhost"; lower case, validated before it gets here
+    upstream_port: int  # 127.0.0.1:<port>
+    path_prefix: str = "/"
+    tls: TlsFiles | None = None  # serve HTTPS for this hostname with these files
+    redirect_to: str | None = None  # answer 301 to https?://<redirect_to><path> instead of proxying
+    resource_id: str | None = None  # for comments in the generated config and for diagnostics
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    kind: EdgeKind
+    state_dir: Path  # everything the edge owns: config, pid file, logs (data_dir/edge/<kind>)
+    http_port: int = 80
+    https_port: int = 443
+    admin_port: int = 2019  # caddy's admin API (loopback only)
+    listen_address: str = "0.0.0.0"
+
+
+@dataclass
+class EdgeStatus:
+    kind: EdgeKind
+    running: bool
+    pid: int | None = None
+    version: str | None = None
+    config_path: str | None = None
+    last_error: str | None = None  # the last failed apply/validation, kept until a good apply
+    route_count: int = 0
+    details: dict[str, str] = field(default_factory=dict)
+
+
+class EdgeConfigInvalid(Exception):
+    """The proxy refused the generated configuration; the running proxy keeps its last good one."""
+
+
+class EdgeUnavailable(Exception):
+    """The proxy is not installed or cannot be started; the message says what to do."""
+
+
+class Edge(Protocol):
+    settings: EdgeSettings
+
+    def render(self, routes: list[Route]) -> str:
+        """The configuration text these routes produce (pure; used for previews)."""
+        ...
+
+    def ensure_running(self) -> EdgeStatus:
+        """Start the proxy when it is not running (detached: it outlives `dockyard serve`)."""
+        ...
+
+    def apply(self, routes: list[Route]) -> EdgeStatus:
+        """Render, validate, swap in and reload gracefully; raise EdgeConfigInvalid (old config kept)."""
+        ...
+
+    def status(self) -> EdgeStatus: ...
+
+    def stop(self) -> None: ...
