@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite uses (PostgreSQL server, OpenSSH server, Podman with
-# runc, busybox-static, debootstrap) when run as root and they are missing, and writes the Podman
-# engine settings this kernel needs. Without root the tests that need them skip and say why.
+# Installs the Debian packages the test suite uses (PostgreSQL server, OpenSSH server, nginx, Caddy,
+# Podman with runc, busybox-static, debootstrap) when run as root and they are missing, and writes the
+# Podman engine settings this kernel needs. Without root the tests that need them skip and say why.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+[ -x /usr/sbin/nginx ] || need+=(nginx)
+[ -x /usr/bin/caddy ] || need+=(caddy)
 # Container engine: installed with its recommends (netavark, aardvark-dns, iptables, catatonit),
 # which rootful networking and published ports need.
 engine=()
@@ -32,6 +34,15 @@ fi
 if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+# Dockyard runs its own nginx/Caddy instances: a system one the package just started would hold port 80.
+for svc in nginx caddy; do
+  [[ " ${need[*]} " == *" $svc "* ]] || continue
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  else
+    service "$svc" stop >/dev/null 2>&1 || true
+  fi
+done
 if [ ${#engine[@]} -gt 0 ]; then
   apt-get install -y -qq "${engine[@]}" >/dev/null
 fi

@@ -1,5 +1,7 @@
 """The control plane assembled: store, services, HTTP app, and the embedded worker."""
 
+import logging
+import threading
 from dataclasses import dataclass
 
 from fastapi import FastAPI
@@ -21,6 +23,26 @@ class ControlPlane:
     def start(self) -> None:
         reconcile(self.services)
         self.worker.start()
+        threading.Thread(target=self._edges, name="dockyard-edge", daemon=True).start()
+
+    def _edges(self) -> None:
+        """Bring configured edge proxies back (after a reboot, say) with their current routes."""
+        from sqlalchemy import select
+
+        from dockyard.edge.sync import sync
+        from dockyard.store.tables import Server
+
+        with self.services.db.session() as s:
+            servers = [
+                sv.id
+                for sv in s.scalars(select(Server))
+                if (sv.edge_proxy or {}).get("kind", "none") != "none"
+            ]
+        for server_id in servers:
+            try:
+                sync(self.services, server_id)
+            except Exception:
+                logging.getLogger("dockyard.edge").exception("bringing the edge of %s back failed", server_id)
 
     def stop(self) -> None:
         self.worker.stop()

@@ -20,6 +20,9 @@ PREFIXES = {
     "deployment": "dep",
     "work": "wrk",
     "runtime_control": "rca",
+    "access_policy": "dap",
+    "access_route": "rte",
+    "edge_attempt": "eda",
 }
 ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
 

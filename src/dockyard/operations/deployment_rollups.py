@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, load_only
 
-from dockyard.store.tables import Deployment
+from dockyard.store.tables import AccessRoute, Deployment, Server
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,24 @@ class Rollup:
     last_id: str | None
     last_status: str | None
     live: Deployment | None  # newest succeeded deployment: what serves now
+    routed: tuple[str, str] | None = None  # (routed URL, proxy kind) behind the server's edge
+
+
+def _routed(session: Session, resource_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Each resource's current generated route, as a URL on its server's edge."""
+    out: dict[str, tuple[str, str]] = {}
+    rows = session.execute(
+        select(AccessRoute.resource_id, AccessRoute.hostname, Server.edge_proxy)
+        .join(Server, Server.id == AccessRoute.server_id)
+        .where(AccessRoute.resource_id.in_(resource_ids))
+        .order_by(AccessRoute.id)
+    ).all()
+    for resource_id, hostname, edge in rows:
+        kind = (edge or {}).get("kind", "none")
+        if kind != "none":
+            port = int((edge or {}).get("httpPort") or 80)
+            out.setdefault(resource_id, (f"http://{hostname}{'' if port == 80 else f':{port}'}/", kind))
+    return out
 
 
 def rollups(session: Session, resource_ids: list[str]) -> dict[str, Rollup]:
@@ -43,28 +62,32 @@ def rollups(session: Session, resource_ids: list[str]) -> dict[str, Rollup]:
             )
         )
     }
-    out = {rid: Rollup(0, None, None, None) for rid in resource_ids}
+    routed = _routed(session, resource_ids)
+    out = {rid: Rollup(0, None, None, None, routed.get(rid)) for rid in resource_ids}
     for rid, count, last, live in grouped:
         last_row = rows.get(last)
-        out[rid] = Rollup(
-            count, last, last_row.status if last_row else None, rows.get(live) if live else None
-        )
+        live_row = rows.get(live) if live else None
+        out[rid] = Rollup(count, last, last_row.status if last_row else None, live_row, routed.get(rid))
     return out
 
 
-def live_route(live: Deployment | None) -> dict[str, Any] | None:
-    url = (live.runtime_state or {}).get("url") if live else None
-    if not live or not url:
+def live_route(live: Deployment | None, routed: tuple[str, str] | None = None) -> dict[str, Any] | None:
+    """The route users reach the live deployment by: behind the edge when routed, else direct."""
+    state = (live.runtime_state or {}) if live else {}
+    direct = state.get("url")
+    if not live or not direct:
         return None
+    url, kind = routed or (direct, "none")
+    parsed = urlsplit(url)
     return {
         "url": url,
-        "hostname": "127.0.0.1",
-        "scheme": "http",
+        "hostname": parsed.hostname,
+        "scheme": parsed.scheme,
         "providerKey": "local",
         "deploymentId": live.id,
         "deploymentStatus": live.status,
         "pathPrefix": "/",
-        "proxyKind": "none",
-        "targetPort": int(url.rstrip("/").rsplit(":", 1)[1]),
+        "proxyKind": kind,
+        "targetPort": urlsplit(direct).port,
         "updatedAt": live.finished_at,
     }

@@ -67,9 +67,15 @@ def out(row: Deployment) -> DeploymentOut:
         finished_at=row.finished_at,
         archived_at=row.archived_at,
         rollback_of_deployment_id=row.rollback_of_deployment_id,
-        url=(row.runtime_state or {}).get("url") if row.status == "succeeded" else None,
+        url=_url(row),
         failure=row.failure,
     )
+
+
+def _url(row: Deployment) -> str | None:
+    """Where a succeeded deployment answers: its routed URL behind the edge, else its direct one."""
+    state = row.runtime_state or {}
+    return (state.get("routedUrl") or state.get("url")) if row.status == "succeeded" else None
 
 
 def _where(inp: DeploymentFilter | DeploymentPage) -> list:

@@ -69,7 +69,7 @@ def _core_fields(row: Resource, roll: Rollup | None = None) -> dict:
 
 
 def access_summary(roll: Rollup) -> AccessSummary:
-    route = live_route(roll.live)
+    route = live_route(roll.live, roll.routed)
     return AccessSummary(
         latest_generated_access_route=route,
         proxy_route_status="ready" if route else "unknown",

@@ -46,6 +46,9 @@ class EdgeProxyStatus(CamelModel):
     last_succeeded_at: str | None = None
     last_error_code: str | None = None
     last_error_message: str | None = None
+    http_port: int | None = None
+    https_port: int | None = None
+    admin_port: int | None = None
 
 
 class Credential(CamelModel):

@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -26,6 +26,9 @@ from dockyard.runtimes import engine
 from dockyard.runtimes.host_process import free_port
 from dockyard.runtimes.protocol import InstanceSpec
 from dockyard.services import Services
+
+if TYPE_CHECKING:
+    from dockyard.edge.sync import Routed
 from dockyard.store.tables import Deployment, Resource, Server
 
 log = logging.getLogger("dockyard.pipeline")
@@ -99,7 +102,7 @@ class Execution:
             server = s.get(Server, dep.server_id)
             assert resource is not None and server is not None
             snapshot = dict(dep.source_snapshot or {})
-            resource_id, project_id = resource.id, resource.project_id
+            resource_id, project_id, server_id = resource.id, resource.project_id, server.id
             server_view = {"id": server.id, "providerKey": server.provider_key}
         if superseded_early:
             self.finish("canceled", "canceled before it started: a newer deployment superseded it")
@@ -116,7 +119,12 @@ class Execution:
                 url = execute_container(self, resource_id, project_id, snapshot, p)
             else:
                 url = self.execute(resource_id, snapshot, p)
-            self.finish("succeeded", f"live at {url}", runtime_state={"url": url})
+            routed = self.route(resource_id, server_id, url)
+            self.finish(
+                "succeeded",
+                f"live at {routed.url or url}",
+                runtime_state={"url": url, "routedUrl": routed.url, "proxyKind": routed.proxy_kind},
+            )
         except Canceled:
             if self.candidate_started:
                 self.svc.runtime.discard(resource_id, self.id)
@@ -153,6 +161,23 @@ class Execution:
                     "nextAction": "Retry; if it persists, read serve.log.",
                 },
             )
+
+    def route(self, resource_id: str, server_id: str, url: str) -> "Routed":
+        """Put the live app behind the server's edge proxy, when it has one; never fails the deploy."""
+        from dockyard.edge.sync import Routed, route_resource
+
+        try:
+            routed = route_resource(self.svc, resource_id, server_id)
+        except Exception as exc:  # the app is live on its direct URL whatever the edge does
+            log.exception("routing %s failed", resource_id)
+            routed = Routed(problem=f"{type(exc).__name__}: {exc}")
+        if routed.url:
+            self.timeline.log("switch", f"routed at {routed.url}")
+        if routed.problem:
+            self.timeline.log(
+                "switch", f"edge proxy: {routed.problem}; the app answers at {url}", level="warn"
+            )
+        return routed
 
     def finish(self, status: str, summary: str, **fields: Any) -> None:
         self.move(status, finished_at=utc_now(), **fields)

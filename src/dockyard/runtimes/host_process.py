@@ -190,6 +190,13 @@ class HostProcessRuntime:
         for runner in self.root.glob("*/front_port"):
             self.shutdown(runner.parent.name)
 
+    def front_port(self, resource_id: str) -> int | None:
+        """The resource's stable port on 127.0.0.1 (what the edge proxies to), once it was deployed."""
+        try:
+            return int((self._dir(resource_id) / "front_port").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
     def url(self, resource_id: str) -> str | None:
         port_file = self._dir(resource_id) / "front_port"
         return f"http://127.0.0.1:{port_file.read_text().strip()}/" if port_file.exists() else None

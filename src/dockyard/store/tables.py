@@ -207,3 +207,31 @@ class WorkItem(Base):
         Index("ix_work_items_claim", "status", "run_after"),
         Index("ix_work_items_subject", "subject_id"),
     )
+
+
+class AccessPolicy(Base):
+    """How generated hostnames are made: one row per scope (`system`, or `server:<id>`)."""
+
+    __tablename__ = "access_policies"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    scope_key: Mapped[str] = mapped_column(String(60), unique=True)
+    scope_kind: Mapped[str] = mapped_column(String(20))
+    server_id: Mapped[str | None] = mapped_column(ID)
+    mode: Mapped[str] = mapped_column(String(20))
+    provider_key: Mapped[str | None] = mapped_column(String(40))
+    template_ref: Mapped[str | None] = mapped_column(String(253))
+    updated_at: Mapped[str] = mapped_column(TS)
+
+
+class AccessRoute(Base):
+    """A hostname the edge serves for a resource; unique across the platform."""
+
+    __tablename__ = "access_routes"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    server_id: Mapped[str] = mapped_column(ID)
+    hostname: Mapped[str] = mapped_column(String(253), unique=True)
+    path_prefix: Mapped[str] = mapped_column(String(200), default="/")
+    source: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[str] = mapped_column(TS)
+    __table_args__ = (Index("ix_access_routes_resource", "resource_id", "id"),)

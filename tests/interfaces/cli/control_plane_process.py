@@ -93,13 +93,14 @@ def app(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
 class Load:
     """Requests in a loop on fresh connections; records every failure and every body seen."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         self.url, self.failures, self.seen = url, [], set()
+        self.headers = {"Connection": "close", **(headers or {})}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run)
 
     def _run(self) -> None:
-        with httpx.Client(headers={"Connection": "close"}, timeout=10) as client:
+        with httpx.Client(headers=self.headers, timeout=10) as client:
             while not self._stop.is_set():
                 try:
                     resp = client.get(self.url)

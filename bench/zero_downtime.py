@@ -1,0 +1,150 @@
+"""Failed requests during 10 redeploys under continuous load, through Dockyard's nginx edge (issue 5).
+
+A real `dockyard serve` (temp data dir) with the local server's edge set to nginx on free high
+ports; a static site deployed on each runtime (a host process, and a container when an engine
+answers). `wrk` (Debian package) keeps 2 threads x 20 keep-alive connections busy on the app's
+hostname through the edge while the site is edited and redeployed 10 times; every non-2xx answer
+and every socket error counts as a failed request (wrk's timeout is raised to 10 s: on 2 cores a
+request queued behind a build can take over wrk's default 2 s, which is latency, not a failure).
+Target: 0.
+
+    DOCKER_HOST=unix:///run/dockyard-podman.sock .venv/bin/python bench/zero_downtime.py [--redeploys 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from dockyard.edge.sync import make
+from dockyard.runtimes.engine import available, engine_url
+from dockyard.runtimes.host_process import HostProcessRuntime
+from serve_process import commit, start_server, stop_server
+from up_latency import up
+
+BUSYBOX = os.environ.get("DOCKYARD_BUSYBOX_IMAGE", "localhost/dockyard-busybox:1")
+DOCKERFILE = f"""FROM {BUSYBOX}
+COPY index.html /www/index.html
+EXPOSE 8080
+CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def parse_wrk(out: str) -> tuple[int, int, float]:
+    """(requests, failed, req/s) from wrk's summary."""
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return requests, failed, rate
+
+
+def run_case(label: str, folder: Path, env: dict[str, str], edge_port: int, redeploys: int) -> bool:
+    first = up(folder, env)
+    host = urlsplit(first["url"]).hostname or ""
+    load = ["wrk", "-t2", "-c20", "-d600s", "--timeout", "10s", "--latency", "-H", f"Host: {host}"]
+    wrk = subprocess.Popen(
+        [*load, f"http://127.0.0.1:{edge_port}/"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    time.sleep(1.0)  # load is flowing before the first redeploy (this is a benchmark, not a test)
+    started = time.perf_counter()
+    for i in range(redeploys):
+        (folder / "index.html").write_text(f"version {i}\n")
+        result = up(folder, env)
+        assert result["status"] == "succeeded", result
+        seen = httpx.get(f"http://127.0.0.1:{edge_port}/", headers={"Host": host}).text
+        assert seen == f"version {i}\n", seen
+    took = time.perf_counter() - started
+    time.sleep(1.0)
+    wrk.send_signal(signal.SIGINT)  # wrk prints its summary when interrupted
+    out, _ = wrk.communicate(timeout=30)
+    requests, failed, rate = parse_wrk(out)
+    p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+    if failed:
+        print("\n".join(line for line in out.splitlines() if "Socket" in line or "Non-2xx" in line))
+    ok = failed == 0
+    print(
+        f"{'PASS' if ok else 'MISS'}  {label:22} {redeploys} redeploys in {took:.1f} s under load: "
+        f"{requests} requests, {failed} failed (target 0), {rate:.0f} req/s through the edge, "
+        f"p99 {p99.group(1) if p99 else '?'}"
+    )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--redeploys", type=int, default=10)
+    args = parser.parse_args()
+    if not shutil.which("wrk") or not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        print("needs wrk and nginx (apt-get install wrk nginx)", file=sys.stderr)
+        return 2
+    print(
+        f"zero_downtime: {args.redeploys} redeploys per runtime; {os.cpu_count()} cpus, commit {commit()}, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    root = Path(tempfile.mkdtemp(prefix="dockyard-bench-zd-"))
+    server = start_server(root / "data", {"DOCKER_HOST": engine_url() or ""} if available() else {})
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")},
+        "DOCKYARD_URL": server.base_url,
+        "DOCKYARD_TOKEN": (root / "data" / "admin.token").read_text().strip(),
+        "XDG_CONFIG_HOME": str(root / "config"),
+    }
+    edge_port = free_port()
+    ok = True
+    try:
+        headers = {"Authorization": f"Bearer {env['DOCKYARD_TOKEN']}"}
+        with httpx.Client(base_url=server.base_url + "/api", headers=headers) as api:
+            local = next(s["id"] for s in api.get("/servers").json()["items"] if s["providerKey"] == "local")
+            api.post(
+                f"/servers/{local}/edge-proxy/configuration",
+                json={"proxyKind": "nginx", "httpPort": edge_port, "httpsPort": free_port()},
+            ).raise_for_status()
+            api.post(f"/servers/{local}/edge-proxy/bootstrap", json={}).raise_for_status()
+        site = root / "apps" / "zd-process"
+        site.mkdir(parents=True)
+        (site / "index.html").write_text("start\n")
+        ok = run_case("host-process runtime", site, env, edge_port, args.redeploys)
+        if available():
+            box = root / "apps" / "zd-container"
+            box.mkdir(parents=True)
+            (box / "index.html").write_text("start\n")
+            (box / "Dockerfile").write_text(DOCKERFILE)
+            ok = run_case("container runtime", box, env, edge_port, args.redeploys) and ok
+        else:
+            print("skip  container runtime: no engine answers (DOCKER_HOST)")
+    finally:
+        stop_server(server)
+        HostProcessRuntime(root / "data").shutdown_all()
+        edge = make(root / "data", {"kind": "nginx"})
+        if edge is not None:
+            edge.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

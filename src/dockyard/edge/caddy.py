@@ -1,0 +1,280 @@
+"""Dockyard's own Caddy: `caddy run --config STATE_DIR/caddy.json` in its own session, so it outlives us.
+
+Layout of the state dir: caddy.json (the last config Caddy accepted; a restart comes back with it),
+caddy.pid, logs/caddy.log (Caddy's output), data/ and config/ (Caddy's storage and XDG dirs, so nothing
+lands in the user's home), edge-state.json (last error, route count). A new config goes through the admin
+API on 127.0.0.1:admin_port (`POST /load`): Caddy provisions it and swaps it in with the listeners kept
+open, or refuses it and keeps the running one. Caddy 2.6 reloads by opening a new SO_REUSEPORT socket and
+closing the old one; without net.ipv4.tcp_migrate_req=1 (set at start when we are root) connections
+queued on the old socket are reset, a few per hundred reloads under load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any, NoReturn
+
+import httpx
+
+from dockyard.edge.process import (
+    NOT_FOUND_BODY,
+    EdgeState,
+    atomic_write,
+    by_hostname,
+    find_binary,
+    listen_on,
+    log_tail,
+    pid_alive,
+    read_pid,
+    spawn_detached,
+    state_lock,
+    tcp_migrate_req,
+    terminate,
+    version_of,
+    wait_for,
+)
+from dockyard.edge.protocol import EdgeConfigInvalid, EdgeSettings, EdgeStatus, EdgeUnavailable, Route
+
+START_TIMEOUT_S = 15.0
+LOAD_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 30.0
+UPSTREAM_IDLE = "4s"  # below the 5 s keep-alive of uvicorn and Node, so Caddy never reuses a closing one
+
+
+class CaddyEdge:
+    def __init__(self, settings: EdgeSettings) -> None:
+        self.settings = settings
+        self.state_dir = Path(settings.state_dir)
+        self.config_path = self.state_dir / "caddy.json"
+        self.pid_path = self.state_dir / "caddy.pid"
+        self.log_path = self.state_dir / "logs" / "caddy.log"
+        self.admin_url = f"http://127.0.0.1:{settings.admin_port}"
+
+    # -- configuration --------------------------------------------------------------------------------
+
+    def render(self, routes: list[Route]) -> str:
+        return json.dumps(self._config(routes), indent=2) + "\n"
+
+    def _config(self, routes: list[Route]) -> dict[str, Any]:
+        s = self.settings
+        groups = by_hostname(routes)
+        not_found = {
+            "handle": [
+                {
+                    "handler": "static_response",
+                    "status_code": 404,
+                    "headers": {"Content-Type": ["text/plain; charset=utf-8"]},
+                    "body": NOT_FOUND_BODY,
+                }
+            ]
+        }
+        plain = [_route(r) for _, _, rs in groups for r in rs]
+        servers: dict[str, Any] = {
+            "http": {
+                "listen": [listen_on(s.listen_address, s.http_port)],
+                "automatic_https": {"disable": True},  # TLS only from the routes' files, never ACME
+                "read_header_timeout": "30s",
+                "idle_timeout": "65s",
+                "routes": [*plain, not_found],
+            }
+        }
+        tls_groups = [(tls, rs) for _, tls, rs in groups if tls]
+        if tls_groups:
+            servers["https"] = {
+                "listen": [listen_on(s.listen_address, s.https_port)],
+                "automatic_https": {"disable": True},
+                "tls_connection_policies": [{}],  # certificates chosen by SNI among the loaded files
+                "read_header_timeout": "30s",
+                "idle_timeout": "65s",
+                "routes": [*(_route(r) for _, rs in tls_groups for r in rs), not_found],
+            }
+        config: dict[str, Any] = {
+            "admin": {"listen": f"127.0.0.1:{s.admin_port}", "config": {"persist": False}},
+            "storage": {"module": "file_system", "root": str(self.state_dir / "data")},
+            "apps": {"http": {"http_port": s.http_port, "https_port": s.https_port, "servers": servers}},
+        }
+        files = sorted({(tls.certificate_path, tls.key_path) for tls, _ in tls_groups})
+        if files:
+            config["apps"]["tls"] = {
+                "certificates": {"load_files": [{"certificate": c, "key": k} for c, k in files]}
+            }
+        return config
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    def ensure_running(self) -> EdgeStatus:
+        with state_lock(self.state_dir):
+            self._ensure_running()
+        return self.status()
+
+    def apply(self, routes: list[Route]) -> EdgeStatus:
+        self._binary()
+        with state_lock(self.state_dir):
+            try:
+                text = self.render(routes)
+            except ValueError as exc:
+                self._fail(str(exc))
+            self._ensure_running()
+            try:
+                headers = {"Content-Type": "application/json"}
+                resp = self._admin("POST", "/load", LOAD_TIMEOUT_S, content=text.encode(), headers=headers)
+            except httpx.HTTPError as exc:
+                raise EdgeUnavailable(f"caddy's admin API at {self.admin_url} did not answer: {exc}") from exc
+            if resp.status_code != 200:
+                self._fail(f"caddy rejected the configuration: {_error_text(resp)}")
+            atomic_write(self.config_path, text)
+            EdgeState(last_error=None, route_count=len(routes)).save(self.state_dir)
+        return self.status()
+
+    def status(self) -> EdgeStatus:
+        pid = self._pid()
+        state = EdgeState.load(self.state_dir)
+        try:
+            version = version_of((self._binary(), "version"))
+        except EdgeUnavailable as exc:
+            version, state.last_error = None, state.last_error or str(exc)
+        return EdgeStatus(
+            kind="caddy",
+            running=pid is not None,
+            pid=pid,
+            version=version,
+            config_path=str(self.config_path),
+            last_error=state.last_error,
+            route_count=state.route_count,
+            details={
+                "log": str(self.log_path),
+                "admin": self.admin_url,
+                "tcp_migrate_req": tcp_migrate_req(enable=False),  # "1": reloads drop nothing
+                "http_port": str(self.settings.http_port),
+                "https_port": str(self.settings.https_port),
+            },
+        )
+
+    def stop(self) -> None:
+        with state_lock(self.state_dir):
+            pid = self._pid()
+            if pid is None:
+                return
+            with contextlib.suppress(httpx.HTTPError):  # SIGTERM below does the same
+                self._admin("POST", "/stop", 5.0)
+            terminate(pid, str(self.config_path), signal.SIGTERM, STOP_TIMEOUT_S)
+
+    # -- helpers --------------------------------------------------------------------------------------
+
+    def _binary(self) -> str:
+        return find_binary("caddy", "caddy")
+
+    def _pid(self) -> int | None:
+        pid = read_pid(self.pid_path)
+        return pid if pid_alive(pid, str(self.config_path)) else None
+
+    def _fail(self, message: str) -> NoReturn:
+        EdgeState.record_error(self.state_dir, message)
+        raise EdgeConfigInvalid(message)
+
+    def _ensure_running(self) -> None:
+        """Start Caddy with the last good config (an empty one the first time) and wait for its admin API."""
+        if self._pid() is not None:
+            return
+        binary = self._binary()
+        tcp_migrate_req(enable=True)
+        for sub in ("logs", "data", "config"):
+            (self.state_dir / sub).mkdir(parents=True, exist_ok=True)
+        self._refresh_admin_block()
+        env = {
+            **os.environ,
+            "XDG_DATA_HOME": str(self.state_dir / "data"),
+            "XDG_CONFIG_HOME": str(self.state_dir / "config"),
+        }
+        since = self.log_path.stat().st_size if self.log_path.exists() else 0
+        pid = spawn_detached([binary, "run", "--config", str(self.config_path)], self.log_path, env)
+        atomic_write(self.pid_path, f"{pid}\n")
+        name = str(self.config_path)
+        why = None
+        if not wait_for(lambda: not pid_alive(pid, name) or self._admin_is_ours(), START_TIMEOUT_S):
+            terminate(pid, name, signal.SIGTERM, 5.0)
+            why = f"caddy did not start within {START_TIMEOUT_S:.0f} s: see {self.log_path}"
+        elif not pid_alive(pid, name):
+            why = f"caddy did not start: {_caddy_errors(log_tail(self.log_path, 20, since))}"
+        if why:
+            EdgeState.record_error(self.state_dir, why)
+            raise EdgeUnavailable(why)
+
+    def _refresh_admin_block(self) -> None:
+        """The last good config (an empty one the first time), with the admin API and storage of the current
+        settings: how we find and recognise our Caddy even if the admin port changed since."""
+        try:
+            config = json.loads(self.config_path.read_text())
+        except (OSError, ValueError):
+            config = None
+        fresh = self._config([])
+        if not isinstance(config, dict):
+            config = fresh
+        config["admin"], config["storage"] = fresh["admin"], fresh["storage"]
+        atomic_write(self.config_path, json.dumps(config, indent=2) + "\n")
+
+    def _admin(self, method: str, path: str, timeout: float, **kwargs: Any) -> httpx.Response:
+        return httpx.request(method, f"{self.admin_url}{path}", timeout=timeout, trust_env=False, **kwargs)
+
+    def _admin_is_ours(self) -> bool:
+        """The admin API answers with our storage root (not another Caddy on the same admin port)."""
+        try:
+            resp = self._admin("GET", "/config/storage/root", 1.0)
+        except httpx.HTTPError:
+            return False
+        return resp.status_code == 200 and resp.json() == str(self.state_dir / "data")
+
+
+def _route(route: Route) -> dict[str, Any]:
+    match: dict[str, Any] = {"host": [route.hostname]}
+    if route.path_prefix != "/":
+        match["path"] = [f"{route.path_prefix}*"]
+    handler: dict[str, Any]
+    if route.redirect_to is not None:
+        location = f"{{http.request.scheme}}://{route.redirect_to}{{http.request.uri}}"
+        handler = {"handler": "static_response", "status_code": 301, "headers": {"Location": [location]}}
+    else:
+        handler = {
+            "handler": "reverse_proxy",
+            "upstreams": [{"dial": f"127.0.0.1:{route.upstream_port}"}],
+            # Host is passed through; X-Forwarded-For/Proto/Host are set by Caddy (no trusted proxies).
+            "headers": {"request": {"set": {"X-Real-Ip": ["{http.request.remote.host}"]}}},
+            "transport": {
+                "protocol": "http",
+                "dial_timeout": "5s",
+                # All fields: a partial keep_alive object zeroes the others (2 idle conns per host).
+                "keep_alive": {
+                    "enabled": True,
+                    "probe_interval": "30s",
+                    "idle_timeout": UPSTREAM_IDLE,
+                    "max_idle_conns_per_host": 64,
+                },
+            },
+        }
+    return {"match": [match], "handle": [handler], "terminal": True}
+
+
+def _error_text(resp: httpx.Response) -> str:
+    try:
+        return str(resp.json().get("error", resp.text)).strip()
+    except (ValueError, AttributeError):
+        return resp.text.strip() or f"HTTP {resp.status_code}"
+
+
+def _caddy_errors(tail: str) -> str:
+    """The `error` fields of Caddy's JSON log lines (or the raw lines when there are none)."""
+    picked = []
+    for line in tail.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            if line.strip():
+                picked.append(line.strip())
+            continue
+        if isinstance(entry, dict) and entry.get("level") in ("error", "fatal"):
+            picked.append(f"{entry.get('msg', '')}: {entry.get('error', '')}".strip(": "))
+    return "; ".join(picked[-5:]) or "no output"

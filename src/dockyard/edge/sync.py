@@ -1,0 +1,171 @@
+"""Keeping a server's edge proxy in step with the store: which hostnames route to which resources.
+
+Called after a deployment switches, after the edge is configured or bootstrapped, after an access
+policy changes, and when `dockyard serve` starts. A failure never fails a deployment: the app is
+live on its direct URL, and the server's `edgeProxy` status says what went wrong.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dockyard.domain.access import Policy, generated_hostname
+from dockyard.domain.ids import new_id
+from dockyard.edge.protocol import Edge, EdgeConfigInvalid, EdgeSettings, EdgeUnavailable, Route
+from dockyard.operations.context import utc_now
+from dockyard.services import Services
+from dockyard.store.tables import AccessPolicy, AccessRoute, Resource, Server
+
+log = logging.getLogger("dockyard.edge")
+GENERATED = "generated-default"
+
+
+def edge_settings(data_dir: Any, edge_proxy: dict[str, Any]) -> EdgeSettings | None:
+    kind = edge_proxy.get("kind", "none")
+    if kind == "none":
+        return None
+    return EdgeSettings(
+        kind=kind,
+        state_dir=data_dir / "edge" / kind,
+        http_port=int(edge_proxy.get("httpPort") or 80),
+        https_port=int(edge_proxy.get("httpsPort") or 443),
+        admin_port=int(edge_proxy.get("adminPort") or 2019),
+    )
+
+
+def make(data_dir: Any, edge_proxy: dict[str, Any]) -> Edge | None:
+    settings = edge_settings(data_dir, edge_proxy)
+    if settings is None:
+        return None
+    from dockyard.edge import make_edge
+
+    return make_edge(settings)
+
+
+def policy_for(session: Session, server_id: str) -> Policy:
+    """The server's own policy, else the system one, else generated names by the server's address."""
+    rows = {
+        p.scope_key: p
+        for p in session.scalars(
+            select(AccessPolicy).where(AccessPolicy.scope_key.in_(("system", f"server:{server_id}")))
+        )
+    }
+    row = rows.get(f"server:{server_id}") or rows.get("system")
+    if row is None:
+        return Policy()
+    return Policy(mode=row.mode, provider_key=row.provider_key, template_ref=row.template_ref)
+
+
+def routed_url(hostname: str, edge_proxy: dict[str, Any], path: str = "/") -> str:
+    port = int(edge_proxy.get("httpPort") or 80)
+    return f"http://{hostname}{'' if port == 80 else f':{port}'}{path}"
+
+
+def assign_route(session: Session, resource: Resource, server: Server, now: str) -> AccessRoute | None:
+    """The resource's generated route on the server, made on first need (hostnames are unique)."""
+    existing = session.scalar(
+        select(AccessRoute).where(
+            AccessRoute.resource_id == resource.id,
+            AccessRoute.server_id == server.id,
+            AccessRoute.source == GENERATED,
+        )
+    )
+    if existing is not None:
+        return existing
+    policy = policy_for(session, server.id)
+    plain = generated_hostname(policy, resource.slug, resource.id, server.host, ())
+    if plain is None:
+        return None
+    taken = set(session.scalars(select(AccessRoute.hostname).where(AccessRoute.hostname == plain)))
+    hostname = generated_hostname(policy, resource.slug, resource.id, server.host, taken) or plain
+    route = AccessRoute(
+        id=new_id("access_route"),
+        resource_id=resource.id,
+        server_id=server.id,
+        hostname=hostname,
+        path_prefix="/",
+        source=GENERATED,
+        created_at=now,
+    )
+    session.add(route)
+    session.flush()
+    return route
+
+
+def desired_routes(session: Session, svc: Services, server_id: str) -> list[Route]:
+    """Every route of a live resource on the server that has something running behind it."""
+    rows = session.execute(
+        select(AccessRoute, Resource.id)
+        .join(Resource, Resource.id == AccessRoute.resource_id)
+        .where(AccessRoute.server_id == server_id, Resource.deleted_at.is_(None))
+        .order_by(AccessRoute.hostname)
+    ).all()
+    routes = []
+    for route, resource_id in rows:
+        port = svc.runtime.front_port(resource_id)
+        if port is not None:
+            routes.append(Route(route.hostname, port, route.path_prefix, resource_id=resource_id))
+    return routes
+
+
+def _record(session: Session, server: Server, status: str, code: str | None, message: str | None) -> None:
+    now = utc_now()
+    state = dict(server.edge_proxy or {})
+    state.update(status=status, lastAttemptAt=now, lastErrorCode=code, lastErrorMessage=message)
+    if status == "ready":
+        state["lastSucceededAt"] = now
+    server.edge_proxy = state
+
+
+def sync(svc: Services, server_id: str) -> dict[str, Any]:
+    """Start the server's edge if needed and apply its routes; returns the recorded edgeProxy state."""
+    with svc.db.session() as s:
+        server = s.get(Server, server_id)
+        if server is None:
+            return {}
+        edge = make(svc.settings.data_dir, server.edge_proxy or {})
+        if edge is None:
+            return dict(server.edge_proxy or {})
+        routes = desired_routes(s, svc, server_id)
+    code = message = None
+    try:
+        edge.ensure_running()
+        edge.apply(routes)
+    except EdgeConfigInvalid as exc:
+        code, message = "edge-config-invalid", str(exc)
+    except EdgeUnavailable as exc:
+        code, message = "edge-unavailable", str(exc)
+    except OSError as exc:
+        code, message = "edge-failed", f"{type(exc).__name__}: {exc}"
+    if code:
+        log.warning("edge of server %s: %s", server_id, message)
+    with svc.db.session() as s:
+        server = s.get(Server, server_id)
+        assert server is not None
+        _record(s, server, "failed" if code else "ready", code, message)
+        return dict(server.edge_proxy)
+
+
+@dataclass(frozen=True)
+class Routed:
+    url: str | None = None
+    proxy_kind: str = "none"
+    problem: str | None = None
+
+
+def route_resource(svc: Services, resource_id: str, server_id: str) -> Routed:
+    """After a switch: give the resource its route and apply the edge."""
+    with svc.db.session() as s:
+        server, resource = s.get(Server, server_id), s.get(Resource, resource_id)
+        kind = (server.edge_proxy or {}).get("kind", "none") if server else "none"
+        if server is None or resource is None or kind == "none":
+            return Routed()
+        route = assign_route(s, resource, server, utc_now())
+        hostname = route.hostname if route else None
+    state = sync(svc, server_id)
+    if state.get("status") != "ready":
+        return Routed(problem=state.get("lastErrorMessage") or "the edge proxy is not ready", proxy_kind=kind)
+    return Routed(routed_url(hostname, state) if hostname else None, kind)
