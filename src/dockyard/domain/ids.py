@@ -23,6 +23,8 @@ PREFIXES = {
     "access_policy": "dap",
     "access_route": "rte",
     "edge_attempt": "eda",
+    "domain_binding": "dbn",
+    "verification_attempt": "dva",
 }
 ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
 

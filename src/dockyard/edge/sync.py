@@ -17,10 +17,11 @@ from dockyard.domain.ids import new_id
 from dockyard.edge.protocol import Edge, EdgeConfigInvalid, EdgeSettings, EdgeUnavailable, Route
 from dockyard.operations.context import utc_now
 from dockyard.services import Services
-from dockyard.store.tables import AccessPolicy, AccessRoute, Resource, Server
+from dockyard.store.tables import AccessPolicy, AccessRoute, DomainBinding, Resource, Server
 
 log = logging.getLogger("dockyard.edge")
 GENERATED = "generated-default"
+BOUND = "domain-binding"  # a verified custom domain (see operations/domain_bindings.py)
 
 
 def edge_settings(data_dir: Any, edge_proxy: dict[str, Any]) -> EdgeSettings | None:
@@ -103,11 +104,21 @@ def desired_routes(session: Session, svc: Services, server_id: str) -> list[Rout
         .where(AccessRoute.server_id == server_id, Resource.deleted_at.is_(None))
         .order_by(AccessRoute.hostname)
     ).all()
+    redirects = dict(
+        session.execute(
+            select(DomainBinding.domain_name, DomainBinding.redirect_to).where(
+                DomainBinding.server_id == server_id, DomainBinding.redirect_to.is_not(None)
+            )
+        ).all()
+    )
     routes = []
     for route, resource_id in rows:
         port = svc.runtime.front_port(resource_id)
         if port is not None:
-            routes.append(Route(route.hostname, port, route.path_prefix, resource_id=resource_id))
+            redirect = redirects.get(route.hostname) if route.source == BOUND else None
+            routes.append(
+                Route(route.hostname, port, route.path_prefix, redirect_to=redirect, resource_id=resource_id)
+            )
     return routes
 
 

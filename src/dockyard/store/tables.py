@@ -235,3 +235,33 @@ class AccessRoute(Base):
     source: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[str] = mapped_column(TS)
     __table_args__ = (Index("ix_access_routes_resource", "resource_id", "id"),)
+
+
+class DomainBinding(Base):
+    """A custom domain bound to a resource on a server; routed once its DNS ownership is verified."""
+
+    __tablename__ = "domain_bindings"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    environment_id: Mapped[str] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    server_id: Mapped[str] = mapped_column(ID)
+    destination_id: Mapped[str | None] = mapped_column(ID)
+    domain_name: Mapped[str] = mapped_column(String(253), unique=True)
+    path_prefix: Mapped[str] = mapped_column(String(200), default="/")
+    proxy_kind: Mapped[str] = mapped_column(String(20))
+    tls_mode: Mapped[str] = mapped_column(String(20))
+    redirect_to: Mapped[str | None] = mapped_column(String(253))
+    redirect_status: Mapped[int] = mapped_column(Integer, default=301)
+    certificate_policy: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30))
+    dns_observation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    verification_attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_verification_attempt_id: Mapped[str | None] = mapped_column(ID)
+    verified_at: Mapped[str | None] = mapped_column(TS)
+    created_at: Mapped[str] = mapped_column(TS)
+    __table_args__ = (
+        Index("ix_domain_bindings_resource", "resource_id", "id"),
+        Index("ix_domain_bindings_project", "project_id", "id"),
+        Index("ix_domain_bindings_environment", "environment_id", "id"),
+    )
