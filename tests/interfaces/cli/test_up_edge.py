@@ -91,3 +91,23 @@ def test_redeploys_of_a_container_behind_the_edge_lose_no_request(
     engine_or_skip()
     folder = app(tmp_path, "edge-box", {"Dockerfile": SITE_DOCKERFILE, "index.html": "version start"})
     redeploys_without_failures(plane, folder, 3)
+
+
+def test_a_bound_domain_is_served_and_removing_it_keeps_the_generated_name(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    result = plane.up(app(tmp_path, "bound-site", {"index.html": "bound"}))
+    shown = plane.api("GET", f"/resources/{result['resourceId']}")
+    ids = {k: shown["resource"][k] for k in ("projectId", "environmentId")}
+    server = next(s["id"] for s in plane.api("GET", "/servers")["items"] if s["providerKey"] == "local")
+    body = {**ids, "resourceId": result["resourceId"], "serverId": server, "domainName": "shop.example.test"}
+    binding = plane.api("POST", "/domain-bindings", json=body)["id"]
+    plane.api("POST", f"/domain-bindings/{binding}/ownership-confirmations", json={"method": "manual"})
+    edge = f"http://127.0.0.1:{plane.edge_port}/"  # type: ignore[attr-defined]
+    poll(lambda: httpx.get(edge, headers={"Host": "shop.example.test"}).text == "bound", "the bound domain")
+    plane.api("DELETE", f"/domain-bindings/{binding}", json={"confirmation": {"domainBindingId": binding}})
+    poll(
+        lambda: httpx.get(edge, headers={"Host": "shop.example.test"}).status_code == 404,
+        "the domain removed",
+    )
+    assert via_edge(plane, result["url"]).text == "bound"
