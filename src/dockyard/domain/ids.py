@@ -25,6 +25,8 @@ PREFIXES = {
     "edge_attempt": "eda",
     "domain_binding": "dbn",
     "verification_attempt": "dva",
+    "certificate": "crt",
+    "certificate_attempt": "cra",
 }
 ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
 

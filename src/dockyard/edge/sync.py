@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dockyard.domain import certificates
 from dockyard.domain.access import Policy, generated_hostname
 from dockyard.domain.ids import new_id
-from dockyard.edge.protocol import Edge, EdgeConfigInvalid, EdgeSettings, EdgeUnavailable, Route
+from dockyard.edge.protocol import Edge, EdgeConfigInvalid, EdgeSettings, EdgeUnavailable, Route, TlsFiles
 from dockyard.operations.context import utc_now
 from dockyard.services import Services
-from dockyard.store.tables import AccessPolicy, AccessRoute, DomainBinding, Resource, Server
+from dockyard.store.tables import AccessPolicy, AccessRoute, Certificate, DomainBinding, Resource, Server
 
 log = logging.getLogger("dockyard.edge")
 GENERATED = "generated-default"
@@ -111,15 +112,38 @@ def desired_routes(session: Session, svc: Services, server_id: str) -> list[Rout
             )
         ).all()
     )
+    certified = dict(
+        session.execute(
+            select(Certificate.domain_name, Certificate.id)
+            .join(DomainBinding, DomainBinding.id == Certificate.domain_binding_id)
+            .where(DomainBinding.server_id == server_id, Certificate.status == "active")
+        ).all()
+    )
     routes = []
     for route, resource_id in rows:
         port = svc.runtime.front_port(resource_id)
         if port is not None:
-            redirect = redirects.get(route.hostname) if route.source == BOUND else None
+            bound = route.source == BOUND
+            redirect = redirects.get(route.hostname) if bound else None
+            cert_id = certified.get(route.hostname) if bound else None
+            tls = _tls_files(svc.settings.data_dir, cert_id) if cert_id else None
             routes.append(
-                Route(route.hostname, port, route.path_prefix, redirect_to=redirect, resource_id=resource_id)
+                Route(
+                    route.hostname,
+                    port,
+                    route.path_prefix,
+                    tls=tls,
+                    redirect_to=redirect,
+                    resource_id=resource_id,
+                )
             )
     return routes
+
+
+def _tls_files(data_dir: Any, certificate_id: str) -> TlsFiles:
+    """The files of an active certificate (written by operations/certificates.py)."""
+    folder = certificates.files_dir(data_dir, certificate_id)
+    return TlsFiles(str(folder / certificates.CHAIN_FILE), str(folder / certificates.KEY_FILE))
 
 
 def _record(session: Session, server: Server, status: str, code: str | None, message: str | None) -> None:

@@ -9,7 +9,7 @@ touched, so deleting a binding leaves the generated access working.
 
 from sqlalchemy import delete, select
 
-from dockyard.domain import dns, lifecycle
+from dockyard.domain import certificates, dns, lifecycle
 from dockyard.domain.errors import Conflict, Invalid, NotFound
 from dockyard.domain.ids import new_id
 from dockyard.operations.catalog import operation
@@ -34,7 +34,7 @@ from dockyard.operations.projects import load as load_project
 from dockyard.operations.resources import load as load_resource
 from dockyard.operations.servers import load as load_server
 from dockyard.store import queries
-from dockyard.store.tables import AccessRoute, DomainBinding, Server
+from dockyard.store.tables import AccessRoute, Certificate, DomainBinding, Server
 
 BOUND = "domain-binding"  # AccessRoute.source of a verified binding's route (edge.sync.BOUND)
 VERIFIED = "verified"
@@ -344,9 +344,15 @@ def _blockers(ctx: Context, row: DomainBinding) -> list[lifecycle.Blocker]:
 
 
 def _warnings(ctx: Context, row: DomainBinding) -> list[str]:
+    warnings = []
     if _route_row(ctx, row) is not None:
-        return [f"The edge stops serving {row.domain_name}; the generated hostname keeps working."]
-    return []
+        warnings.append(f"The edge stops serving {row.domain_name}; the generated hostname keeps working.")
+    active = ctx.session.scalar(
+        select(Certificate.id).where(Certificate.domain_binding_id == row.id, Certificate.status == "active")
+    )
+    if active is not None:
+        warnings.append(f"Its active certificate {active} is deleted with it (files removed).")
+    return warnings
 
 
 @operation("domain-bindings.delete-check", "GET", "/domain-bindings/{domainBindingId}/delete-check")
@@ -381,6 +387,11 @@ def delete_binding(ctx: Context, inp: DeleteBinding) -> IdOut:
     ctx.session.execute(
         delete(AccessRoute).where(AccessRoute.hostname == row.domain_name, AccessRoute.source == BOUND)
     )
-    ctx.session.delete(row)
+    certificate_ids = list(
+        ctx.session.scalars(select(Certificate.id).where(Certificate.domain_binding_id == row.id))
+    )
+    ctx.session.delete(row)  # its certificates' rows go with it (foreign key cascade)
     _resync(ctx, row.server_id)
+    data_dir = ctx.settings.data_dir
+    ctx.after_commit.append(lambda: [certificates.remove_files(data_dir, c) for c in certificate_ids])
     return IdOut(id=row.id)

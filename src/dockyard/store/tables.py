@@ -3,7 +3,7 @@ profiles are JSON documents validated by `dockyard.domain.profiles` on the way i
 
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ID = String(40)
@@ -265,3 +265,47 @@ class DomainBinding(Base):
         Index("ix_domain_bindings_project", "project_id", "id"),
         Index("ix_domain_bindings_environment", "environment_id", "id"),
     )
+
+
+class Certificate(Base):
+    """A TLS certificate of a domain binding: metadata only; chain and key are files (domain.certificates)."""
+
+    __tablename__ = "certificates"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    domain_binding_id: Mapped[str] = mapped_column(ForeignKey("domain_bindings.id", ondelete="CASCADE"))
+    domain_name: Mapped[str] = mapped_column(String(253))
+    status: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20))
+    provider_key: Mapped[str | None] = mapped_column(String(40))
+    challenge_type: Mapped[str | None] = mapped_column(String(20))
+    issued_at: Mapped[str | None] = mapped_column(TS)
+    expires_at: Mapped[str | None] = mapped_column(TS)
+    not_before: Mapped[str | None] = mapped_column(TS)
+    fingerprint: Mapped[str | None] = mapped_column(String(100))
+    issuer: Mapped[str | None] = mapped_column(Text)
+    key_algorithm: Mapped[str | None] = mapped_column(String(40))
+    subject_alternative_names: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[str] = mapped_column(TS)
+    __table_args__ = (Index("ix_certificates_binding", "domain_binding_id", "id"),)
+
+
+class CertificateAttempt(Base):
+    """One attempt to obtain a certificate (an import, later an ACME issue or renewal)."""
+
+    __tablename__ = "certificate_attempts"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    certificate_id: Mapped[str] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(20))
+    provider_key: Mapped[str | None] = mapped_column(String(40))
+    challenge_type: Mapped[str | None] = mapped_column(String(20))
+    requested_at: Mapped[str] = mapped_column(TS)
+    issued_at: Mapped[str | None] = mapped_column(TS)
+    expires_at: Mapped[str | None] = mapped_column(TS)
+    failed_at: Mapped[str | None] = mapped_column(TS)
+    error_code: Mapped[str | None] = mapped_column(String(60))
+    failure_phase: Mapped[str | None] = mapped_column(String(40))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    retriable: Mapped[bool] = mapped_column(Boolean, default=False)
+    retry_after: Mapped[str | None] = mapped_column(TS)
+    __table_args__ = (Index("ix_certificate_attempts_certificate", "certificate_id", "id"),)

@@ -1,7 +1,9 @@
 """`dockyard up` behind Dockyard's nginx edge: routed URLs by hostname, redeploys with no failed request."""
 
+import http.client
 import shutil
 import socket
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -10,6 +12,7 @@ import httpx
 import pytest
 from control_plane_process import ControlPlane, Load, app, poll
 
+from certs import self_signed
 from engine import SITE_DOCKERFILE, engine_or_skip
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -29,8 +32,8 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     cp = ControlPlane(tmp_path_factory.mktemp("plane"))
     cp.start()
     server = next(s["id"] for s in cp.api("GET", "/servers")["items"] if s["providerKey"] == "local")
-    cp.edge_port = free_port()  # type: ignore[attr-defined]
-    body = {"proxyKind": "nginx", "httpPort": cp.edge_port, "httpsPort": free_port()}  # type: ignore[attr-defined]
+    cp.edge_port, cp.https_port = free_port(), free_port()  # type: ignore[attr-defined]
+    body = {"proxyKind": "nginx", "httpPort": cp.edge_port, "httpsPort": cp.https_port}  # type: ignore[attr-defined]
     cp.api("POST", f"/servers/{server}/edge-proxy/configuration", json=body)
     cp.api("POST", f"/servers/{server}/edge-proxy/bootstrap", json={})
     assert cp.api("GET", f"/servers/{server}")["server"]["edgeProxy"]["status"] == "ready"
@@ -111,3 +114,50 @@ def test_a_bound_domain_is_served_and_removing_it_keeps_the_generated_name(
         "the domain removed",
     )
     assert via_edge(plane, result["url"]).text == "bound"
+
+
+def https_get(port: int, domain: str, trusted_pem: str) -> tuple[int, str]:
+    """GET / over TLS from 127.0.0.1:<port> with SNI and Host = domain, trusting only `trusted_pem`."""
+    context = ssl.create_default_context(cadata=trusted_pem)
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=context)
+    conn.sock = context.wrap_socket(
+        socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname=domain
+    )
+    try:
+        conn.request("GET", "/", headers={"Host": domain})
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+def test_an_imported_certificate_serves_the_bound_domain_over_https(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    result = plane.up(app(tmp_path, "tls-site", {"index.html": "secure"}))
+    shown = plane.api("GET", f"/resources/{result['resourceId']}")
+    ids = {k: shown["resource"][k] for k in ("projectId", "environmentId")}
+    server = next(s["id"] for s in plane.api("GET", "/servers")["items"] if s["providerKey"] == "local")
+    domain = "secure.example.test"
+    body = {**ids, "resourceId": result["resourceId"], "serverId": server, "domainName": domain}
+    binding = plane.api("POST", "/domain-bindings", json=body)["id"]
+    plane.api("POST", f"/domain-bindings/{binding}/ownership-confirmations", json={"method": "manual"})
+    pem = self_signed(domain)
+    imported = plane.api(
+        "POST",
+        "/certificates/import",
+        json={"domainBindingId": binding, "certificateChain": pem.chain, "privateKey": pem.key},
+    )
+    port = plane.https_port  # type: ignore[attr-defined]
+
+    def served() -> bool:
+        try:
+            return https_get(port, domain, pem.chain) == (200, "secure")
+        except OSError:
+            return False
+
+    poll(served, "the bound domain over HTTPS")
+    cert_id = imported["certificateId"]
+    plane.api("DELETE", f"/certificates/{cert_id}", json={"confirmation": {"certificateId": cert_id}})
+    poll(lambda: not served(), "HTTPS for the domain removed")
+    plane.api("DELETE", f"/domain-bindings/{binding}", json={"confirmation": {"domainBindingId": binding}})
