@@ -59,9 +59,11 @@ class Conflict(DockyardError):
 
 
 def not_found(kind: str, entity_id: str) -> NotFound:
+    """`kind` as in error codes (`domain_binding`); the message and the CLI hint spell it for people."""
+    words, group = kind.replace("_", " "), kind.replace("_", "-")
     return NotFound(
-        f"No {kind} with id {entity_id!r}.",
+        f"No {words} with id {entity_id!r}.",
         code=f"{kind}_not_found",
         details={"id": entity_id},
-        next_action=f"List {kind}s to find the right id: dockyard {kind}s list",
+        next_action=f"List {words}s to find the right id: dockyard {group}s list",
     )

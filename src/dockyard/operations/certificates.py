@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from dockyard.domain import certificates as files
-from dockyard.domain.errors import Conflict, Invalid, NotFound
+from dockyard.domain.errors import Conflict, Invalid
 from dockyard.domain.ids import new_id
 from dockyard.operations.catalog import operation
 from dockyard.operations.certificate_models import (
@@ -35,15 +35,7 @@ ACTIVE = "active"
 
 
 def load(ctx: Context, certificate_id: str) -> Certificate:
-    row = ctx.session.get(Certificate, certificate_id)
-    if row is None:
-        raise NotFound(
-            f"No certificate with id {certificate_id!r}.",
-            code="certificate_not_found",
-            details={"id": certificate_id},
-            next_action="List certificates to find the right id: dockyard certificates list",
-        )
-    return row
+    return queries.get_or_404(ctx.session, Certificate, certificate_id, "certificate")
 
 
 def _iso(moment: datetime) -> str:

@@ -10,7 +10,7 @@ touched, so deleting a binding leaves the generated access working.
 from sqlalchemy import delete, select
 
 from dockyard.domain import certificates, dns, lifecycle
-from dockyard.domain.errors import Conflict, Invalid, NotFound
+from dockyard.domain.errors import Conflict, Invalid
 from dockyard.domain.ids import new_id
 from dockyard.operations.catalog import operation
 from dockyard.operations.common import Blocker, IdOut
@@ -42,15 +42,7 @@ PENDING = "pending-verification"
 
 
 def load(ctx: Context, binding_id: str) -> DomainBinding:
-    row = ctx.session.get(DomainBinding, binding_id)
-    if row is None:
-        raise NotFound(
-            f"No domain binding with id {binding_id!r}.",
-            code="domain_binding_not_found",
-            details={"id": binding_id},
-            next_action="List domain bindings to find the right id: dockyard domain-bindings list",
-        )
-    return row
+    return queries.get_or_404(ctx.session, DomainBinding, binding_id, "domain_binding")
 
 
 def out(row: DomainBinding) -> BindingOut:
