@@ -25,6 +25,7 @@ from dockyard.edge.process import (
     EdgeState,
     atomic_write,
     by_hostname,
+    edge_status,
     find_binary,
     listen_on,
     log_tail,
@@ -34,7 +35,6 @@ from dockyard.edge.process import (
     state_lock,
     tcp_migrate_req,
     terminate,
-    version_of,
     wait_for,
 )
 from dockyard.edge.protocol import EdgeConfigInvalid, EdgeSettings, EdgeStatus, EdgeUnavailable, Route
@@ -131,21 +131,13 @@ class CaddyEdge:
         return self.status()
 
     def status(self) -> EdgeStatus:
-        pid = self._pid()
-        state = EdgeState.load(self.state_dir)
-        try:
-            version = version_of((self._binary(), "version"))
-        except EdgeUnavailable as exc:
-            version, state.last_error = None, state.last_error or str(exc)
-        return EdgeStatus(
-            kind="caddy",
-            running=pid is not None,
-            pid=pid,
-            version=version,
-            config_path=str(self.config_path),
-            last_error=state.last_error,
-            route_count=state.route_count,
-            details={
+        return edge_status(
+            "caddy",
+            self.state_dir,
+            self._pid(),
+            lambda: (self._binary(), "version"),
+            self.config_path,
+            {
                 "log": str(self.log_path),
                 "admin": self.admin_url,
                 "tcp_migrate_req": tcp_migrate_req(enable=False),  # "1": reloads drop nothing

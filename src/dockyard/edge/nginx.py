@@ -21,6 +21,7 @@ from dockyard.edge.process import (
     atomic_write,
     by_hostname,
     children_of,
+    edge_status,
     find_binary,
     listen_on,
     log_tail,
@@ -28,7 +29,6 @@ from dockyard.edge.process import (
     read_pid,
     state_lock,
     terminate,
-    version_of,
     wait_for,
 )
 from dockyard.edge.protocol import EdgeConfigInvalid, EdgeSettings, EdgeStatus, EdgeUnavailable, Route
@@ -212,21 +212,13 @@ class NginxEdge:
         return self.status()
 
     def status(self) -> EdgeStatus:
-        pid = self._pid()
-        state = EdgeState.load(self.state_dir)
-        try:
-            version = version_of((self._binary(), "-v"))
-        except EdgeUnavailable as exc:
-            version, state.last_error = None, state.last_error or str(exc)
-        return EdgeStatus(
-            kind="nginx",
-            running=pid is not None,
-            pid=pid,
-            version=version,
-            config_path=str(self.config_path),
-            last_error=state.last_error,
-            route_count=state.route_count,
-            details={
+        return edge_status(
+            "nginx",
+            self.state_dir,
+            self._pid(),
+            lambda: (self._binary(), "-v"),
+            self.config_path,
+            {
                 "error_log": str(self.error_log),
                 "http_port": str(self.settings.http_port),
                 "https_port": str(self.settings.https_port),

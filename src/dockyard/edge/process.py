@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from dockyard.edge.protocol import EdgeUnavailable, Route, TlsFiles
+from dockyard.edge.protocol import EdgeStatus, EdgeUnavailable, Route, TlsFiles
 
 POLL_S = 0.01
 SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
@@ -252,3 +252,29 @@ def state_lock(state_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def edge_status(
+    kind: str,
+    state_dir: Path,
+    pid: int | None,
+    version_argv: Callable[[], tuple[str, ...]],
+    config_path: Path,
+    details: dict[str, str],
+) -> EdgeStatus:
+    """The status both adapters report: liveness, version, the last apply's outcome, their details."""
+    state = EdgeState.load(state_dir)
+    try:
+        version = version_of(version_argv())
+    except EdgeUnavailable as exc:  # the binary is gone
+        version, state.last_error = None, state.last_error or str(exc)
+    return EdgeStatus(
+        kind=kind,  # type: ignore[arg-type]
+        running=pid is not None,
+        pid=pid,
+        version=version,
+        config_path=str(config_path),
+        last_error=state.last_error,
+        route_count=state.route_count,
+        details=details,
+    )
