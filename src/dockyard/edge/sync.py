@@ -16,7 +16,7 @@ from dockyard.domain import certificates
 from dockyard.domain.access import Policy, generated_hostname
 from dockyard.domain.ids import new_id
 from dockyard.edge.protocol import Edge, EdgeConfigInvalid, EdgeSettings, EdgeUnavailable, Route, TlsFiles
-from dockyard.operations.context import utc_now
+from dockyard.operations.context import Context, utc_now
 from dockyard.services import Services
 from dockyard.store.tables import AccessPolicy, AccessRoute, Certificate, DomainBinding, Resource, Server
 
@@ -204,3 +204,10 @@ def route_resource(svc: Services, resource_id: str, server_id: str) -> Routed:
     if state.get("status") != "ready":
         return Routed(problem=state.get("lastErrorMessage") or "the edge proxy is not ready", proxy_kind=kind)
     return Routed(routed_url(hostname, state) if hostname else None, kind)
+
+
+def sync_after_commit(ctx: Context, server_id: str) -> None:
+    """Re-apply the server's edge once the operation's changes are committed (no-op without services)."""
+    if ctx.services is not None:
+        services = ctx.services
+        ctx.after_commit.append(lambda: sync(services, server_id))

@@ -132,7 +132,7 @@ def configure_policy(ctx: Context, inp: ConfigurePolicy) -> IdOut:
 
 def _rename(ctx: Context, server_ids: list[str]) -> None:
     """Drop the generated routes on these servers and give their resources new ones, then re-apply."""
-    from dockyard.edge.sync import GENERATED, assign_route, sync
+    from dockyard.edge.sync import GENERATED, assign_route, sync_after_commit
 
     routed = ctx.session.execute(
         select(AccessRoute.resource_id, AccessRoute.server_id).where(
@@ -148,7 +148,5 @@ def _rename(ctx: Context, server_ids: list[str]) -> None:
         if resource is None or server is None:
             raise NotFound(f"resource {resource_id} vanished while renaming routes")
         assign_route(ctx.session, resource, server, ctx.now)
-    if ctx.services is not None and routed:
-        services = ctx.services
-        for server_id in {s for _, s in routed}:
-            ctx.after_commit.append(lambda sid=server_id: sync(services, sid))
+    for server_id in sorted({s for _, s in routed}):
+        sync_after_commit(ctx, server_id)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from dockyard.domain import certificates as files
 from dockyard.domain.errors import Conflict, Invalid
 from dockyard.domain.ids import new_id
+from dockyard.edge.sync import sync_after_commit
 from dockyard.operations.catalog import operation
 from dockyard.operations.certificate_models import (
     AttemptOut,
@@ -90,15 +91,6 @@ def show_certificate(ctx: Context, inp: CertificateRef) -> CertificateOut:
     return out(ctx, load(ctx, inp.certificate_id))
 
 
-def _resync(ctx: Context, server_id: str) -> None:
-    if ctx.services is None:
-        return
-    from dockyard.edge.sync import sync
-
-    services = ctx.services
-    ctx.after_commit.append(lambda: sync(services, server_id))
-
-
 def _remove_files_after_commit(ctx: Context, certificate_id: str) -> None:
     data_dir = ctx.settings.data_dir
     ctx.after_commit.append(lambda: files.remove_files(data_dir, certificate_id))
@@ -146,7 +138,7 @@ def import_certificate(ctx: Context, inp: ImportCertificate) -> ImportOut:
     ctx.session.flush()
     # Written before the commit so the edge finds them; a failed commit leaves an unused directory.
     files.write_files(ctx.settings.data_dir, row.id, checked)
-    _resync(ctx, binding.server_id)
+    sync_after_commit(ctx, binding.server_id)
     for old in previous:  # after the edge stopped using them
         _remove_files_after_commit(ctx, old.id)
     return ImportOut(certificate_id=row.id, attempt_id=attempt.id)
@@ -176,6 +168,6 @@ def delete_certificate(ctx: Context, inp: DeleteCertificate) -> CertificateIdOut
     was_active = row.status == ACTIVE
     row.status = "deleted"
     if was_active:
-        _resync(ctx, load_binding(ctx, row.domain_binding_id).server_id)
+        sync_after_commit(ctx, load_binding(ctx, row.domain_binding_id).server_id)
     _remove_files_after_commit(ctx, row.id)
     return CertificateIdOut(certificate_id=row.id)

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from dockyard.domain import certificates, dns, lifecycle
 from dockyard.domain.errors import Conflict, Invalid
 from dockyard.domain.ids import new_id
+from dockyard.edge.sync import sync_after_commit
 from dockyard.operations.catalog import operation
 from dockyard.operations.common import Blocker, IdOut
 from dockyard.operations.context import Context
@@ -231,15 +232,6 @@ def show_binding(ctx: Context, inp: BindingRef) -> BindingShow:
     return BindingShow(binding=out(row), route_readiness=_readiness(ctx, row))
 
 
-def _resync(ctx: Context, server_id: str) -> None:
-    if ctx.services is None:
-        return
-    from dockyard.edge.sync import sync
-
-    services = ctx.services
-    ctx.after_commit.append(lambda: sync(services, server_id))
-
-
 def _apply_route(ctx: Context, row: DomainBinding) -> None:
     """Write the binding's access route (hostname unique platform-wide) and re-apply the edge."""
     if row.redirect_to is not None:
@@ -265,7 +257,7 @@ def _apply_route(ctx: Context, row: DomainBinding) -> None:
         ctx.session.add(taken)
     taken.server_id, taken.path_prefix = row.server_id, row.path_prefix
     ctx.session.flush()
-    _resync(ctx, row.server_id)
+    sync_after_commit(ctx, row.server_id)
 
 
 @operation("domain-bindings.route", "POST", "/domain-bindings/{domainBindingId}/route")
@@ -383,7 +375,7 @@ def delete_binding(ctx: Context, inp: DeleteBinding) -> IdOut:
         ctx.session.scalars(select(Certificate.id).where(Certificate.domain_binding_id == row.id))
     )
     ctx.session.delete(row)  # its certificates' rows go with it (foreign key cascade)
-    _resync(ctx, row.server_id)
+    sync_after_commit(ctx, row.server_id)
     data_dir = ctx.settings.data_dir
     ctx.after_commit.append(lambda: [certificates.remove_files(data_dir, c) for c in certificate_ids])
     return IdOut(id=row.id)

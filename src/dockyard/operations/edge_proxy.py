@@ -100,13 +100,7 @@ def bootstrap_edge(ctx: Context, inp: BootstrapEdge) -> BootstrapAttempt:
     state = dict(server.edge_proxy)
     state["status"] = "starting"
     server.edge_proxy = state
-    attempt = new_id("edge_attempt")
-    services, server_id = ctx.svc, server.id
+    from dockyard.edge.sync import sync_after_commit
 
-    def run() -> None:
-        from dockyard.edge.sync import sync
-
-        sync(services, server_id)
-
-    ctx.after_commit.append(run)
-    return BootstrapAttempt(server_id=server.id, attempt_id=attempt)
+    sync_after_commit(ctx, server.id)
+    return BootstrapAttempt(server_id=server.id, attempt_id=new_id("edge_attempt"))
