@@ -1,7 +1,7 @@
 """Settings from the environment, with the defaults a single machine needs."""
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -9,10 +9,49 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'dockyard.db'}"
 
 
+def _positive(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise SystemExit(f"{name}={raw!r} is not a positive number; unset it or give one (e.g. {default:g}).")
+    return value
+
+
+LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
+
+
+@dataclass(frozen=True)
+class AcmeSettings:
+    """Where managed certificates come from (any RFC 8555 directory) and when they are renewed."""
+
+    directory_url: str = LETS_ENCRYPT
+    email: str | None = None
+    ca_bundle: str | None = None  # trust for a private ACME server's HTTPS (tests: Pebble)
+    renew_before_days: float = 30.0
+    check_interval_s: float = 60.0  # how often the scheduler looks for renewals and due retries
+
+    @classmethod
+    def from_env(cls) -> "AcmeSettings":
+        env = os.environ.get
+        return cls(
+            directory_url=env("DOCKYARD_ACME_DIRECTORY_URL") or LETS_ENCRYPT,
+            email=env("DOCKYARD_ACME_EMAIL") or None,
+            ca_bundle=env("DOCKYARD_ACME_CA_BUNDLE") or None,
+            renew_before_days=_positive("DOCKYARD_CERTIFICATE_RENEW_BEFORE_DAYS", 30.0),
+            check_interval_s=_positive("DOCKYARD_CERTIFICATE_CHECK_INTERVAL_S", 60.0),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
+    acme: AcmeSettings = field(default_factory=AcmeSettings)
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> "Settings":
@@ -26,7 +65,7 @@ class Settings:
             .resolve()
         )
         url = os.environ.get("DOCKYARD_DATABASE_URL") or sqlite_url(base)
-        return cls(data_dir=base, database_url=url)
+        return cls(data_dir=base, database_url=url, acme=AcmeSettings.from_env())
 
     @property
     def token_file(self) -> Path:

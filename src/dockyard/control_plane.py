@@ -8,6 +8,8 @@ from fastapi import FastAPI
 
 from dockyard.config import Settings
 from dockyard.interfaces.http.app import build_app
+from dockyard.issuance.attempts import forget_challenges
+from dockyard.issuance.scheduler import Scheduler
 from dockyard.services import Services
 from dockyard.startup import prepare
 from dockyard.work.reconcile import reconcile
@@ -19,10 +21,13 @@ class ControlPlane:
     services: Services
     worker: Worker
     app: FastAPI
+    certificates: Scheduler
 
     def start(self) -> None:
         reconcile(self.services)
+        forget_challenges(self.services.settings)
         self.worker.start()
+        self.certificates.start()
         threading.Thread(target=self._edges, name="dockyard-edge", daemon=True).start()
 
     def _edges(self) -> None:
@@ -45,6 +50,7 @@ class ControlPlane:
                 logging.getLogger("dockyard.edge").exception("bringing the edge of %s back failed", server_id)
 
     def stop(self) -> None:
+        self.certificates.stop()
         self.worker.stop()
 
 
@@ -54,7 +60,12 @@ def handlers(svc: Services) -> dict:
 
         run_deployment(svc, deployment_id)
 
-    return {"deployment": deployment}
+    def certificate_attempt(attempt_id: str) -> None:
+        from dockyard.issuance.attempts import run_attempt
+
+        run_attempt(svc, attempt_id)
+
+    return {"deployment": deployment, "certificate-attempt": certificate_attempt}
 
 
 def assemble(settings: Settings) -> ControlPlane:
@@ -62,4 +73,5 @@ def assemble(settings: Settings) -> ControlPlane:
     services = Services.create(settings, db)
     worker = Worker(db, handlers(services))
     services.wake_worker = worker.wake
-    return ControlPlane(services=services, worker=worker, app=build_app(settings, db, services))
+    app = build_app(settings, db, services)
+    return ControlPlane(services=services, worker=worker, app=app, certificates=Scheduler(services))

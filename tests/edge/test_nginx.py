@@ -182,6 +182,30 @@ class EdgeContract:
         assert moved.status_code == 301
         assert moved.headers["location"] == "http://a.localhost/some/path?q=2"
 
+    def test_acme_challenge_answers_are_served_for_every_hostname(
+        self, edge: Edge, backends: tuple[Backend, Backend]
+    ) -> None:
+        a, b = backends
+        edge.apply(self.routes(a, b), {"tok-123": "tok-123.thumb_print"})
+        port = edge.settings.http_port
+        for host in ("a.localhost", "old.localhost", "b.localhost", "not-routed.example.test"):
+            token = get(port, host, "/.well-known/acme-challenge/tok-123")
+            assert (token.status_code, token.text) == (200, "tok-123.thumb_print"), host
+        assert get(port, "nobody.localhost", "/.well-known/acme-challenge/other").status_code == 404
+        assert get(port, "nobody.localhost", "/elsewhere").status_code == 404
+        assert get(port, "a.localhost", "/hello").json()["name"] == "a"
+        edge.apply(self.routes(a, b))  # answered, taken out again
+        assert get(port, "nobody.localhost", "/.well-known/acme-challenge/tok-123").status_code == 404
+
+    def test_a_challenge_that_is_not_base64url_is_refused(
+        self, edge: Edge, backends: tuple[Backend, Backend]
+    ) -> None:
+        a, b = backends
+        edge.apply(self.routes(a, b))
+        with pytest.raises(EdgeConfigInvalid, match="not base64url"):
+            edge.apply(self.routes(a, b), {"x": 'x.y"; return 500; #'})
+        assert get(edge.settings.http_port, "a.localhost", "/").json()["name"] == "a"
+
     def test_https_route_with_files(
         self, edge: Edge, backends: tuple[Backend, Backend], tmp_path: Path
     ) -> None:

@@ -208,3 +208,73 @@ def test_deleting_the_binding_removes_its_certificates_and_their_files(
     )
     assert api.get(f"/api/certificates/{cert_id}").status_code == 404
     assert not cert_dir(stack, cert_id).exists()
+
+
+def issue(api: Any, binding_id: str) -> Any:
+    return api.post("/api/certificates/issue-or-renew", json={"domainBindingId": binding_id})
+
+
+def with_edge(api: Any, server_id: str) -> None:
+    body = {"proxyKind": "nginx", "httpPort": 18080, "httpsPort": 18443}
+    resp = api.post(f"/api/servers/{server_id}/edge-proxy/configuration", json=body)
+    assert resp.status_code == 200, resp.text
+
+
+def test_issuing_needs_a_verified_binding_and_an_edge_proxy(
+    api: Any, binding: dict[str, str], new_project: str, new_environment: str, new_resource: str
+) -> None:
+    no_edge = issue(api, binding["id"])
+    assert no_edge.status_code == 409 and error_code(no_edge) == "edge_proxy_required"
+    assert "configure-edge-proxy" in no_edge.json()["error"]["nextAction"]
+    with_edge(api, binding["serverId"])
+    body = {
+        "projectId": new_project,
+        "environmentId": new_environment,
+        "resourceId": new_resource,
+        "serverId": binding["serverId"],
+        "domainName": "unverified.example.com",
+    }
+    unverified = issue(api, created(api.post("/api/domain-bindings", json=body)))
+    assert unverified.status_code == 409 and error_code(unverified) == "domain_not_verified"
+    unknown = issue(api, "dbn_" + "0" * 26)
+    assert unknown.status_code == 404 and error_code(unknown) == "domain_binding_not_found"
+    assert api.get("/api/certificates").json()["items"] == []  # nothing half-made
+
+
+def test_an_issue_request_is_a_pending_managed_certificate_with_one_attempt_at_a_time(
+    api: Any, binding: dict[str, str]
+) -> None:
+    with_edge(api, binding["serverId"])
+    requested = issue(api, binding["id"])
+    assert requested.status_code == 202, requested.text
+    cert_id, attempt_id = requested.json()["certificateId"], requested.json()["attemptId"]
+    shown = api.get(f"/api/certificates/{cert_id}").json()
+    assert (shown["status"], shown["source"], shown["challengeType"]) == ("pending", "managed", "http-01")
+    assert shown["providerKey"] == "acme" and shown["fingerprint"] is None
+    assert shown["latestAttempt"]["id"] == attempt_id
+    assert (shown["latestAttempt"]["status"], shown["latestAttempt"]["reason"]) == ("requested", "issue")
+    # no worker runs in this stack: the attempt stays requested, and a second request must wait
+    again = issue(api, binding["id"])
+    assert again.status_code == 409 and error_code(again) == "certificate_attempt_in_progress"
+    early = api.post(f"/api/certificates/{cert_id}/retries", json={})
+    assert early.status_code == 409 and error_code(early) == "certificate_not_retriable"
+    pending = api.post(f"/api/certificates/{cert_id}/revoke", json={})
+    assert pending.status_code == 409 and error_code(pending) == "certificate_not_revocable"
+
+
+def test_revoking_an_imported_certificate_stops_tls_and_cannot_be_retried(
+    api: Any, stack: Any, binding: dict[str, str]
+) -> None:
+    cert_id = import_cert(api, binding["id"], self_signed("shop.example.com")).json()["certificateId"]
+    retry = api.post(f"/api/certificates/{cert_id}/retries", json={})
+    assert retry.status_code == 409 and error_code(retry) == "certificate_not_retriable"
+    assert "imported" in retry.json()["error"]["message"]
+    resp = api.post(f"/api/certificates/{cert_id}/revoke", json={})
+    assert resp.status_code == 200 and resp.json() == {"certificateId": cert_id}
+    assert api.get(f"/api/certificates/{cert_id}").json()["status"] == "revoked"
+    assert not cert_dir(stack, cert_id).exists()
+    twice = api.post(f"/api/certificates/{cert_id}/revoke", json={})
+    assert twice.status_code == 409 and error_code(twice) == "certificate_not_revocable"
+    svc = SimpleNamespace(runtime=SimpleNamespace(front_port=lambda _r: 4100), settings=stack.settings)
+    with stack.db.session() as s:
+        assert all(r.tls is None for r in desired_routes(s, svc, binding["serverId"]))  # type: ignore[arg-type]

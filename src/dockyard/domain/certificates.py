@@ -166,17 +166,20 @@ def files_dir(data_dir: Path, certificate_id: str) -> Path:
 
 
 def write_files(data_dir: Path, certificate_id: str, checked: CheckedCertificate) -> Path:
-    """Write fullchain.pem (0644) and privkey.pem (0600) into a 0700 directory; return the directory."""
+    """Write (or replace) fullchain.pem (0644) and privkey.pem (0600) in a 0700 directory; return it."""
     root = Path(data_dir) / "certificates"
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder = files_dir(data_dir, certificate_id)
-    folder.mkdir(mode=0o700)
+    folder.mkdir(mode=0o700, exist_ok=True)
     os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
-    for name, data, mode in ((CHAIN_FILE, checked.chain_pem, 0o644), (KEY_FILE, checked.key_pem, 0o600)):
-        fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    # A renewal replaces the files of the same certificate: each is written aside and renamed in.
+    for name, data, mode in ((KEY_FILE, checked.key_pem, 0o600), (CHAIN_FILE, checked.chain_pem, 0o644)):
+        aside = folder / f".{name}.new"
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.chmod(folder / name, mode)
+        os.chmod(aside, mode)
+        os.replace(aside, folder / name)
     return folder
 
 

@@ -58,6 +58,13 @@ class Conflict(DockyardError):
     code = "conflict"
 
 
+class Unavailable(DockyardError):
+    """Something outside Dockyard (a certificate authority, a registry) did not answer."""
+
+    status = 503
+    code = "unavailable"
+
+
 def not_found(kind: str, entity_id: str) -> NotFound:
     """`kind` as in error codes (`domain_binding`); the message and the CLI hint spell it for people."""
     words, group = kind.replace("_", " "), kind.replace("_", "-")

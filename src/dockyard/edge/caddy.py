@@ -25,6 +25,7 @@ from dockyard.edge.process import (
     EdgeState,
     atomic_write,
     by_hostname,
+    checked_challenges,
     edge_status,
     find_binary,
     listen_on,
@@ -37,7 +38,16 @@ from dockyard.edge.process import (
     terminate,
     wait_for,
 )
-from dockyard.edge.protocol import EdgeConfigInvalid, EdgeSettings, EdgeStatus, EdgeUnavailable, Route
+from dockyard.edge.protocol import (
+    ACME_CHALLENGE_PATH,
+    NO_CHALLENGES,
+    Challenges,
+    EdgeConfigInvalid,
+    EdgeSettings,
+    EdgeStatus,
+    EdgeUnavailable,
+    Route,
+)
 
 START_TIMEOUT_S = 15.0
 LOAD_TIMEOUT_S = 60.0
@@ -56,10 +66,10 @@ class CaddyEdge:
 
     # -- configuration --------------------------------------------------------------------------------
 
-    def render(self, routes: list[Route]) -> str:
-        return json.dumps(self._config(routes), indent=2) + "\n"
+    def render(self, routes: list[Route], challenges: Challenges = NO_CHALLENGES) -> str:
+        return json.dumps(self._config(routes, challenges), indent=2) + "\n"
 
-    def _config(self, routes: list[Route]) -> dict[str, Any]:
+    def _config(self, routes: list[Route], challenges: Challenges) -> dict[str, Any]:
         s = self.settings
         groups = by_hostname(routes)
         not_found = {
@@ -73,6 +83,14 @@ class CaddyEdge:
             ]
         }
         plain = [_route(r) for _, _, rs in groups for r in rs]
+        answers = [  # HTTP-01 tokens, answered for every hostname
+            {
+                "match": [{"path": [f"{ACME_CHALLENGE_PATH}{token}"]}],
+                "handle": [{"handler": "static_response", "status_code": 200, "body": key_authorization}],
+            }
+            for token, key_authorization in checked_challenges(challenges)
+        ]
+        plain = [*answers, *plain]
         servers: dict[str, Any] = {
             "http": {
                 "listen": [listen_on(s.listen_address, s.http_port)],
@@ -97,11 +115,11 @@ class CaddyEdge:
             "storage": {"module": "file_system", "root": str(self.state_dir / "data")},
             "apps": {"http": {"http_port": s.http_port, "https_port": s.https_port, "servers": servers}},
         }
-        files = sorted({(tls.certificate_path, tls.key_path) for tls, _ in tls_groups})
+        files = sorted({(tls.certificate_path, tls.key_path, tls.fingerprint) for tls, _ in tls_groups})
         if files:
-            config["apps"]["tls"] = {
-                "certificates": {"load_files": [{"certificate": c, "key": k} for c, k in files]}
-            }
+            # The fingerprint tag changes the config when a renewal replaced the files in place.
+            loaded = [{"certificate": c, "key": k, **({"tags": [f]} if f else {})} for c, k, f in files]
+            config["apps"]["tls"] = {"certificates": {"load_files": loaded}}
         return config
 
     # -- lifecycle ------------------------------------------------------------------------------------
@@ -111,11 +129,11 @@ class CaddyEdge:
             self._ensure_running()
         return self.status()
 
-    def apply(self, routes: list[Route]) -> EdgeStatus:
+    def apply(self, routes: list[Route], challenges: Challenges = NO_CHALLENGES) -> EdgeStatus:
         self._binary()
         with state_lock(self.state_dir):
             try:
-                text = self.render(routes)
+                text = self.render(routes, challenges)
             except ValueError as exc:
                 self._fail(str(exc))
             self._ensure_running()
@@ -214,7 +232,7 @@ class CaddyEdge:
             config = json.loads(self.config_path.read_text())
         except (OSError, ValueError):
             config = None
-        fresh = self._config([])
+        fresh = self._config([], NO_CHALLENGES)
         if not isinstance(config, dict):
             config = fresh
         config["admin"], config["storage"] = fresh["admin"], fresh["storage"]

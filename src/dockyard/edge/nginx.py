@@ -20,6 +20,7 @@ from dockyard.edge.process import (
     EdgeState,
     atomic_write,
     by_hostname,
+    checked_challenges,
     children_of,
     edge_status,
     find_binary,
@@ -31,7 +32,16 @@ from dockyard.edge.process import (
     terminate,
     wait_for,
 )
-from dockyard.edge.protocol import EdgeConfigInvalid, EdgeSettings, EdgeStatus, EdgeUnavailable, Route
+from dockyard.edge.protocol import (
+    ACME_CHALLENGE_PATH,
+    NO_CHALLENGES,
+    Challenges,
+    EdgeConfigInvalid,
+    EdgeSettings,
+    EdgeStatus,
+    EdgeUnavailable,
+    Route,
+)
 
 START_TIMEOUT_S = 10.0
 RELOAD_TIMEOUT_S = 10.0
@@ -52,7 +62,7 @@ class NginxEdge:
 
     # -- configuration --------------------------------------------------------------------------------
 
-    def render(self, routes: list[Route]) -> str:
+    def render(self, routes: list[Route], challenges: Challenges = NO_CHALLENGES) -> str:
         s = self.settings
         state = self.state_dir
         groups = by_hostname(routes)
@@ -130,11 +140,16 @@ class NginxEdge:
                 f"        keepalive_time {UPSTREAM_LIFETIME_S}s;",
                 "    }",
             ]
+        challenge = [  # HTTP-01 tokens, answered for every hostname
+            f'        location = {ACME_CHALLENGE_PATH}{token} {{ return 200 "{key_authorization}"; }}'
+            for token, key_authorization in checked_challenges(challenges)
+        ]
         out += [
             "",
             "    server {  # hostnames without a route",
             f"        listen {http} default_server;",
-            f"        {not_found}",
+            *challenge,
+            f"        location / {{ {not_found} }}",
             "    }",
         ]
         if any(tls for _, tls, _ in groups):
@@ -152,8 +167,10 @@ class NginxEdge:
                     f"        listen {https} ssl http2;",
                     f"        ssl_certificate {tls.certificate_path};",
                     f"        ssl_certificate_key {tls.key_path};",
+                    *([f"        # certificate {tls.fingerprint}"] if tls.fingerprint else []),
                 ]
             out.append(f"        server_name {hostname};")
+            out += challenge
             for route in host_routes:
                 if route.redirect_to is not None:
                     action = f"return 301 $scheme://{route.redirect_to}$request_uri;"
@@ -177,12 +194,12 @@ class NginxEdge:
                 self._start()
         return self.status()
 
-    def apply(self, routes: list[Route]) -> EdgeStatus:
+    def apply(self, routes: list[Route], challenges: Challenges = NO_CHALLENGES) -> EdgeStatus:
         binary = self._binary()
         with state_lock(self.state_dir):
             self._prepare()
             try:
-                text = self.render(routes)
+                text = self.render(routes, challenges)
             except ValueError as exc:
                 self._fail(str(exc))
             candidate = self.state_dir / "nginx.conf.new"

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,6 +27,8 @@ POLL_S = 0.01
 SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 NOT_FOUND_BODY = "No app is served at this hostname (Dockyard).\n"
 HOSTNAME_RE = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # base64url (RFC 8555 §8.3)
+KEY_AUTHORIZATION_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}\.[A-Za-z0-9_-]{1,256}$")
 PATH_RE = re.compile(r"^/[A-Za-z0-9._~%/-]*$")
 
 
@@ -278,3 +280,12 @@ def edge_status(
         route_count=state.route_count,
         details=details,
     )
+
+
+def checked_challenges(challenges: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(token, key authorization) pairs, sorted; ValueError for anything that is not base64url, since
+    both are pasted into the proxy's config."""
+    for token, key_authorization in challenges.items():
+        if not TOKEN_RE.match(token) or not KEY_AUTHORIZATION_RE.match(key_authorization):
+            raise ValueError(f"invalid ACME HTTP-01 challenge {token[:40]!r}: not base64url")
+    return sorted(challenges.items())

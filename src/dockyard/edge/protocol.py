@@ -5,17 +5,27 @@ The edge routes hostnames on its HTTP(S) ports to each resource's stable front p
 so a redeploy never changes the edge's configuration: only new or removed routes do.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Literal, Protocol
 
 EdgeKind = Literal["none", "nginx", "caddy"]
+ACME_CHALLENGE_PATH = "/.well-known/acme-challenge/"  # HTTP-01 (RFC 8555 §8.3)
+# Pending HTTP-01 challenges: token -> key authorization, answered on HTTP for every hostname. They are
+# part of the config (not files) because the proxy's workers may not read Dockyard's private data dir.
+Challenges = Mapping[str, str]
+NO_CHALLENGES: Challenges = MappingProxyType({})
 
 
 @dataclass(frozen=True)
 class TlsFiles:
     certificate_path: str  # PEM chain, leaf first
     key_path: str
+    # Of the leaf; written into the config so that a renewal, which replaces the files in place,
+    # changes the config and makes the proxy load the new files.
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ class EdgeUnavailable(Exception):
 class Edge(Protocol):
     settings: EdgeSettings
 
-    def render(self, routes: list[Route]) -> str:
+    def render(self, routes: list[Route], challenges: Challenges = NO_CHALLENGES) -> str:
         """The configuration text these routes produce (pure; used for previews)."""
         ...
 
@@ -69,7 +79,7 @@ class Edge(Protocol):
         """Start the proxy when it is not running (detached: it outlives `dockyard serve`)."""
         ...
 
-    def apply(self, routes: list[Route]) -> EdgeStatus:
+    def apply(self, routes: list[Route], challenges: Challenges = NO_CHALLENGES) -> EdgeStatus:
         """Render, validate, swap in and reload gracefully; raise EdgeConfigInvalid (old config kept)."""
         ...
 

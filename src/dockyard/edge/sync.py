@@ -7,6 +7,7 @@ live on its direct URL, and the server's `edgeProxy` status says what went wrong
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -36,6 +37,19 @@ def edge_settings(data_dir: Any, edge_proxy: dict[str, Any]) -> EdgeSettings | N
         https_port=int(edge_proxy.get("httpsPort") or 443),
         admin_port=int(edge_proxy.get("adminPort") or 2019),
     )
+
+
+def challenges_dir(data_dir: Any) -> Path:
+    """Pending HTTP-01 challenges: a folder per attempt, a file per token holding its key authorization
+    (written by issuance.attempts)."""
+    return Path(data_dir) / "acme" / "challenges"
+
+
+def pending_challenges(data_dir: Any) -> dict[str, str]:
+    folder = challenges_dir(data_dir)
+    if not folder.is_dir():
+        return {}
+    return {f.name: f.read_text().strip() for f in sorted(folder.glob("*/*")) if f.is_file()}
 
 
 def make(data_dir: Any, edge_proxy: dict[str, Any]) -> Edge | None:
@@ -112,21 +126,22 @@ def desired_routes(session: Session, svc: Services, server_id: str) -> list[Rout
             )
         ).all()
     )
-    certified = dict(
-        session.execute(
-            select(Certificate.domain_name, Certificate.id)
+    certified = {
+        domain: (cert_id, fingerprint)
+        for domain, cert_id, fingerprint in session.execute(
+            select(Certificate.domain_name, Certificate.id, Certificate.fingerprint)
             .join(DomainBinding, DomainBinding.id == Certificate.domain_binding_id)
             .where(DomainBinding.server_id == server_id, Certificate.status == "active")
         ).all()
-    )
+    }
     routes = []
     for route, resource_id in rows:
         port = svc.runtime.front_port(resource_id)
         if port is not None:
             bound = route.source == BOUND
             redirect = redirects.get(route.hostname) if bound else None
-            cert_id = certified.get(route.hostname) if bound else None
-            tls = _tls_files(svc.settings.data_dir, cert_id) if cert_id else None
+            cert = certified.get(route.hostname) if bound else None
+            tls = _tls_files(svc.settings.data_dir, *cert) if cert else None
             routes.append(
                 Route(
                     route.hostname,
@@ -140,10 +155,11 @@ def desired_routes(session: Session, svc: Services, server_id: str) -> list[Rout
     return routes
 
 
-def _tls_files(data_dir: Any, certificate_id: str) -> TlsFiles:
-    """The files of an active certificate (written by operations/certificates.py)."""
+def _tls_files(data_dir: Any, certificate_id: str, fingerprint: str | None) -> TlsFiles:
+    """The files of an active certificate (written by operations/certificates.py, issuance.attempts)."""
     folder = certificates.files_dir(data_dir, certificate_id)
-    return TlsFiles(str(folder / certificates.CHAIN_FILE), str(folder / certificates.KEY_FILE))
+    chain, key = str(folder / certificates.CHAIN_FILE), str(folder / certificates.KEY_FILE)
+    return TlsFiles(chain, key, fingerprint or "")
 
 
 def _record(session: Session, server: Server, status: str, code: str | None, message: str | None) -> None:
@@ -168,7 +184,7 @@ def sync(svc: Services, server_id: str) -> dict[str, Any]:
     code = message = None
     try:
         edge.ensure_running()
-        edge.apply(routes)
+        edge.apply(routes, pending_challenges(svc.settings.data_dir))
     except EdgeConfigInvalid as exc:
         code, message = "edge-config-invalid", str(exc)
     except EdgeUnavailable as exc:

@@ -5,11 +5,12 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from dockyard.domain.model import CamelModel
+from dockyard.field_hints import CLI_FILE
 from dockyard.operations.common import IdOf, PageQuery
 
 CertificateId = IdOf("certificate")
 DomainBindingId = IdOf("domain_binding")
-CertificateStatus = Literal["pending", "active", "superseded", "deleted"]
+CertificateStatus = Literal["pending", "active", "failed", "revoked", "superseded", "deleted"]
 Pem = Annotated[str, StringConstraints(min_length=1, max_length=65536)]
 
 
@@ -61,15 +62,25 @@ class CertificateFilter(PageQuery):
 
 class ImportCertificate(CamelModel):
     domain_binding_id: DomainBindingId
-    certificate_chain: Pem = Field(description="PEM certificates, the leaf (for the binding's domain) first.")
+    certificate_chain: Pem = Field(
+        description="PEM certificates, the leaf (for the binding's domain) first.",
+        json_schema_extra={CLI_FILE: True},
+    )
     private_key: Pem = Field(
-        description="The leaf's unencrypted PEM private key; stored as a 0600 file, never returned."
+        description="The leaf's unencrypted PEM private key; stored as a 0600 file, never returned.",
+        json_schema_extra={CLI_FILE: True},
     )
 
 
-class ImportOut(CamelModel):
+class AttemptCreated(CamelModel):
     certificate_id: str
     attempt_id: str
+
+
+class IssueOrRenew(CamelModel):
+    domain_binding_id: DomainBindingId = Field(
+        description="A verified binding on a server with an edge proxy (the CA fetches HTTP-01 tokens there)."
+    )
 
 
 class CertificateRef(CamelModel):

@@ -260,17 +260,21 @@ def _apply_route(ctx: Context, row: DomainBinding) -> None:
     sync_after_commit(ctx, row.server_id)
 
 
-@operation("domain-bindings.route", "POST", "/domain-bindings/{domainBindingId}/route")
-def route_binding(ctx: Context, inp: BindingRef) -> IdOut:
-    """(Re)apply a verified binding's route on its server's edge: serve, or 301 to redirectTo."""
-    row = load(ctx, inp.domain_binding_id)
+def ensure_verified(row: DomainBinding, consequence: str) -> None:
     if row.status != VERIFIED:
         raise Conflict(
-            f"Domain {row.domain_name} is not verified yet; it is not routed before that.",
+            f"Domain {row.domain_name} is not verified yet; {consequence}.",
             code="domain_not_verified",
             details={"domainBindingId": row.id, "status": row.status},
             next_action=f"dockyard domain-bindings confirm-ownership {row.id}",
         )
+
+
+@operation("domain-bindings.route", "POST", "/domain-bindings/{domainBindingId}/route")
+def route_binding(ctx: Context, inp: BindingRef) -> IdOut:
+    """(Re)apply a verified binding's route on its server's edge: serve, or 301 to redirectTo."""
+    row = load(ctx, inp.domain_binding_id)
+    ensure_verified(row, "it is not routed before that")
     _apply_route(ctx, row)
     return IdOut(id=row.id)
 

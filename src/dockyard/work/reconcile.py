@@ -33,6 +33,7 @@ def _owner_dead(owner: str | None, now: str, lease_expires_at: str | None) -> bo
 
 def reconcile(svc: Services) -> list[str]:
     """Fail the deployments whose worker died; return their ids."""
+    from dockyard.issuance import attempts as certificate_attempts
     from dockyard.pipeline.timeline import Timeline
 
     now, failed = utc_now(), []
@@ -41,6 +42,9 @@ def reconcile(svc: Services) -> list[str]:
             if not _owner_dead(item.lease_owner, now, item.lease_expires_at):
                 continue
             item.status, item.last_error, item.lease_owner, item.updated_at = "failed", INTERRUPTED, None, now
+            if item.kind == certificate_attempts.WORK_KIND:
+                certificate_attempts.interrupted(s, item.subject_id, INTERRUPTED)
+                continue
             dep = s.get(Deployment, item.subject_id)
             if dep is not None and dep.status in ACTIVE:
                 dep.status, dep.finished_at = "failed", now

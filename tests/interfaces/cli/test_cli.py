@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from certs import self_signed
 from dockyard.domain.ids import is_id_of, new_id
 from dockyard.operations.catalog import catalog
 
@@ -149,3 +150,63 @@ def test_every_catalog_operation_is_a_command(live_server: Any) -> None:
         listed = ok(live_server.cli(group, "--help"))
         missing = [n for n in names if n not in listed]
         assert not missing, f"dockyard {group} lacks {missing}"
+
+
+def test_a_certificate_is_imported_from_files_and_an_unreadable_file_is_a_clear_error(
+    live_server: Any, tmp_path: Any
+) -> None:
+    project = create(live_server, "TLS shop")
+    env = live_server.cli_json(
+        "environments", "create", "--project-id", project, "--name", "prod", "--kind", "production"
+    )
+    resource = live_server.cli_json(
+        "resources", "create", "--project-id", project, "--environment-id", env["id"], "--name", "web"
+    )["id"]
+    server = next(
+        s["id"] for s in live_server.cli_json("servers", "list")["items"] if s["providerKey"] == "local"
+    )
+    binding = live_server.cli_json(
+        "domain-bindings",
+        "create",
+        "--project-id",
+        project,
+        "--environment-id",
+        env["id"],
+        "--resource-id",
+        resource,
+        "--server-id",
+        server,
+        "--domain-name",
+        "files.example.com",
+    )["id"]
+    ok(live_server.cli("domain-bindings", "confirm-ownership", binding, "--method", "manual"))
+    pem = self_signed("files.example.com")
+    (tmp_path / "chain.pem").write_text(pem.chain)
+    (tmp_path / "key.pem").write_text(pem.key)
+
+    missing = live_server.cli(
+        "certificates",
+        "import",
+        "--domain-binding-id",
+        binding,
+        "--certificate-chain-file",
+        str(tmp_path / "chain.pem"),
+        "--private-key-file",
+        str(tmp_path / "nope.pem"),
+    )
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "--private-key-file" in missing.stderr and "nope.pem" in missing.stderr
+
+    imported = live_server.cli_json(
+        "certificates",
+        "import",
+        "--domain-binding-id",
+        binding,
+        "--certificate-chain-file",
+        str(tmp_path / "chain.pem"),
+        "--private-key-file",
+        str(tmp_path / "key.pem"),
+    )
+    shown = live_server.cli_json("certificates", "show", imported["certificateId"])
+    assert shown["status"] == "active" and shown["subjectAlternativeNames"] == ["files.example.com"]
+    assert "PRIVATE KEY" not in json.dumps(shown)

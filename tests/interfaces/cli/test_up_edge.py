@@ -1,10 +1,12 @@
 """`dockyard up` behind Dockyard's nginx edge: routed URLs by hostname, redeploys with no failed request."""
 
+import hashlib
 import http.client
 import shutil
 import socket
 import ssl
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,6 +14,7 @@ import httpx
 import pytest
 from control_plane_process import ControlPlane, Load, app, poll
 
+from acme_ca import AcmeCA, pebble, pebble_missing
 from certs import self_signed
 from engine import SITE_DOCKERFILE, engine_or_skip
 
@@ -27,23 +30,48 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """A control plane with an nginx edge on high ports and, when Pebble is installed, a local ACME CA
+    that validates HTTP-01 on that edge port (every name resolves to 127.0.0.1 for it)."""
     if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
         pytest.skip("nginx is not installed (as root: make system-deps)")
-    cp = ControlPlane(tmp_path_factory.mktemp("plane"))
-    cp.start()
-    server = next(s["id"] for s in cp.api("GET", "/servers")["items"] if s["providerKey"] == "local")
-    cp.edge_port, cp.https_port = free_port(), free_port()  # type: ignore[attr-defined]
-    body = {"proxyKind": "nginx", "httpPort": cp.edge_port, "httpsPort": cp.https_port}  # type: ignore[attr-defined]
-    cp.api("POST", f"/servers/{server}/edge-proxy/configuration", json=body)
-    cp.api("POST", f"/servers/{server}/edge-proxy/bootstrap", json={})
-    assert cp.api("GET", f"/servers/{server}")["server"]["edgeProxy"]["status"] == "ready"
-    yield cp
-    cp.stop()
-    from dockyard.edge.sync import make
+    edge_port, https_port = free_port(), free_port()
+    with ExitStack() as stack:
+        ca = None if pebble_missing() else stack.enter_context(pebble(edge_port))
+        cp = ControlPlane(tmp_path_factory.mktemp("plane"), env=ca.env() if ca else None)
+        cp.acme = ca  # type: ignore[attr-defined]
+        cp.start()
+        server = local_server(cp)
+        cp.edge_port, cp.https_port = edge_port, https_port  # type: ignore[attr-defined]
+        body = {"proxyKind": "nginx", "httpPort": edge_port, "httpsPort": https_port}
+        cp.api("POST", f"/servers/{server}/edge-proxy/configuration", json=body)
+        cp.api("POST", f"/servers/{server}/edge-proxy/bootstrap", json={})
+        assert cp.api("GET", f"/servers/{server}")["server"]["edgeProxy"]["status"] == "ready"
+        yield cp
+        cp.stop()
+        from dockyard.edge.sync import make
 
-    edge = make(cp.data_dir, {"kind": "nginx"})
-    if edge is not None:
-        edge.stop()
+        edge = make(cp.data_dir, {"kind": "nginx"})
+        if edge is not None:
+            edge.stop()
+
+
+def local_server(plane: ControlPlane) -> str:
+    return next(s["id"] for s in plane.api("GET", "/servers")["items"] if s["providerKey"] == "local")
+
+
+def bind(plane: ControlPlane, resource_id: str, domain: str) -> str:
+    """A domain binding of the resource on the local server, its ownership confirmed by hand."""
+    shown = plane.api("GET", f"/resources/{resource_id}")["resource"]
+    body = {
+        "projectId": shown["projectId"],
+        "environmentId": shown["environmentId"],
+        "resourceId": resource_id,
+        "serverId": local_server(plane),
+        "domainName": domain,
+    }
+    binding = plane.api("POST", "/domain-bindings", json=body)["id"]
+    plane.api("POST", f"/domain-bindings/{binding}/ownership-confirmations", json={"method": "manual"})
+    return binding
 
 
 def via_edge(plane: ControlPlane, url: str) -> httpx.Response:
@@ -100,12 +128,7 @@ def test_a_bound_domain_is_served_and_removing_it_keeps_the_generated_name(
     plane: ControlPlane, tmp_path: Path
 ) -> None:
     result = plane.up(app(tmp_path, "bound-site", {"index.html": "bound"}))
-    shown = plane.api("GET", f"/resources/{result['resourceId']}")
-    ids = {k: shown["resource"][k] for k in ("projectId", "environmentId")}
-    server = next(s["id"] for s in plane.api("GET", "/servers")["items"] if s["providerKey"] == "local")
-    body = {**ids, "resourceId": result["resourceId"], "serverId": server, "domainName": "shop.example.test"}
-    binding = plane.api("POST", "/domain-bindings", json=body)["id"]
-    plane.api("POST", f"/domain-bindings/{binding}/ownership-confirmations", json={"method": "manual"})
+    binding = bind(plane, result["resourceId"], "shop.example.test")
     edge = f"http://127.0.0.1:{plane.edge_port}/"  # type: ignore[attr-defined]
     poll(lambda: httpx.get(edge, headers={"Host": "shop.example.test"}).text == "bound", "the bound domain")
     plane.api("DELETE", f"/domain-bindings/{binding}", json={"confirmation": {"domainBindingId": binding}})
@@ -117,16 +140,24 @@ def test_a_bound_domain_is_served_and_removing_it_keeps_the_generated_name(
 
 
 def https_get(port: int, domain: str, trusted_pem: str) -> tuple[int, str]:
-    """GET / over TLS from 127.0.0.1:<port> with SNI and Host = domain, trusting only `trusted_pem`."""
+    """GET / over TLS from 127.0.0.1:<port> with SNI and Host = domain, trusting only `trusted_pem`
+    (what `curl --resolve domain:port:127.0.0.1 --cacert … https://domain:port/` does)."""
+    status, body, _ = https_get_with_certificate(port, domain, trusted_pem)
+    return status, body
+
+
+def https_get_with_certificate(port: int, domain: str, trusted_pem: str) -> tuple[int, str, str]:
+    """Like https_get, plus the SHA-256 fingerprint of the certificate the server presented."""
     context = ssl.create_default_context(cadata=trusted_pem)
     conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=context)
     conn.sock = context.wrap_socket(
         socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname=domain
     )
     try:
+        der = conn.sock.getpeercert(binary_form=True) or b""
         conn.request("GET", "/", headers={"Host": domain})
         resp = conn.getresponse()
-        return resp.status, resp.read().decode()
+        return resp.status, resp.read().decode(), hashlib.sha256(der).digest().hex(":").upper()
     finally:
         conn.close()
 
@@ -135,13 +166,8 @@ def test_an_imported_certificate_serves_the_bound_domain_over_https(
     plane: ControlPlane, tmp_path: Path
 ) -> None:
     result = plane.up(app(tmp_path, "tls-site", {"index.html": "secure"}))
-    shown = plane.api("GET", f"/resources/{result['resourceId']}")
-    ids = {k: shown["resource"][k] for k in ("projectId", "environmentId")}
-    server = next(s["id"] for s in plane.api("GET", "/servers")["items"] if s["providerKey"] == "local")
     domain = "secure.example.test"
-    body = {**ids, "resourceId": result["resourceId"], "serverId": server, "domainName": domain}
-    binding = plane.api("POST", "/domain-bindings", json=body)["id"]
-    plane.api("POST", f"/domain-bindings/{binding}/ownership-confirmations", json={"method": "manual"})
+    binding = bind(plane, result["resourceId"], domain)
     pem = self_signed(domain)
     imported = plane.api(
         "POST",
@@ -161,3 +187,95 @@ def test_an_imported_certificate_serves_the_bound_domain_over_https(
     plane.api("DELETE", f"/certificates/{cert_id}", json={"confirmation": {"certificateId": cert_id}})
     poll(lambda: not served(), "HTTPS for the domain removed")
     plane.api("DELETE", f"/domain-bindings/{binding}", json={"confirmation": {"domainBindingId": binding}})
+
+
+def acme_ca(plane: ControlPlane) -> AcmeCA:
+    ca = plane.acme  # type: ignore[attr-defined]
+    if ca is None:
+        pytest.skip(f"no local ACME CA: {pebble_missing()} (as root: make system-deps)")
+    return ca
+
+
+def certificate(plane: ControlPlane, certificate_id: str) -> dict:
+    return plane.api("GET", f"/certificates/{certificate_id}")
+
+
+def settled(plane: ControlPlane, certificate_id: str, attempt_id: str) -> dict:
+    """The certificate once the attempt has ended (succeeded or failed)."""
+
+    def ended() -> dict | None:
+        shown = certificate(plane, certificate_id)
+        latest = shown["latestAttempt"]
+        return shown if latest["id"] == attempt_id and latest["status"] != "requested" else None
+
+    return poll(ended, f"certificate attempt {attempt_id} to end", 60)
+
+
+def test_a_certificate_issued_by_acme_serves_the_bound_domain_over_https_renews_and_revokes(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    ca = acme_ca(plane)
+    result = plane.up(app(tmp_path, "acme-site", {"index.html": "issued"}))
+    domain = "acme-site.example.test"
+    binding = bind(plane, result["resourceId"], domain)
+
+    requested = plane.api("POST", "/certificates/issue-or-renew", json={"domainBindingId": binding})
+    cert_id = requested["certificateId"]
+    issued = settled(plane, cert_id, requested["attemptId"])
+    assert issued["latestAttempt"]["status"] == "succeeded", issued["latestAttempt"]
+    assert issued["status"] == "active" and issued["source"] == "managed"
+    assert (issued["providerKey"], issued["challengeType"]) == ("acme", "http-01")
+    assert issued["latestAttempt"]["reason"] == "issue"
+    assert issued["subjectAlternativeNames"] == [domain] and "Pebble" in issued["issuer"]
+    root, port = ca.root_pem(), plane.https_port  # type: ignore[attr-defined]
+
+    def serves(fingerprint: str) -> bool:
+        try:
+            return https_get_with_certificate(port, domain, root) == (200, "issued", fingerprint)
+        except OSError:
+            return False
+
+    poll(lambda: serves(issued["fingerprint"]), "the bound domain over HTTPS with the issued certificate")
+
+    again = plane.api("POST", "/certificates/issue-or-renew", json={"domainBindingId": binding})
+    assert again["certificateId"] == cert_id  # the same certificate, renewed in place
+    renewed = settled(plane, cert_id, again["attemptId"])
+    assert renewed["latestAttempt"]["status"] == "succeeded" and renewed["latestAttempt"]["reason"] == "renew"
+    assert renewed["fingerprint"] != issued["fingerprint"] and len(renewed["attempts"]) == 2
+    poll(lambda: serves(renewed["fingerprint"]), "HTTPS with the renewed certificate")
+
+    revoked = plane.api("POST", f"/certificates/{cert_id}/revoke", json={})
+    assert revoked == {"certificateId": cert_id}
+    assert certificate(plane, cert_id)["status"] == "revoked"
+    poll(lambda: not serves(renewed["fingerprint"]), "HTTPS for the domain stopped")
+    assert via_edge(plane, result["url"]).text == "issued"  # the generated URL is untouched
+
+
+def test_a_failed_acme_challenge_is_recorded_and_retried(plane: ControlPlane, tmp_path: Path) -> None:
+    ca = acme_ca(plane)
+    result = plane.up(app(tmp_path, "retry-site", {"index.html": "retried"}))
+    domain = "retry-site.example.test"
+    binding = bind(plane, result["resourceId"], domain)
+    ca.servfail(domain)  # the CA cannot look the domain up: its HTTP-01 check fails
+    try:
+        requested = plane.api("POST", "/certificates/issue-or-renew", json={"domainBindingId": binding})
+        failed = settled(plane, requested["certificateId"], requested["attemptId"])
+    finally:
+        ca.servfail(domain, failing=False)
+    attempt = failed["latestAttempt"]
+    assert failed["status"] == "failed" and attempt["status"] == "failed"
+    assert (attempt["errorCode"], attempt["failurePhase"], attempt["retriable"]) == (
+        "acme_challenge_failed",
+        "challenge",
+        True,
+    )
+    assert domain in attempt["failureMessage"] and attempt["failedAt"] and attempt["retryAfter"]
+
+    retried = plane.api("POST", f"/certificates/{failed['id']}/retries", json={})
+    done = settled(plane, failed["id"], retried["attemptId"])
+    assert done["status"] == "active" and done["latestAttempt"]["status"] == "succeeded"
+    assert [a["status"] for a in done["attempts"]] == ["succeeded", "failed"]
+    poll(
+        lambda: https_get(plane.https_port, domain, ca.root_pem()) == (200, "retried"),
+        "HTTPS after the retry",
+    )  # type: ignore[attr-defined]

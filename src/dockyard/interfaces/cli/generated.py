@@ -5,6 +5,8 @@
 import inspect
 import json
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -15,7 +17,17 @@ ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,80}")
 TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "json": str}
 
 
+def _read(option: dict[str, Any], path: str) -> str:
+    try:
+        return sys.stdin.read() if path == "-" else Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise typer.BadParameter(f"--{option['flag']}: cannot read {path!r}: {reason}") from None
+
+
 def _parse(option: dict[str, Any], value: Any) -> Any:
+    if option.get("file"):
+        return _read(option, value)
     if option["kind"] == "json" and isinstance(value, str):
         try:
             return json.loads(value)

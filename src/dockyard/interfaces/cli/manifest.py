@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import dockyard
+from dockyard.field_hints import CLI_FILE
 
 SCALARS = {str: "str", int: "int", float: "float", bool: "bool"}
 PACKAGE = Path(dockyard.__file__).parent
@@ -41,12 +42,17 @@ def _kind(annotation: Any) -> tuple[str, str]:
 
 def _option(param: str, flag: str, wire: list[str], field: Any, required: bool) -> dict[str, Any]:
     kind, extra = _kind(field.annotation)
+    # Long or secret text (a PEM key) is read from a file: on the command line it would show in `ps`.
+    from_file = isinstance(field.json_schema_extra, dict) and bool(field.json_schema_extra.get(CLI_FILE))
+    if from_file:
+        flag, extra = f"{flag}-file", "Path of a file to read it from (- for standard input)."
     return {
         "param": param,
         "flag": flag,
         "wire": wire,
         "kind": kind,
         "required": required,
+        "file": from_file,
         "help": " ".join(x for x in [field.description or "", extra] if x),
     }
 

@@ -1,0 +1,1 @@
+"""Certificate issuance: an ACME client adapter, the attempts the worker runs, and the renewal scheduler."""
