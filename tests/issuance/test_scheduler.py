@@ -15,37 +15,13 @@ from dockyard.store.tables import Certificate, CertificateAttempt, WorkItem
 NOW = datetime.now(UTC)
 
 
-def created(resp: Any) -> str:
-    assert resp.status_code == 201, resp.text
-    return resp.json()["id"]
-
-
 @pytest.fixture
-def binding(api: Any) -> str:
+def binding(api: Any, verified_binding: dict[str, str]) -> str:
     """A verified binding on the local server, which has an nginx edge configured."""
-    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
     edge = {"proxyKind": "nginx", "httpPort": 18080, "httpsPort": 18443}
+    server = verified_binding["serverId"]
     assert api.post(f"/api/servers/{server}/edge-proxy/configuration", json=edge).status_code == 200
-    project = created(api.post("/api/projects", json={"name": "shop"}))
-    env = created(
-        api.post("/api/environments", json={"projectId": project, "name": "prod", "kind": "production"})
-    )
-    resource = created(
-        api.post("/api/resources", json={"projectId": project, "environmentId": env, "name": "web"})
-    )
-    body = {
-        "projectId": project,
-        "environmentId": env,
-        "resourceId": resource,
-        "serverId": server,
-        "domainName": "shop.example.com",
-    }
-    binding_id = created(api.post("/api/domain-bindings", json=body))
-    confirm = api.post(
-        f"/api/domain-bindings/{binding_id}/ownership-confirmations", json={"method": "manual"}
-    )
-    assert confirm.status_code == 200
-    return binding_id
+    return verified_binding["id"]
 
 
 def managed(api: Any, stack: Any, binding: str, **attempt: Any) -> str:

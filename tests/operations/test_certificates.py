@@ -34,22 +34,8 @@ CERTIFICATE_KEYS = {
 
 
 @pytest.fixture
-def binding(api: Any, new_project: str, new_environment: str, new_resource: str) -> dict[str, str]:
-    """A verified (manually confirmed) binding of shop.example.com."""
-    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
-    body = {
-        "projectId": new_project,
-        "environmentId": new_environment,
-        "resourceId": new_resource,
-        "serverId": server,
-        "domainName": "shop.example.com",
-    }
-    binding_id = created(api.post("/api/domain-bindings", json=body))
-    confirmed = api.post(
-        f"/api/domain-bindings/{binding_id}/ownership-confirmations", json={"method": "manual"}
-    )
-    assert confirmed.status_code == 200, confirmed.text
-    return {"id": binding_id, "serverId": server, "resourceId": new_resource}
+def binding(verified_binding: dict[str, str]) -> dict[str, str]:
+    return verified_binding
 
 
 def import_cert(api: Any, binding_id: str, pem: Pem) -> Any:

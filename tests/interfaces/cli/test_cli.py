@@ -184,29 +184,23 @@ def test_a_certificate_is_imported_from_files_and_an_unreadable_file_is_a_clear_
     (tmp_path / "chain.pem").write_text(pem.chain)
     (tmp_path / "key.pem").write_text(pem.key)
 
-    missing = live_server.cli(
-        "certificates",
-        "import",
-        "--domain-binding-id",
-        binding,
-        "--certificate-chain-file",
-        str(tmp_path / "chain.pem"),
-        "--private-key-file",
-        str(tmp_path / "nope.pem"),
-    )
+    def import_with(key_file: str) -> list[str]:
+        chain = ["--certificate-chain-file", str(tmp_path / "chain.pem")]
+        return [
+            "certificates",
+            "import",
+            "--domain-binding-id",
+            binding,
+            *chain,
+            "--private-key-file",
+            key_file,
+        ]
+
+    missing = live_server.cli(*import_with(str(tmp_path / "nope.pem")))
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert "--private-key-file" in missing.stderr and "nope.pem" in missing.stderr
 
-    imported = live_server.cli_json(
-        "certificates",
-        "import",
-        "--domain-binding-id",
-        binding,
-        "--certificate-chain-file",
-        str(tmp_path / "chain.pem"),
-        "--private-key-file",
-        str(tmp_path / "key.pem"),
-    )
+    imported = live_server.cli_json(*import_with(str(tmp_path / "key.pem")))
     shown = live_server.cli_json("certificates", "show", imported["certificateId"])
     assert shown["status"] == "active" and shown["subjectAlternativeNames"] == ["files.example.com"]
     assert "PRIVATE KEY" not in json.dumps(shown)
