@@ -13,6 +13,8 @@ def sqlite_url(data_dir: Path) -> str:
 class Settings:
     data_dir: Path
     database_url: str
+    mcp_idle_timeout_s: float = 300.0  # a server run with no MCP traffic this long is shut down
+    public_url: str = "http://127.0.0.1:8420"  # where MCP clients reach this control plane
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> "Settings":
@@ -26,7 +28,9 @@ class Settings:
             .resolve()
         )
         url = os.environ.get("DOCKYARD_DATABASE_URL") or sqlite_url(base)
-        return cls(data_dir=base, database_url=url)
+        idle = float(os.environ.get("DOCKYARD_MCP_IDLE_TIMEOUT_S") or 300)
+        public = os.environ.get("DOCKYARD_PUBLIC_URL") or os.environ.get("DOCKYARD_URL") or cls.public_url
+        return cls(data_dir=base, database_url=url, mcp_idle_timeout_s=idle, public_url=public.rstrip("/"))
 
     @property
     def token_file(self) -> Path:

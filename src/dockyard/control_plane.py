@@ -54,7 +54,12 @@ def handlers(svc: Services) -> dict:
 
         run_deployment(svc, deployment_id)
 
-    return {"deployment": deployment}
+    def mcp_deployment(deployment_id: str) -> None:
+        from dockyard.hosting.deploy import run_custom_deployment  # loads the MCP SDK on first use
+
+        run_custom_deployment(svc, deployment_id)
+
+    return {"deployment": deployment, "mcp_deployment": mcp_deployment}
 
 
 def assemble(settings: Settings) -> ControlPlane:
