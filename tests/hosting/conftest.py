@@ -8,7 +8,7 @@ import pytest
 from mcp_helpers import McpApi
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interfaces" / "cli"))
-from control_plane_process import ControlPlane  # noqa: E402
+from control_plane_process import ControlPlane
 
 IDLE_TIMEOUT_S = "2"
 

@@ -28,6 +28,11 @@ class Family(StrEnum):
     def prefix(self) -> str:
         return f"/{self.value}"
 
+    @property
+    def cli_prefix(self) -> tuple[str, ...]:
+        """Where the family's commands live in the CLI: `dockyard projects …`, `dockyard mcp …`."""
+        return ("mcp",) if self is Family.MCP_API else ()
+
 
 class Permission(StrEnum):
     PUBLIC = "public"
@@ -66,7 +71,7 @@ class Operation:
 
     @property
     def cli_path(self) -> tuple[str, ...]:
-        return self.cli or (self.group, self.name)
+        return self.cli or (*self.family.cli_prefix, self.group, self.name)
 
     @property
     def path_params(self) -> list[str]:

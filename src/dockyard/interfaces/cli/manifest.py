@@ -83,6 +83,8 @@ def build() -> list[dict[str, Any]]:
                 "key": op.key,
                 "group": op.group,
                 "name": op.name,
+                "cliPath": list(op.cli_path),
+                "prefix": op.family.prefix,
                 "method": op.method,
                 "path": op.path,
                 "summary": op.summary,

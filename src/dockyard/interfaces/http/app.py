@@ -24,13 +24,14 @@ DESCRIPTIONS = {
 
 
 def _openapi(app: FastAPI, family: Family) -> dict[str, Any]:
-    routes = [r for r in app.routes if getattr(r, "path", "").startswith(family.prefix + "/")]
-    return get_openapi(
+    doc = get_openapi(
         title="Dockyard" if family is Family.API else "Dockyard MCP hosting",
         version=__version__,
         description=DESCRIPTIONS[family],
-        routes=routes,
+        routes=app.routes,
     )
+    doc["paths"] = {p: item for p, item in doc["paths"].items() if p.startswith(family.prefix + "/")}
+    return doc
 
 
 def build_app(settings: Settings, db: Database, services: Services | None = None) -> FastAPI:
