@@ -10,6 +10,7 @@ import os
 import sys
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
 
 server = MCPServer("mcp-echo", version="1.0.0")
 
@@ -46,6 +47,17 @@ def about() -> str:
     return "mcp-echo: echoes text back."
 
 
+@server.tool()
+def whoami(ctx: Context) -> str:
+    """Return the X-Echo-Auth header this call came with (over HTTP: shows headers a proxy added)."""
+    return (ctx.headers or {}).get("x-echo-auth", "")
+
+
 if __name__ == "__main__":
-    print("mcp-echo starting on stdio", file=sys.stderr, flush=True)
-    server.run("stdio")
+    # `server.py` speaks stdio; `server.py --http PORT` serves streamable HTTP at http://127.0.0.1:PORT/mcp
+    if len(sys.argv) == 3 and sys.argv[1] == "--http":
+        print(f"mcp-echo starting on http://127.0.0.1:{sys.argv[2]}/mcp", file=sys.stderr, flush=True)
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        print("mcp-echo starting on stdio", file=sys.stderr, flush=True)
+        server.run("stdio")

@@ -1,6 +1,6 @@
 """Helpers for MCP hosting tests: the /mcp-api over HTTP, the echo example, an SDK client."""
 
-import sys
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -60,5 +60,7 @@ async def mcp_client(url: str, secret: str) -> AsyncIterator[ClientSession]:
         yield session
 
 
-def python() -> str:
-    return sys.executable
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
