@@ -40,7 +40,7 @@ def test_the_example_deploys_with_every_step_recorded_and_its_tools_discovered(
     assert all(line["timestamp"] for s in deployment["steps"] for line in s["logs"])
     assert any("mcp-echo starting" in line["line"] for line in deployment["steps"][1]["logs"])  # its stderr
     provider = mcp_api.call("GET", f"/providers/{echo_version['provider_id']}")
-    assert {t["name"] for t in provider["current_version"]["tools"]} == {"echo", "reverse", "crash"}
+    assert {t["name"] for t in provider["current_version"]["tools"]} == {"echo", "reverse", "crash", "whoami"}
     assert [p["name"] for p in provider["current_version"]["prompts"]] == ["greet"]
     assert [r["uri"] for r in provider["current_version"]["resources"]] == ["echo://about"]
 
@@ -132,3 +132,41 @@ def test_a_wrong_or_missing_client_secret_is_refused_with_401(mcp_api: McpApi, e
         headers={"Authorization": f"Bearer {secret}"},
     )
     assert resp.status_code == 401
+
+
+def test_older_clients_connect_over_sse(mcp_api: McpApi, echo_version: dict[str, Any]) -> None:
+    from mcp import ClientSession
+    from mcp.client.sse import sse_client
+
+    dep = mcp_api.call(
+        "POST",
+        "/provider-deployments",
+        201,
+        json={"provider_id": echo_version["provider_id"], "tool_filters": {"type": "deny_by_key", "keys": ["crash"]}},
+    )
+    session = mcp_api.session_for(dep["id"])
+    auth = {"Authorization": f"Bearer {session['client_secret']['secret']}"}
+
+    async def use() -> None:
+        async with (
+            sse_client(session["connection_urls"]["sse"], headers=auth) as (read, write),
+            ClientSession(read, write) as client,
+        ):
+            await client.initialize()
+            assert "crash" not in [t.name for t in (await client.list_tools()).tools]
+            assert (await client.call_tool("reverse", {"text": "abc"})).content[0].text == "cba"
+
+    anyio.run(use)
+    shown = mcp_api.call("GET", f"/sessions/{session['id']}")
+    assert shown["server_sessions"][0]["mcp"]["connection_type"] == "sse"
+
+
+def test_the_cli_reads_runs_and_sessions(plane: Any, mcp_api: McpApi) -> None:
+    import json
+
+    done = plane.cli("mcp", "runs", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(done.stdout)["items"]
+    assert runs and all(r["object"] == "server.server_run" for r in runs)
+    missing = plane.cli("mcp", "sessions", "show", "ses_01m84psgz8nf81wt2vasycp55g")
+    assert missing.returncode == 1 and "mcp_session_not_found" in missing.stderr + missing.stdout

@@ -72,7 +72,7 @@ class SessionHost:
         self.server = self._server()
         self.server.middleware.append(self._observe)
         self.manager = StreamableHTTPSessionManager(self.server, json_response=True)
-        self.sse = SseServerTransport("/messages/")
+        self.sse = SseServerTransport(f"/{spec.session_id}/messages/")  # under the /mcp mount
 
     # --- the MCP server ----------------------------------------------------------------------------
 
