@@ -160,6 +160,14 @@ def test_older_clients_connect_over_sse(mcp_api: McpApi, echo_version: dict[str,
     shown = mcp_api.call("GET", f"/sessions/{session['id']}")
     assert shown["server_sessions"][0]["mcp"]["connection_type"] == "sse"
 
+    mcp_api.call("PATCH", f"/provider-deployments/{dep['id']}", json={"tool_filters": {"type": "allow_by_key", "keys": ["echo"]}})
+
+    async def names() -> list[str]:
+        async with mcp_client(session["connection_url"], session["client_secret"]["secret"]) as client:
+            return [t.name for t in (await client.list_tools()).tools]
+
+    poll(lambda: anyio.run(names) == ["echo"], "the open session to see the new tool filter")
+
 
 def test_the_cli_reads_runs_and_sessions(plane: Any, mcp_api: McpApi) -> None:
     import json

@@ -35,6 +35,7 @@ from dockyard.store.tables import McpServerSession
 
 log = logging.getLogger("dockyard.mcp.gateway")
 AUTH_CACHE_S = 5.0  # a checked secret is trusted this long before the store is asked again
+SPEC_TTL_S = 2.0  # changes to a session's deployments (tool filter, current version) show within this
 SEP = "__"
 
 
@@ -66,6 +67,7 @@ class SessionHost:
 
     def __init__(self, gateway: "Gateway", spec: SessionSpec) -> None:
         self.gateway, self.spec = gateway, spec
+        self.loaded_at = time.monotonic()
         self.slots = {
             m.server_session_id: RunSlot(gateway.svc, gateway.tasks, gateway.usage, m) for m in spec.members
         }
@@ -73,6 +75,14 @@ class SessionHost:
         self.server.middleware.append(self._observe)
         self.manager = StreamableHTTPSessionManager(self.server, json_response=True)
         self.sse = SseServerTransport(f"/{spec.session_id}/messages/")  # under the /mcp mount
+
+    def refresh(self, spec: SessionSpec) -> None:
+        """Newer deployment settings: filters apply at once, a new version from the next boot on."""
+        self.spec, self.loaded_at = spec, time.monotonic()
+        for member in spec.members:
+            slot = self.slots.get(member.server_session_id)
+            if slot is not None:
+                slot.member = member
 
     # --- the MCP server ----------------------------------------------------------------------------
 
@@ -264,6 +274,8 @@ class Gateway:
                 host = SessionHost(self, spec)
                 await self.tasks.start(host.run)
                 self.hosts[session_id] = host
+            elif time.monotonic() - host.loaded_at > SPEC_TTL_S:  # tool filters or versions may have changed
+                host.refresh(await anyio.to_thread.run_sync(session_spec.load, self.svc, session_id))
             return host
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

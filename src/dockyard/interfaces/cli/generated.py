@@ -102,7 +102,7 @@ def add_catalog_commands(app: typer.Typer) -> None:
         for depth in range(1, len(path) + 1):
             here = tuple(path[:depth])
             if here not in groups:
-                label = " ".join(here)
-                groups[here] = typer.Typer(help=f"{label.capitalize()} operations.", no_args_is_help=True)
+                label = " ".join(here).capitalize().replace("Mcp", "MCP")
+                groups[here] = typer.Typer(help=f"{label} operations.", no_args_is_help=True)
                 groups[here[:-1]].add_typer(groups[here], name=here[-1])
         groups[tuple(path)].command(name, help=cmd["summary"])(_command(cmd, by_key))
