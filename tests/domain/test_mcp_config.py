@@ -47,7 +47,11 @@ def test_a_failing_secret_value_is_not_echoed() -> None:
 
 def test_secret_fields_are_masked() -> None:
     config = {"api_key": "k1", "region": "eu", "db": {"password": "p"}}
-    assert mcp_config.masked(SCHEMA, config) == {"api_key": "********", "region": "eu", "db": {"password": "********"}}
+    assert mcp_config.masked(SCHEMA, config) == {
+        "api_key": "********",
+        "region": "eu",
+        "db": {"password": "********"},
+    }
     assert config["api_key"] == "k1"  # the original is untouched
 
 

@@ -24,7 +24,9 @@ class McpApi:
 
     def __init__(self, url: str, token: str) -> None:
         self.url = url
-        self.http = httpx.Client(base_url=url + "/mcp-api", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        self.http = httpx.Client(
+            base_url=url + "/mcp-api", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
 
     def call(self, method: str, path: str, status: int = 200, **kw: Any) -> Any:
         resp = self.http.request(method, path, **kw)
@@ -35,7 +37,10 @@ class McpApi:
         """A custom provider with one version from `source`, polled until its deployment ended."""
         provider = self.call("POST", "/custom-providers", 201, json={"name": extra.pop("name", "echo")})
         version = self.call(
-            "POST", "/custom-provider-versions", 201, json={"custom_provider_id": provider["id"], "from": source, **extra}
+            "POST",
+            "/custom-provider-versions",
+            201,
+            json={"custom_provider_id": provider["id"], "from": source, **extra},
         )
 
         def ended() -> dict[str, Any] | None:

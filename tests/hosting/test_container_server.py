@@ -21,7 +21,9 @@ IMAGE = "localhost/dockyard-test/mcp-container-echo:1"
 def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     context: Path = tmp_path_factory.mktemp("mcp-image")
     shutil.copy(Path(__file__).with_name("container_echo.py"), context / "server.py")
-    (context / "Dockerfile").write_text(f'FROM {PYTHON_IMAGE}\nCOPY server.py /server.py\nCMD ["python3", "-u", "/server.py"]\n')
+    (context / "Dockerfile").write_text(
+        f'FROM {PYTHON_IMAGE}\nCOPY server.py /server.py\nCMD ["python3", "-u", "/server.py"]\n'
+    )
     with engine_client(LABEL) as client:
         client.images.build(path=str(context), tag=IMAGE, labels={LABEL: "1"})
         yield IMAGE
@@ -33,8 +35,14 @@ def test_a_container_image_is_deployed_discovered_and_served(mcp_api: McpApi, im
     )
     assert version["status"] == "deployment_succeeded", version["deployment"]
     assert version["container_image"]["container_image_tag"] == "1"
-    assert any("container-echo 7 answered" in line["line"] for s in version["deployment"]["steps"] for line in s["logs"])
-    deployment = mcp_api.call("POST", "/provider-deployments", 201, json={"provider_id": version["provider_id"]})
+    assert any(
+        "container-echo 7 answered" in line["line"]
+        for s in version["deployment"]["steps"]
+        for line in s["logs"]
+    )
+    deployment = mcp_api.call(
+        "POST", "/provider-deployments", 201, json={"provider_id": version["provider_id"]}
+    )
     session = mcp_api.session_for(deployment["id"])
 
     async def use() -> None:

@@ -35,7 +35,13 @@ def test_the_example_deploys_with_every_step_recorded_and_its_tools_discovered(
     deployment = echo_version["deployment"]
     assert deployment["object"] == "custom_provider.deployment"
     assert deployment["status"] == "completed"
-    assert [s["type"] for s in deployment["steps"]] == ["started", "booting", "discovering", "deploying", "deployed"]
+    assert [s["type"] for s in deployment["steps"]] == [
+        "started",
+        "booting",
+        "discovering",
+        "deploying",
+        "deployed",
+    ]
     assert all(s["status"] == "completed" and s["started_at"] and s["ended_at"] for s in deployment["steps"])
     assert all(line["timestamp"] for s in deployment["steps"] for line in s["logs"])
     assert any("mcp-echo starting" in line["line"] for line in deployment["steps"][1]["logs"])  # its stderr
@@ -88,10 +94,12 @@ def test_a_session_lists_and_calls_only_the_allowed_tool_and_runs_are_booted_and
     counted_run = poll(counted, "the run's usage counts")
     assert counted_run["usage"]["total_productive_client_message_count"] == 1  # one tools/call reached it
     sess = poll(
-        lambda: (s := mcp_api.call("GET", f"/sessions/{session['id']}"))["server_sessions"][0][
-            "refused_tool_call_count"
-        ]
-        and s,
+        lambda: (
+            (s := mcp_api.call("GET", f"/sessions/{session['id']}"))["server_sessions"][0][
+                "refused_tool_call_count"
+            ]
+            and s
+        ),
         "the refused call counted",
     )
     # initialize, tools/list, two tools/call: 4 requests and 4 answers; the ping is not productive
@@ -115,13 +123,19 @@ def test_a_session_lists_and_calls_only_the_allowed_tool_and_runs_are_booted_and
     assert [r["status"] for r in runs] == ["active", "completed"]
 
 
-def test_a_wrong_or_missing_client_secret_is_refused_with_401(mcp_api: McpApi, echo_version: dict[str, Any]) -> None:
+def test_a_wrong_or_missing_client_secret_is_refused_with_401(
+    mcp_api: McpApi, echo_version: dict[str, Any]
+) -> None:
     import httpx
 
-    dep = mcp_api.call("POST", "/provider-deployments", 201, json={"provider_id": echo_version["provider_id"]})
+    dep = mcp_api.call(
+        "POST", "/provider-deployments", 201, json={"provider_id": echo_version["provider_id"]}
+    )
     session = mcp_api.session_for(dep["id"])
     for headers in ({}, {"Authorization": "Bearer wrong"}):
-        resp = httpx.post(session["connection_url"], json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers)
+        resp = httpx.post(
+            session["connection_url"], json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers
+        )
         assert resp.status_code == 401
         assert resp.json()["ok"] is False
     mcp_api.call("DELETE", f"/sessions/{session['id']}")
@@ -142,7 +156,10 @@ def test_older_clients_connect_over_sse(mcp_api: McpApi, echo_version: dict[str,
         "POST",
         "/provider-deployments",
         201,
-        json={"provider_id": echo_version["provider_id"], "tool_filters": {"type": "deny_by_key", "keys": ["crash"]}},
+        json={
+            "provider_id": echo_version["provider_id"],
+            "tool_filters": {"type": "deny_by_key", "keys": ["crash"]},
+        },
     )
     session = mcp_api.session_for(dep["id"])
     auth = {"Authorization": f"Bearer {session['client_secret']['secret']}"}
@@ -160,7 +177,11 @@ def test_older_clients_connect_over_sse(mcp_api: McpApi, echo_version: dict[str,
     shown = mcp_api.call("GET", f"/sessions/{session['id']}")
     assert shown["server_sessions"][0]["mcp"]["connection_type"] == "sse"
 
-    mcp_api.call("PATCH", f"/provider-deployments/{dep['id']}", json={"tool_filters": {"type": "allow_by_key", "keys": ["echo"]}})
+    mcp_api.call(
+        "PATCH",
+        f"/provider-deployments/{dep['id']}",
+        json={"tool_filters": {"type": "allow_by_key", "keys": ["echo"]}},
+    )
 
     async def names() -> list[str]:
         async with mcp_client(session["connection_url"], session["client_secret"]["secret"]) as client:

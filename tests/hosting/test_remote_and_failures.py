@@ -23,7 +23,9 @@ def remote_echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("remote") / "echo.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, str(ECHO), "--http", str(port)], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, str(ECHO), "--http", str(port)], stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}/mcp"
     try:
         poll(lambda: httpx.get(url, timeout=1).status_code in (400, 405, 406), "the remote echo server")
@@ -43,11 +45,17 @@ def test_a_remote_server_is_proxied_with_its_configured_headers(mcp_api: McpApi,
         },
     )
     assert version["status"] == "deployment_succeeded", version["deployment"]
-    assert [s["type"] for s in version["deployment"]["steps"]][:2] == ["started", "remote_server_connection_test"]
-    assert version["remote_mcp_server"]["url"] == remote_echo and "headers" not in version["remote_mcp_server"]
+    assert [s["type"] for s in version["deployment"]["steps"]][:2] == [
+        "started",
+        "remote_server_connection_test",
+    ]
+    assert (
+        version["remote_mcp_server"]["url"] == remote_echo and "headers" not in version["remote_mcp_server"]
+    )
 
     refused = mcp_api.http.post(
-        "/provider-deployments", json={"provider_id": version["provider_id"], "provider_config": {"config": {}}}
+        "/provider-deployments",
+        json={"provider_id": version["provider_id"], "provider_config": {"config": {}}},
     )
     assert refused.status_code == 422 and "provider_config.config.token" in refused.json()["message"]
     deployment = mcp_api.call(
@@ -86,7 +94,9 @@ def test_a_url_that_does_not_speak_mcp_fails_the_connection_test(mcp_api: McpApi
 
 
 def test_a_failing_stdio_command_fails_its_deployment_with_the_reason(mcp_api: McpApi) -> None:
-    version = mcp_api.deploy_version({"type": "stdio", "command": "python", "args": ["-c", "import sys; sys.exit('no')"]})
+    version = mcp_api.deploy_version(
+        {"type": "stdio", "command": "python", "args": ["-c", "import sys; sys.exit('no')"]}
+    )
     assert version["status"] == "deployment_failed"
     assert version["deployment"]["steps"][-1]["status"] == "failed"
     assert version["deployment"]["error"]["message"]
@@ -94,7 +104,9 @@ def test_a_failing_stdio_command_fails_its_deployment_with_the_reason(mcp_api: M
 
 def test_a_server_crashing_during_a_call_gives_a_jsonrpc_error_and_a_failed_run(mcp_api: McpApi) -> None:
     version = mcp_api.deploy_version(ECHO_STDIO, name="crashy")
-    deployment = mcp_api.call("POST", "/provider-deployments", 201, json={"provider_id": version["provider_id"]})
+    deployment = mcp_api.call(
+        "POST", "/provider-deployments", 201, json={"provider_id": version["provider_id"]}
+    )
     session = mcp_api.session_for(deployment["id"])
 
     async def crash_then_recover() -> None:

@@ -57,7 +57,9 @@ def test_a_deployed_version_becomes_the_providers_current_version(api: Any, prov
     shown = ok(api.get(f"/mcp-api/providers/{provider['provider_id']}"))
     assert shown["current_version"]["id"] == provider["provider_version_id"]
     assert "echo" in {t["name"] for t in shown["current_version"]["tools"]}
-    found = ok(api.get("/mcp-api/custom-provider-versions", params={"status": "deployment_succeeded"}))["items"]
+    found = ok(api.get("/mcp-api/custom-provider-versions", params={"status": "deployment_succeeded"}))[
+        "items"
+    ]
     assert [v["id"] for v in found] == [provider["id"]]
     assert ok(api.get("/mcp-api/custom-provider-versions", params={"status": "queued"}))["items"] == []
     by_env = {"custom_provider_environment_id": provider["environments"][0]["id"]}
@@ -107,7 +109,10 @@ def test_provider_deployment_crud_with_sealed_config_and_tool_filters(
     )
     assert created["object"] == "provider.deployment" and created["is_default"] is True
     assert created["tool_filter"] == {"type": "allow_by_key", "keys": ["echo"]}
-    assert created["locked_version"] is None and created["current_version"]["id"] == provider["provider_version_id"]
+    assert (
+        created["locked_version"] is None
+        and created["current_version"]["id"] == provider["provider_version_id"]
+    )
     config = ok(api.get(f"/mcp-api/provider-configs/{created['default_config']['id']}"))
     assert config["config"] == {"api_key": "********", "prefix": "> "}
     with stack.db.session() as s:
@@ -132,7 +137,10 @@ def test_provider_deployment_crud_with_sealed_config_and_tool_filters(
     by_version = {"provider_version_id": provider["provider_version_id"], "limit": 10}
     assert len(ok(api.get("/mcp-api/provider-deployments", params=by_version))["items"]) == 2
 
-    bad = api.patch(f"/mcp-api/provider-deployments/{created['id']}", json={"tool_filters": {"type": "allow_by_regex", "patterns": ["("]}})
+    bad = api.patch(
+        f"/mcp-api/provider-deployments/{created['id']}",
+        json={"tool_filters": {"type": "allow_by_regex", "patterns": ["("]}},
+    )
     assert bad.status_code == 422 and bad.json()["details"]["field"] == "tool_filters.patterns.0"
     updated = ok(
         api.patch(
@@ -160,7 +168,10 @@ def test_a_session_over_several_deployments_namespaces_them(api: Any, provider: 
         ok(
             api.post(
                 "/mcp-api/provider-deployments",
-                json={"provider_id": provider["provider_id"], "provider_config": {"config": {"api_key": "k"}}},
+                json={
+                    "provider_id": provider["provider_id"],
+                    "provider_config": {"config": {"api_key": "k"}},
+                },
             ),
             201,
         )["id"]

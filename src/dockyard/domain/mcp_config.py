@@ -47,7 +47,9 @@ def validate(schema: dict[str, Any] | None, config: dict[str, Any], where: str =
     """Invalid (naming the first failing field) unless `config` satisfies `schema`."""
     from jsonschema import Draft202012Validator
 
-    errors = sorted(Draft202012Validator(schema or {"type": "object"}).iter_errors(config), key=lambda e: e.path)
+    errors = sorted(
+        Draft202012Validator(schema or {"type": "object"}).iter_errors(config), key=lambda e: e.path
+    )
     if not errors:
         return
     fields = []
@@ -59,7 +61,9 @@ def validate(schema: dict[str, Any] | None, config: dict[str, Any], where: str =
         message = e.message if e.validator not in ("enum", "const") else f"must be one of {e.validator_value}"
         if _is_secret(schema or {}, path):
             message = f"fails the schema's `{e.validator}` rule"  # never echo a secret value back
-        fields.append({"field": _path([where, "config", *path]) if path else f"{where}.config", "message": message})
+        fields.append(
+            {"field": _path([where, "config", *path]) if path else f"{where}.config", "message": message}
+        )
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     raise Invalid(
         f"The config does not match the provider version's schema: {summary}",
@@ -74,10 +78,7 @@ def _subschema(schema: dict[str, Any], path: list[Any]) -> dict[str, Any] | None
     for part in path:
         if not isinstance(node, dict):
             return None
-        if isinstance(part, int):
-            node = node.get("items")
-        else:
-            node = (node.get("properties") or {}).get(part)
+        node = node.get("items") if isinstance(part, int) else (node.get("properties") or {}).get(part)
     return node if isinstance(node, dict) else None
 
 
@@ -121,7 +122,7 @@ def parse_transformer(raw: Any) -> dict[str, Any]:
             raw = json.loads(raw)
         except json.JSONDecodeError:
             raise Invalid(
-                "config.transformer must be a JSON object like {\"env\": {\"API_KEY\": \"{{config.api_key}}\"}}.",
+                'config.transformer must be a JSON object like {"env": {"API_KEY": "{{config.api_key}}"}}.',
                 code="invalid_transformer",
                 details={"field": "config.transformer"},
             ) from None

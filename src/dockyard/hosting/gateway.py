@@ -289,7 +289,8 @@ class Gateway:
                     "status": 401,
                     "code": "unauthorized",
                     "message": "Missing, wrong or expired client secret for this session.",
-                    "hint": "Send the session's client secret as `Authorization: Bearer <secret>` (or ?key=).",
+                    "hint": "Send the session's client secret as `Authorization: Bearer <secret>` "
+                    "(or ?key=<secret>).",
                 },
                 [(b"www-authenticate", b"Bearer")],
             )

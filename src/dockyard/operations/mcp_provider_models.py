@@ -112,7 +112,8 @@ class CreateProviderDeployment(SnakeModel):
     metadata: Metadata = Field(default_factory=dict)
     tool_filters: dict[str, Any] | None = Field(
         default=None,
-        description='{"type": "allow_all"} | allow_by_key/deny_by_key {keys} | allow_by_regex/deny_by_regex {patterns}',
+        description='{"type": "allow_all"} | allow_by_key/deny_by_key {keys} '
+        "| allow_by_regex/deny_by_regex {patterns}",
     )
     provider_id: ProviderId  # type: ignore[valid-type]
     locked_provider_version_id: ProviderVersionId | None = None  # type: ignore[valid-type]

@@ -61,10 +61,7 @@ def cursor_page(
         more_before = len(rows) > limit
         rows = rows[:limit][::-1]
         return rows, more_before, exists(~beyond(before, False))
-    if after:
-        stmt_page = stmt.where(beyond(after, True))
-    else:
-        stmt_page = stmt
+    stmt_page = stmt.where(beyond(after, True)) if after else stmt
     rows = list(session.scalars(stmt_page.order_by(forward).limit(limit + 1)))
     more_before = bool(after) and exists(~beyond(after, True))
     return rows[:limit], more_before, len(rows) > limit

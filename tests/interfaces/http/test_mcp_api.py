@@ -77,7 +77,9 @@ def test_every_documented_endpoint_has_the_documents_fields(endpoint: dict[str, 
 
 
 @pytest.mark.parametrize("op", MCP_OPS, ids=lambda op: op.key)
-def test_every_operation_answers_401_in_the_family_envelope_without_a_token(shared_stack: Any, op: Operation) -> None:
+def test_every_operation_answers_401_in_the_family_envelope_without_a_token(
+    shared_stack: Any, op: Operation
+) -> None:
     anon = shared_stack.client(raise_server_exceptions=False)
     resp = anon.request(op.method, url_of(op.path), json={} if op.method != "GET" else None)
     assert resp.status_code == 401
@@ -149,6 +151,10 @@ def test_lists_page_by_cursor_both_ways(client: TestClient) -> None:
 
 
 def test_list_filters_take_one_value_or_a_list(client: TestClient) -> None:
-    for params in ({"status": "queued"}, {"status": "queued,deploying"}, [("status", "queued"), ("status", "x")]):
+    for params in (
+        {"status": "queued"},
+        {"status": "queued,deploying"},
+        [("status", "queued"), ("status", "x")],
+    ):
         resp = client.get("/mcp-api/custom-provider-versions", params=params)
         assert resp.status_code == 200, resp.text

@@ -38,7 +38,8 @@ def envelope(
         if details:
             body["details"] = details
     else:
-        body = {"error": {"code": code, "message": message, "details": details or {}, "nextAction": next_action}}
+        error = {"code": code, "message": message, "details": details or {}, "nextAction": next_action}
+        body = {"error": error}
     return JSONResponse(body, status_code=status)
 
 

@@ -68,7 +68,9 @@ def sse(items: Iterator[BaseModel]) -> Iterator[str]:
 def _endpoint(op: Operation, services: Services) -> Any:
     path_fields, rest = op.field_split()
     params = [
-        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Path(alias=f.alias or n)])
+        inspect.Parameter(
+            n, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Path(alias=f.alias or n)]
+        )
         for n, f in path_fields.items()
     ]
     if rest and op.method == "GET":
