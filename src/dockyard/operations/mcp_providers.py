@@ -334,7 +334,7 @@ def show_provider_deployment(ctx: Context, inp: ProviderDeploymentRef) -> Provid
     cli="mcp provider-deployments update",
 )
 def update_provider_deployment(ctx: Context, inp: UpdateProviderDeployment) -> ProviderDeploymentOut:
-    """Change a provider deployment's name, description, metadata or tool filter (sessions see it at once)."""
+    """Change name, description, metadata or tool filter (open sessions see a change within 2 s)."""
     row = load_deployment(ctx, inp.provider_deployment_id)
     sent = inp.model_fields_set
     if "name" in sent:
