@@ -17,6 +17,7 @@ from dockyard.operations.mcp_custom_models import (
     CreateCustomProvider,
     CreateCustomProviderVersion,
     CreateCustomServer,
+    CreateCustomServerVersion,
     CustomProviderEnvironmentOut,
     CustomProviderOut,
     CustomProviderRef,
@@ -358,6 +359,21 @@ def show_custom_server_deployment(ctx: Context, inp: CustomServerDeploymentRef) 
         custom_id=custom.id,
     )
     return deployment_out(row, "server", custom.provider_id)
+
+
+@operation(
+    "custom-servers.deploy",
+    "POST",
+    "/custom-servers/{custom_server_id}/versions",
+    status_code=201,
+    family=MCP,
+    cli="mcp servers deploy",
+)
+def create_custom_server_version(ctx: Context, inp: CreateCustomServerVersion) -> CustomServerDeploymentOut:
+    """Add a version to a custom server (a new command, image or URL) and deploy it."""
+    custom = _load_custom(ctx, inp.custom_server_id, "server")
+    _, deployment = new_version(ctx, custom, inp.from_, inp.config, inp.identifier)
+    return deployment_out(deployment, "server", custom.provider_id)
 
 
 # --- custom providers and their versions ----------------------------------------------------------------

@@ -62,6 +62,13 @@ class CreateCustomServer(SnakeModel):
     config: VersionConfigIn | None = None
 
 
+class CreateCustomServerVersion(SnakeModel):
+    custom_server_id: McpId("custom_server")  # type: ignore[valid-type]
+    from_: From = Field(alias="from")
+    config: VersionConfigIn | None = None
+    identifier: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
+
+
 class CreateCustomProvider(SnakeModel):
     name: Name
     description: Text | None = None

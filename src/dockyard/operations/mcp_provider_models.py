@@ -52,6 +52,19 @@ class ProviderRef(SnakeModel):
     provider_id: ProviderId  # type: ignore[valid-type]
 
 
+class ProviderVersionList(SnakeModel):
+    items: list[ProviderVersionOut]
+    pagination: Pagination
+
+
+class ProviderVersionFilter(McpPageQuery):
+    provider_id: ProviderId  # type: ignore[valid-type]
+
+
+class ProviderVersionRef(SnakeModel):
+    provider_version_id: ProviderVersionId  # type: ignore[valid-type]
+
+
 class ProviderConfigIn(SnakeModel):
     name: Name | None = None
     description: Text | None = None

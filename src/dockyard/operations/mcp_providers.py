@@ -32,7 +32,10 @@ from dockyard.operations.mcp_provider_models import (
     ProviderList,
     ProviderOut,
     ProviderRef,
+    ProviderVersionFilter,
+    ProviderVersionList,
     ProviderVersionOut,
+    ProviderVersionRef,
     UpdateProviderDeployment,
 )
 from dockyard.store import queries
@@ -100,6 +103,34 @@ def list_providers(ctx: Context, inp: McpPageQuery) -> ProviderList:
 def show_provider(ctx: Context, inp: ProviderRef) -> ProviderOut:
     """Get a provider with its current version: discovered tools, prompts, resources and config schema."""
     return _provider_out(ctx, load_provider(ctx, inp.provider_id))
+
+
+@operation(
+    "provider-versions.list",
+    "GET",
+    "/providers/{provider_id}/versions",
+    family=MCP,
+    cli="mcp providers versions",
+)
+def list_provider_versions(ctx: Context, inp: ProviderVersionFilter) -> ProviderVersionList:
+    """List a provider's deployed versions, newest first."""
+    provider = load_provider(ctx, inp.provider_id)
+    stmt = select(McpProviderVersion).where(McpProviderVersion.provider_id == provider.id)
+    rows, pagination = page(ctx, stmt, McpProviderVersion.id, inp)
+    return ProviderVersionList(items=[version_out(r) for r in rows], pagination=pagination)
+
+
+@operation(
+    "provider-versions.show",
+    "GET",
+    "/provider-versions/{provider_version_id}",
+    family=MCP,
+    cli="mcp providers version",
+)
+def show_provider_version(ctx: Context, inp: ProviderVersionRef) -> ProviderVersionOut:
+    """Get a provider version: what discovery found (tools, prompts, resources) and its config schema."""
+    row = queries.get_or_404(ctx.session, McpProviderVersion, inp.provider_version_id, "provider_version")
+    return version_out(row, full=True)
 
 
 # --- configs --------------------------------------------------------------------------------------------
