@@ -52,6 +52,8 @@ class Settings:
     data_dir: Path
     database_url: str
     acme: AcmeSettings = field(default_factory=AcmeSettings)
+    mcp_idle_timeout_s: float = 300.0  # a server run with no MCP traffic this long is shut down
+    public_url: str = "http://127.0.0.1:8420"  # where MCP clients reach this control plane
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> "Settings":
@@ -65,7 +67,15 @@ class Settings:
             .resolve()
         )
         url = os.environ.get("DOCKYARD_DATABASE_URL") or sqlite_url(base)
-        return cls(data_dir=base, database_url=url, acme=AcmeSettings.from_env())
+        idle = float(os.environ.get("DOCKYARD_MCP_IDLE_TIMEOUT_S") or 300)
+        public = os.environ.get("DOCKYARD_PUBLIC_URL") or os.environ.get("DOCKYARD_URL") or cls.public_url
+        return cls(
+            data_dir=base,
+            database_url=url,
+            acme=AcmeSettings.from_env(),
+            mcp_idle_timeout_s=idle,
+            public_url=public.rstrip("/"),
+        )
 
     @property
     def token_file(self) -> Path:

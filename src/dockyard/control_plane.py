@@ -65,7 +65,16 @@ def handlers(svc: Services) -> dict:
 
         run_attempt(svc, attempt_id)
 
-    return {"deployment": deployment, "certificate-attempt": certificate_attempt}
+    def mcp_deployment(deployment_id: str) -> None:
+        from dockyard.hosting.deploy import run_custom_deployment  # loads the MCP SDK on first use
+
+        run_custom_deployment(svc, deployment_id)
+
+    return {
+        "deployment": deployment,
+        "certificate-attempt": certificate_attempt,
+        "mcp_deployment": mcp_deployment,
+    }
 
 
 def assemble(settings: Settings) -> ControlPlane:

@@ -4,7 +4,7 @@ import pytest
 
 from dockyard.domain.ids import PREFIXES, id_pattern, is_id_of, new_id
 
-WIRE_ID = re.compile(r"^[a-z]{3}_[0-9a-hjkmnp-tv-z]{26}$")
+WIRE_ID = re.compile(r"^[a-z]{3,5}_[0-9a-hjkmnp-tv-z]{26}$")
 
 
 @pytest.mark.parametrize("kind", sorted(PREFIXES))

@@ -1,8 +1,10 @@
 import re
 from typing import Any
 
+import pytest
+
 from dockyard import __version__
-from dockyard.operations.catalog import catalog
+from dockyard.operations.catalog import Family, catalog
 
 UTC_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -25,8 +27,9 @@ def test_health_ignores_query_parameters_it_does_not_know(anon: Any) -> None:
     assert anon.get("/api/health", params={"verbose": "1"}).status_code == 200
 
 
-def test_openapi_document_lists_every_operation_once(anon: Any) -> None:
-    doc = anon.get("/api/openapi.json")
+@pytest.mark.parametrize("family", list(Family), ids=lambda f: f.value)
+def test_openapi_document_of_each_family_lists_its_operations_once(anon: Any, family: Family) -> None:
+    doc = anon.get(f"{family.prefix}/openapi.json")
     assert doc.status_code == 200
     spec = doc.json()
     assert spec["info"]["version"] == __version__
@@ -35,7 +38,7 @@ def test_openapi_document_lists_every_operation_once(anon: Any) -> None:
         for path, item in spec["paths"].items()
         for method, op in item.items()
     }
-    expected = {(op.method, "/api" + op.path): op.key for op in catalog()}
+    expected = {(op.method, family.prefix + op.path): op.key for op in catalog() if op.family is family}
     assert served == expected
 
 

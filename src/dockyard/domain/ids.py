@@ -27,6 +27,23 @@ PREFIXES = {
     "verification_attempt": "dva",
     "certificate": "crt",
     "certificate_attempt": "cra",
+    # MCP hosting (the /mcp-api family)
+    "mcp_server": "srv",
+    "mcp_server_deployment": "svd",
+    "custom_server": "csv",
+    "custom_server_version": "csvv",
+    "custom_server_deployment": "csd",
+    "mcp_session": "ses",
+    "server_session": "srs",
+    "server_run": "srr",
+    "provider": "pro",
+    "provider_version": "prv",
+    "provider_deployment": "pde",
+    "provider_config": "pcf",
+    "custom_provider": "cpr",
+    "custom_provider_version": "cpv",
+    "custom_provider_deployment": "cpd",
+    "custom_provider_environment": "cpenv",
 }
 ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
 

@@ -12,3 +12,11 @@ class CamelModel(BaseModel):
         serialize_by_alias=True,
         extra="forbid",
     )
+
+
+class SnakeModel(BaseModel):
+    """Base for the /mcp-api family's models: snake_case on the wire as in Python."""
+
+    model_config = ConfigDict(
+        validate_by_name=True, validate_by_alias=True, serialize_by_alias=True, extra="forbid"
+    )

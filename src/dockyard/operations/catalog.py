@@ -18,6 +18,22 @@ from pydantic import BaseModel
 from dockyard.domain.model import CamelModel
 
 
+class Family(StrEnum):
+    """A URL family: its prefix, field style, list and error shapes (see DESIGN.md)."""
+
+    API = "api"  # /api: camelCase, {items, nextCursor}, {"error": {...}}
+    MCP_API = "mcp-api"  # /mcp-api: snake_case, `object`, {items, pagination}, {ok: false, ...}
+
+    @property
+    def prefix(self) -> str:
+        return f"/{self.value}"
+
+    @property
+    def cli_prefix(self) -> tuple[str, ...]:
+        """Where the family's commands live in the CLI: `dockyard projects …`, `dockyard mcp …`."""
+        return ("mcp",) if self is Family.MCP_API else ()
+
+
 class Permission(StrEnum):
     PUBLIC = "public"
     READ = "read"
@@ -42,6 +58,8 @@ class Operation:
     status_code: int
     stream: bool = False
     follow_with: str | None = None  # a stream operation the CLI's --follow switches to
+    family: Family = Family.API
+    cli: tuple[str, ...] = ()  # the CLI command path; default (group, name)
 
     @property
     def group(self) -> str:
@@ -50,6 +68,10 @@ class Operation:
     @property
     def name(self) -> str:
         return self.key.split(".", 1)[1]
+
+    @property
+    def cli_path(self) -> tuple[str, ...]:
+        return self.cli or (*self.family.cli_prefix, self.group, self.name)
 
     @property
     def path_params(self) -> list[str]:
@@ -76,11 +98,14 @@ def operation(
     status_code: int = 200,
     stream: bool = False,
     follow_with: str | None = None,
+    family: Family = Family.API,
+    cli: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `handler(ctx, inp: InputModel) -> OutputModel` as operation `key`.
 
     A `stream` operation's handler does its checks and writes, then returns an iterator of output
     models; the doors deliver them as they come (server-sent events over HTTP).
+    `family` picks the URL family; `cli` ("mcp servers create") overrides the CLI command path.
     """
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -102,6 +127,8 @@ def operation(
             status_code=status_code,
             stream=stream,
             follow_with=follow_with,
+            family=family,
+            cli=tuple(cli.split()) if cli else (),
         )
         return handler
 

@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dockyard.domain.ids import PREFIXES, new_id
-from dockyard.operations.catalog import Operation, Permission, catalog
+from dockyard.operations.catalog import Family, Operation, Permission, catalog
 
-OPERATIONS = catalog()
+OPERATIONS = [op for op in catalog() if op.family is Family.API]  # /mcp-api: test_mcp_api.py
 GUARDED = [op for op in OPERATIONS if op.permission is not Permission.PUBLIC]
 WRITES = [op for op in GUARDED if op.permission in (Permission.WRITE, Permission.ADMIN)]
 READS = [op for op in GUARDED if op.permission is Permission.READ]

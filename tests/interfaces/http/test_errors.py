@@ -8,10 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from dockyard.domain.ids import PREFIXES, new_id
-from dockyard.operations.catalog import Operation, catalog
+from dockyard.operations.catalog import Family, Operation, catalog
 from dockyard.store.tables import Base
 
-OPERATIONS = catalog()
+OPERATIONS = [op for op in catalog() if op.family is Family.API]  # /mcp-api: test_mcp_api.py
 JSON = {"Content-Type": "application/json"}
 
 

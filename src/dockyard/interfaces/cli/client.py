@@ -53,22 +53,25 @@ def _unreachable(url: str, exc: Exception) -> ApiError:
 def _raise_for(resp: httpx.Response) -> None:
     if resp.status_code >= 400:
         try:
-            err = resp.json().get("error", {})
+            body = resp.json()
+            err = body.get("error") or body  # /api: {"error": {...}}; /mcp-api: {ok: false, code, ...}
         except (ValueError, AttributeError):
             err = {}
         raise ApiError(
             resp.status_code,
             err.get("code", "http_error"),
             err.get("message", resp.text),
-            err.get("nextAction"),
+            err.get("nextAction") or err.get("hint"),
         )
 
 
-def request(method: str, path: str, *, params: dict | None = None, body: Any = None) -> Any:
+def request(
+    method: str, path: str, *, params: dict | None = None, body: Any = None, prefix: str = "/api"
+) -> Any:
     url = base_url()
     try:
         resp = httpx.request(
-            method, url + "/api" + path, params=params, json=body, headers=_headers(), timeout=30
+            method, url + prefix + path, params=params, json=body, headers=_headers(), timeout=30
         )
     except httpx.TransportError as exc:
         raise _unreachable(url, exc) from exc
@@ -76,13 +79,15 @@ def request(method: str, path: str, *, params: dict | None = None, body: Any = N
     return resp.json() if resp.content else None
 
 
-def stream(method: str, path: str, *, params: dict | None = None, body: Any = None) -> Iterator[Any]:
+def stream(
+    method: str, path: str, *, params: dict | None = None, body: Any = None, prefix: str = "/api"
+) -> Iterator[Any]:
     """The JSON objects of a server-sent-event stream, as they arrive."""
     url = base_url()
     try:
         with httpx.stream(
             method,
-            url + "/api" + path,
+            url + prefix + path,
             params=params,
             json=body,
             headers=_headers(),

@@ -69,7 +69,7 @@ def _command(cmd: dict[str, Any], by_key: dict[str, dict[str, Any]]) -> Any:
                 render.fail(
                     "validation_failed",
                     f"{a['alias']} must be an id (letters, digits, _ and -), got {value[:60]!r}.",
-                    f"Copy the id from `dockyard {cmd['group']} list`.",
+                    f"Copy the id from `dockyard {' '.join(cmd['cliPath'][:-1])} list`.",
                 )
                 raise typer.Exit(1)
         payload: dict[str, Any] = {}
@@ -86,10 +86,14 @@ def _command(cmd: dict[str, Any], by_key: dict[str, dict[str, Any]]) -> Any:
             if cmd["stream"] or kwargs.get("follow"):
                 target = by_key[cmd["followWith"]] if kwargs.get("follow") else cmd
                 path = _fill(target["path"], cmd, kwargs)
-                for item in client.stream(target["method"], path, params=query, body=body):
+                for item in client.stream(
+                    target["method"], path, params=query, body=body, prefix=target["prefix"]
+                ):
                     render.envelope(item, kwargs["as_json"])
                 return
-            data = client.request(cmd["method"], _fill(cmd["path"], cmd, kwargs), params=query, body=body)
+            data = client.request(
+                cmd["method"], _fill(cmd["path"], cmd, kwargs), params=query, body=body, prefix=cmd["prefix"]
+            )
         except client.ApiError as exc:
             render.fail(exc.code, exc.message, exc.next_action)
             raise typer.Exit(2 if exc.status == 0 else 1) from None
@@ -101,13 +105,16 @@ def _command(cmd: dict[str, Any], by_key: dict[str, dict[str, Any]]) -> Any:
 
 
 def add_catalog_commands(app: typer.Typer) -> None:
-    groups: dict[str, typer.Typer] = {}
+    """One command per operation at its CLI path (`projects create`, `mcp servers create`)."""
+    groups: dict[tuple[str, ...], typer.Typer] = {(): app}
     commands = manifest.load()
     by_key = {c["key"]: c for c in commands}
     for cmd in commands:
-        if cmd["group"] not in groups:
-            groups[cmd["group"]] = typer.Typer(
-                help=f"{cmd['group'].capitalize()} operations.", no_args_is_help=True
-            )
-            app.add_typer(groups[cmd["group"]], name=cmd["group"])
-        groups[cmd["group"]].command(cmd["name"], help=cmd["summary"])(_command(cmd, by_key))
+        *path, name = cmd["cliPath"]
+        for depth in range(1, len(path) + 1):
+            here = tuple(path[:depth])
+            if here not in groups:
+                label = " ".join(here).capitalize().replace("Mcp", "MCP")
+                groups[here] = typer.Typer(help=f"{label} operations.", no_args_is_help=True)
+                groups[here[:-1]].add_typer(groups[here], name=here[-1])
+        groups[tuple(path)].command(name, help=cmd["summary"])(_command(cmd, by_key))

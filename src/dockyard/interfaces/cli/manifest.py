@@ -26,7 +26,10 @@ def _unwrap(annotation: Any) -> Any:
         return _unwrap(get_args(annotation)[0])
     if get_origin(annotation) in (Union, types.UnionType):
         args = [a for a in get_args(annotation) if a is not type(None)]
-        return _unwrap(args[0]) if len(args) == 1 else str
+        if len(args) == 1:
+            return _unwrap(args[0])
+        models = [a for a in map(_unwrap, args) if inspect.isclass(a) and hasattr(a, "model_fields")]
+        return dict if models else str  # a union of models is sent as JSON
     return annotation
 
 
@@ -74,7 +77,8 @@ def _options(fields: dict[str, Any]) -> list[dict[str, Any]]:
                     _option(f"{name}__{sub}", flag, [wire, subfield.alias or sub], subfield, False)
                 )
         else:
-            options.append(_option(name, name.replace("_", "-"), [wire], field, field.is_required()))
+            flag = name.rstrip("_").replace("_", "-")  # `from_` (a keyword in Python) is --from
+            options.append(_option(name, flag, [wire], field, field.is_required()))
     return options
 
 
@@ -89,6 +93,8 @@ def build() -> list[dict[str, Any]]:
                 "key": op.key,
                 "group": op.group,
                 "name": op.name,
+                "cliPath": list(op.cli_path),
+                "prefix": op.family.prefix,
                 "method": op.method,
                 "path": op.path,
                 "summary": op.summary,

@@ -1,28 +1,68 @@
-"""The FastAPI application: routes from the catalog, one error envelope, OpenAPI under /api."""
+"""The FastAPI application: routes from the catalog, one error envelope per family, OpenAPI per family
+(/api/openapi.json, /mcp-api/openapi.json), and the MCP gateway mounted at /mcp (loaded on first use)."""
+
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from dockyard import __version__
 from dockyard.config import Settings
 from dockyard.interfaces.http import errors
+from dockyard.interfaces.http.gateway_mount import LazyGateway
 from dockyard.interfaces.http.routes import build_router
-from dockyard.operations.catalog import catalog
+from dockyard.operations.catalog import Family, catalog
 from dockyard.services import Services
 from dockyard.store.db import Database
+
+DESCRIPTIONS = {
+    Family.API: "Self-hosted deployment platform. Every operation here is also a CLI command.",
+    Family.MCP_API: "MCP hosting: custom servers and providers, deployments, sessions, server runs.",
+}
+
+
+def _openapi(app: FastAPI, family: Family) -> dict[str, Any]:
+    doc = get_openapi(
+        title="Dockyard" if family is Family.API else "Dockyard MCP hosting",
+        version=__version__,
+        description=DESCRIPTIONS[family],
+        routes=app.routes,
+    )
+    doc["paths"] = {p: item for p, item in doc["paths"].items() if p.startswith(family.prefix + "/")}
+    return doc
 
 
 def build_app(settings: Settings, db: Database, services: Services | None = None) -> FastAPI:
     """The API. With `services` given, its worker starts and stops with the app (see `lifespan`)."""
     services = services or Services.create(settings, db)
+    gateway = LazyGateway(services)
     app = FastAPI(
         title="Dockyard",
         version=__version__,
-        description="Self-hosted deployment platform. Every operation here is also a CLI command.",
+        description=DESCRIPTIONS[Family.API],
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=gateway.lifespan,
     )
     operations = catalog()
     errors.install(app, db, {op.key: op for op in operations})
-    app.include_router(build_router(operations, services))
+    for family in Family:
+        app.include_router(build_router(operations, services, family))
+    schemas: dict[Family, dict[str, Any]] = {}
+
+    def openapi(family: Family = Family.API) -> dict[str, Any]:
+        if family not in schemas:
+            schemas[family] = _openapi(app, family)
+        return schemas[family]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    async def mcp_api_openapi(_: Request) -> JSONResponse:
+        return JSONResponse(openapi(Family.MCP_API))
+
+    app.add_route("/mcp-api/openapi.json", mcp_api_openapi, include_in_schema=False)
+    app.mount("/mcp", gateway)
     return app

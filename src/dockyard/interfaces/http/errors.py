@@ -1,4 +1,5 @@
-"""Every failure leaves as one envelope: {"error": {code, message, details, nextAction}}."""
+"""Every failure leaves as one envelope per URL family: {"error": {code, message, details, nextAction}}
+under /api, {ok: false, status, code, message, hint?} under /mcp-api."""
 
 import logging
 import re
@@ -14,7 +15,7 @@ from starlette.exceptions import HTTPException
 
 from dockyard.domain.errors import DockyardError
 from dockyard.interfaces.http.routes import guard
-from dockyard.operations.catalog import Operation
+from dockyard.operations.catalog import Family, Operation
 from dockyard.store.db import Database
 
 log = logging.getLogger("dockyard.http")
@@ -23,10 +24,33 @@ _HTTP_CODES = {404: "route_not_found", 405: "method_not_allowed", 401: "unauthor
 
 
 def envelope(
-    status: int, code: str, message: str, details: dict | None = None, next_action: str | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: dict | None = None,
+    next_action: str | None = None,
+    request: Request | None = None,
 ) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "details": details or {}, "nextAction": next_action}}
+    if request is not None and _family(request) is Family.MCP_API:
+        body: dict[str, Any] = {"ok": False, "status": status, "code": code, "message": message}
+        if next_action:
+            body["hint"] = next_action
+        if details:
+            body["details"] = details
+    else:
+        error = {"code": code, "message": message, "details": details or {}, "nextAction": next_action}
+        body = {"error": error}
     return JSONResponse(body, status_code=status)
+
+
+def _family(request: Request) -> Family:
+    path = request.url.path
+    prefix = Family.MCP_API.prefix
+    return Family.MCP_API if path == prefix or path.startswith(prefix + "/") else Family.API
+
+
+def error_response(request: Request, exc: DockyardError) -> JSONResponse:
+    return envelope(exc.status, exc.code, exc.message, exc.details, exc.next_action, request)
 
 
 def describe_validation(errors: list[Any]) -> list[dict[str, str]]:
@@ -38,13 +62,14 @@ def describe_validation(errors: list[Any]) -> list[dict[str, str]]:
     return out
 
 
-def validation_response(errors: list[Any]) -> JSONResponse:
+def validation_response(errors: list[Any], request: Request | None = None) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in errors):
         return envelope(
             400,
             "malformed_json",
             "The request body is not valid JSON.",
             next_action="Send a JSON object with Content-Type: application/json.",
+            request=request,
         )
     fields = describe_validation(errors)
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
@@ -54,6 +79,7 @@ def validation_response(errors: list[Any]) -> JSONResponse:
         f"The request is not valid: {summary}",
         {"errors": fields},
         "Fix the fields listed in details.errors and send the request again.",
+        request,
     )
 
 
@@ -71,33 +97,35 @@ def install(app: FastAPI, db: Database, operations: dict[str, Operation]) -> Non
                 guard(session, op, _bearer(request))
 
     @app.exception_handler(DockyardError)
-    async def _dockyard(_: Request, exc: DockyardError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+    async def _dockyard(request: Request, exc: DockyardError) -> JSONResponse:
+        return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         try:
             await run_in_threadpool(check_caller, request)
         except DockyardError as denied:
-            return JSONResponse(denied.body(), status_code=denied.status)
-        return validation_response(list(exc.errors()))
+            return error_response(request, denied)
+        return validation_response(list(exc.errors()), request)
 
     @app.exception_handler(ValidationError)
-    async def _validation(_: Request, exc: ValidationError) -> JSONResponse:
-        return validation_response(exc.errors(include_input=False))
+    async def _validation(request: Request, exc: ValidationError) -> JSONResponse:
+        return validation_response(exc.errors(include_input=False), request)
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         log.info("integrity conflict: %s", exc.orig)
         return envelope(
             409,
             "conflict",
             "The change conflicts with existing data (a name or id is taken).",
             next_action="Read the current state and retry with other values.",
+            request=request,
         )
 
     templates = [
-        (re.compile("/api" + re.sub(r"{\w+}", "[^/]+", op.path)), op.method) for op in operations.values()
+        (re.compile(op.family.prefix + re.sub(r"{\w+}", "[^/]+", op.path)), op.method)
+        for op in operations.values()
     ]
 
     def allowed_methods(request: Request) -> str:
@@ -108,24 +136,26 @@ def install(app: FastAPI, db: Database, operations: dict[str, Operation]) -> Non
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):  # e.g. not UTF-8
-            return validation_response([{"type": "json_invalid"}])
+            return validation_response([{"type": "json_invalid"}], request)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         response = envelope(
             exc.status_code,
             code,
             str(exc.detail),
-            next_action="See /api/docs for the operations and their paths.",
+            next_action=f"See {_family(request).prefix}/docs for the operations and their paths.",
+            request=request,
         )
         if exc.status_code == 405:
             response.headers["Allow"] = allowed_methods(request)
         return response
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
         return envelope(
             500,
             "internal_error",
             "Something went wrong inside Dockyard; it was logged.",
             next_action="Retry; if it persists, report it with the server log.",
+            request=request,
         )

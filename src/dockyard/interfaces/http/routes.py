@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from dockyard import auth
 from dockyard.domain.errors import Invalid
-from dockyard.domain.model import CamelModel
-from dockyard.operations.catalog import Operation, Permission
+from dockyard.domain.model import CamelModel, SnakeModel
+from dockyard.operations.catalog import Family, Operation, Permission
 from dockyard.operations.context import Context, Principal
 from dockyard.services import Services
 
@@ -54,8 +54,9 @@ def guard(session: Session, op: Operation, token: str | None) -> Principal | Non
 
 
 def _submodel(op: Operation, suffix: str, fields: dict[str, Any]) -> type[BaseModel]:
+    base = CamelModel if op.family is Family.API else SnakeModel
     return create_model(  # type: ignore[call-overload,no-any-return]
-        op.input.__name__ + suffix, __base__=CamelModel, **{n: (f.annotation, f) for n, f in fields.items()}
+        op.input.__name__ + suffix, __base__=base, **{n: (f.annotation, f) for n, f in fields.items()}
     )
 
 
@@ -67,7 +68,9 @@ def sse(items: Iterator[BaseModel]) -> Iterator[str]:
 def _endpoint(op: Operation, services: Services) -> Any:
     path_fields, rest = op.field_split()
     params = [
-        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Path(alias=f.alias)])
+        inspect.Parameter(
+            n, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Path(alias=f.alias or n)]
+        )
         for n, f in path_fields.items()
     ]
     if rest and op.method == "GET":
@@ -98,7 +101,7 @@ def _endpoint(op: Operation, services: Services) -> Any:
         )
 
     def endpoint(**kwargs: Any) -> Response:
-        raw: dict[str, Any] = {path_fields[n].alias: kwargs[n] for n in path_fields}
+        raw: dict[str, Any] = {(path_fields[n].alias or n): kwargs[n] for n in path_fields}
         for key in ("_query", "_body"):
             if kwargs.get(key) is not None:
                 raw.update(kwargs[key].model_dump(by_alias=True, exclude_unset=True))
@@ -141,8 +144,10 @@ def refuse_nul(value: Any, where: str = "") -> None:
             refuse_nul(item, f"{where}.{i}" if where else str(i))
 
 
-def build_router(operations: list[Operation], services: Services) -> APIRouter:
-    router = APIRouter(prefix="/api")
+def build_router(operations: list[Operation], services: Services, family: Family = Family.API) -> APIRouter:
+    """The routes of one URL family (its operations only, under its prefix)."""
+    router = APIRouter(prefix=family.prefix)
+    operations = [op for op in operations if op.family is family]
     # Literal segments before placeholders: /projects/count must not be read as /projects/{projectId}.
     for op in sorted(operations, key=lambda o: (o.path.count("{"), o.path)):
         router.add_api_route(

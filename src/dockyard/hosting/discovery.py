@@ -1,0 +1,46 @@
+"""Discovery: start (or reach) a server, initialize, and read its tools, prompts and resources."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from dockyard.domain.mcp_config import LaunchInputs
+from dockyard.hosting.launch import StderrSink, connect
+
+DISCOVERY_TIMEOUT_S = 60
+
+
+def _dump(items: list[Any]) -> list[dict[str, Any]]:
+    return [i.model_dump(mode="json", by_alias=True, exclude_none=True) for i in items]
+
+
+async def discover(
+    source: dict[str, Any],
+    inputs: LaunchInputs | None = None,
+    *,
+    stderr: StderrSink = lambda _line: None,
+    data_dir: Path | None = None,
+    connected: Callable[[str], None] = lambda _summary: None,
+) -> dict[str, Any]:
+    """What the server says about itself: server info, capabilities, protocol version, and its tools,
+    prompts and resources (each list read only when the capability is there). `connected` hears of
+    the initialized connection before the lists are read."""
+    with anyio.fail_after(DISCOVERY_TIMEOUT_S):
+        async with connect(source, inputs, stderr=stderr, data_dir=data_dir) as (session, init):
+            info = init.server_info
+            connected(f"{info.name} {info.version} answered initialize (protocol {init.protocol_version})")
+            caps = init.capabilities
+            tools = (await session.list_tools()).tools if caps.tools else []
+            prompts = (await session.list_prompts()).prompts if caps.prompts else []
+            resources = (await session.list_resources()).resources if caps.resources else []
+    return {
+        "protocol_version": init.protocol_version,
+        "server_info": init.server_info.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "capabilities": caps.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "instructions": init.instructions,
+        "tools": _dump(tools),
+        "prompts": _dump(prompts),
+        "resources": _dump(resources),
+    }

@@ -1,0 +1,135 @@
+"""Connecting to an MCP server with the SDK's client: a stdio command as a host process, a container
+image through the container engine (stdio over the engine's attach stream), or a remote URL
+(streamable HTTP or SSE) with configured headers. `connect` yields an initialized ClientSession."""
+
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+import mcp_types as types
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from dockyard.domain.mcp_config import LaunchInputs
+
+CLIENT_INFO = types.Implementation(name="dockyard-gateway", version="1.0")
+StderrSink = Callable[[str], None]
+
+
+class LaunchFailed(RuntimeError):
+    """The server could not be started or reached; the message says why (no secrets)."""
+
+
+def _stdio_params(
+    source: dict[str, Any], inputs: LaunchInputs, workdir: Path | None
+) -> StdioServerParameters:
+    command = source["command"]
+    if command in ("python", "python3"):  # the interpreter Dockyard runs on (has the `mcp` SDK)
+        command = sys.executable
+    return StdioServerParameters(
+        command=command,
+        args=[*source.get("args", []), *inputs.args],
+        env={**source.get("env", {}), **inputs.env},
+        cwd=source.get("cwd") or (str(workdir) if workdir else None),
+    )
+
+
+class _PipeErrlog:
+    """A pipe whose write end is the child's stderr; a thread hands each line to `sink`."""
+
+    def __init__(self, sink: StderrSink) -> None:
+        import threading
+
+        read_fd, write_fd = os.pipe()
+        self.writer: TextIO = os.fdopen(write_fd, "w")
+        self._reader = os.fdopen(read_fd, "r", errors="replace")
+        self._sink = sink
+        threading.Thread(target=self._pump, name="mcp-stderr", daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self._reader:
+            self._sink(line.rstrip("\n"))
+        self._reader.close()
+
+    def spawned(self) -> None:
+        """The child holds its own copy of the write end now; ours would keep EOF from coming."""
+        self.writer.close()
+
+
+@asynccontextmanager
+async def _stdio(
+    source: dict[str, Any], inputs: LaunchInputs, sink: StderrSink, workdir: Path | None
+) -> AsyncIterator[tuple[Any, Any]]:
+    errlog = _PipeErrlog(sink)
+    try:
+        async with stdio_client(_stdio_params(source, inputs, workdir), errlog=errlog.writer) as streams:
+            errlog.spawned()
+            yield streams
+    finally:
+        if not errlog.writer.closed:
+            errlog.writer.close()
+
+
+@asynccontextmanager
+async def _remote(source: dict[str, Any], inputs: LaunchInputs) -> AsyncIterator[tuple[Any, Any]]:
+    headers = {**source.get("headers", {}), **inputs.headers}
+    if source.get("transport", "streamable_http") == "sse":
+        from mcp.client.sse import sse_client
+
+        async with sse_client(source["url"], headers=headers) as streams:
+            yield streams
+        return
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with (
+        create_mcp_http_client(headers=headers) as http,
+        streamable_http_client(source["url"], http_client=http) as streams,
+    ):
+        yield streams
+
+
+@asynccontextmanager
+async def connect(
+    source: dict[str, Any],
+    inputs: LaunchInputs | None = None,
+    *,
+    stderr: StderrSink = lambda _line: None,
+    workdir: Path | None = None,
+    data_dir: Path | None = None,
+) -> AsyncIterator[tuple[ClientSession, types.InitializeResult]]:
+    """An initialized client session to the server `source` describes; LaunchFailed when it cannot be
+    started, reached or initialized."""
+    inputs = inputs or LaunchInputs()
+    async with AsyncExitStack() as stack:
+        try:
+            kind = source["type"]
+            if kind == "stdio":
+                streams = await stack.enter_async_context(_stdio(source, inputs, stderr, workdir))
+            elif kind == "remote":
+                streams = await stack.enter_async_context(_remote(source, inputs))
+            elif kind == "container":
+                from dockyard.hosting.container_stdio import container_stdio
+
+                streams = await stack.enter_async_context(container_stdio(source, inputs, stderr, data_dir))
+            else:
+                raise LaunchFailed(f"unknown server source type {kind!r}")
+            session = await stack.enter_async_context(
+                ClientSession(streams[0], streams[1], client_info=CLIENT_INFO)
+            )
+            init = await session.initialize()
+        except LaunchFailed:
+            raise
+        except Exception as exc:
+            raise LaunchFailed(describe(exc)) from exc
+        yield session, init
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an exception, unwrapping exception groups (anyio task groups raise them)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

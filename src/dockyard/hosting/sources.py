@@ -1,0 +1,19 @@
+"""A stored server source made ready to launch: sealed secrets (registry password, remote headers) opened."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from dockyard import secrets_key
+
+SEALED = ("password_sealed", "headers_sealed")
+
+
+def launchable(data_dir: Path, source: dict[str, Any], owner_id: str) -> dict[str, Any]:
+    """`owner_id` is the row the secrets were sealed for (the custom version)."""
+    ready = {k: v for k, v in source.items() if k not in SEALED}
+    if source.get("password_sealed"):
+        ready["password"] = secrets_key.open_sealed(data_dir, source["password_sealed"], owner_id)
+    if source.get("headers_sealed"):
+        ready["headers"] = json.loads(secrets_key.open_sealed(data_dir, source["headers_sealed"], owner_id))
+    return ready

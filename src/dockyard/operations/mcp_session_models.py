@@ -1,0 +1,158 @@
+"""Models of gateway sessions, server sessions and server runs (/mcp-api)."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from dockyard.domain.model import SnakeModel
+from dockyard.operations.mcp_common import McpId, McpPageQuery, Metadata, OneOrMany, Pagination
+
+SessionId = McpId("mcp_session")
+ServerRunId = McpId("server_run")
+
+
+class CreateSession(SnakeModel):
+    provider_deployment_ids: Annotated[list[McpId("provider_deployment")], Field(min_length=1, max_length=10)]  # type: ignore[valid-type]
+    expires_in_s: Annotated[int, Field(ge=60, le=30 * 86400)] = Field(
+        default=86400, description="The client secret's lifetime in seconds."
+    )
+    metadata: Metadata = Field(default_factory=dict)
+
+
+class Usage(SnakeModel):
+    total_productive_message_count: int
+    total_productive_client_message_count: int
+    total_productive_server_message_count: int
+
+
+class McpPeer(SnakeModel):
+    object: str
+    name: str | None = None
+    version: str | None = None
+    capabilities: dict[str, Any] = Field(default_factory=dict)
+
+
+class McpInfo(SnakeModel):
+    object: Literal["mcp"] = "mcp"
+    version: str | None = None
+    connection_type: Literal["streamable_http", "sse"] | None = None
+    client: McpPeer | None = None
+    server: McpPeer | None = None
+
+
+class ServerSessionPreview(SnakeModel):
+    object: Literal["session.server_session#preview"] = "session.server_session#preview"
+    id: str
+    status: str
+    mcp: McpInfo
+    usage: Usage
+    refused_tool_call_count: int = 0
+    namespace: str | None = None
+    provider_deployment_id: str
+    session_id: str
+    created_at: str
+
+
+class ClientSecret(SnakeModel):
+    object: Literal["session.client_secret"] = "session.client_secret"
+    type: Literal["session_client_secret"] = "session_client_secret"
+    secret: str | None = Field(description="Only in the answer to create; afterwards null.")
+    expires_at: str
+
+
+class ConnectionUrls(SnakeModel):
+    streamable_http: str
+    sse: str
+
+
+class SessionOut(SnakeModel):
+    object: Literal["session"] = "session"
+    id: str
+    status: Literal["active", "closed", "expired"]
+    connection_url: str
+    connection_urls: ConnectionUrls
+    client_secret: ClientSecret
+    server_sessions: list[ServerSessionPreview]
+    usage: Usage
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+class SessionList(SnakeModel):
+    items: list[SessionOut]
+    pagination: Pagination
+
+
+class SessionRef(SnakeModel):
+    session_id: SessionId  # type: ignore[valid-type]
+
+
+class SessionFilter(McpPageQuery):
+    status: OneOrMany | None = None
+
+
+class ServerPreview(SnakeModel):
+    object: Literal["server#preview"] = "server#preview"
+    id: str
+    name: str
+    description: str | None
+    type: Literal["custom"] = "custom"
+    created_at: str
+    updated_at: str
+
+
+class ServerDeploymentPreview(SnakeModel):
+    object: Literal["server.server_deployment#preview"] = "server.server_deployment#preview"
+    id: str
+    name: str | None
+    description: str | None
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+    server: ServerPreview
+
+
+class ServerRunOut(SnakeModel):
+    object: Literal["server.server_run"] = "server.server_run"
+    id: str
+    type: Literal["hosted", "external"]
+    status: Literal["active", "completed", "failed"]
+    server_version_id: str
+    server: ServerPreview | None
+    server_deployment: ServerDeploymentPreview | None
+    server_session: ServerSessionPreview
+    usage: Usage
+    failure: dict[str, Any] | None
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    stopped_at: str | None
+
+
+class ServerRunList(SnakeModel):
+    items: list[ServerRunOut]
+    pagination: Pagination
+
+
+class ServerRunFilter(McpPageQuery):
+    status: OneOrMany | None = None
+    session_id: OneOrMany | None = None
+    server_session_id: OneOrMany | None = None
+    server_deployment_id: OneOrMany | None = Field(default=None, description="Provider deployment ids.")
+
+
+class ServerRunRef(SnakeModel):
+    server_run_id: ServerRunId  # type: ignore[valid-type]
+
+
+class RunLogOut(SnakeModel):
+    object: Literal["server.server_run.log"] = "server.server_run.log"
+    sequence: int
+    timestamp: str
+    stream: str
+    line: str
+
+
+class RunLogList(SnakeModel):
+    items: list[RunLogOut]

@@ -1,0 +1,201 @@
+"""Acceptance: the mcp-echo example registered as a custom provider version, deployed with its steps,
+served through the gateway to the SDK's own client with a tool filter, runs booted and retired."""
+
+from typing import Any
+
+import anyio
+import pytest
+from mcp.shared.exceptions import MCPError
+from mcp_helpers import ECHO_STDIO, McpApi, mcp_client
+
+from polling import poll
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def echo_version(mcp_api: McpApi) -> dict[str, Any]:
+    version = mcp_api.deploy_version(
+        ECHO_STDIO,
+        config={
+            "schema": {
+                "type": "object",
+                "properties": {"prefix": {"type": "string"}, "token": {"type": "string", "x-secret": True}},
+            },
+            "transformer": {"env": {"ECHO_PREFIX": "{{config.prefix}}"}},
+        },
+    )
+    assert version["status"] == "deployment_succeeded", version["deployment"]
+    return version
+
+
+def test_the_example_deploys_with_every_step_recorded_and_its_tools_discovered(
+    mcp_api: McpApi, echo_version: dict[str, Any]
+) -> None:
+    deployment = echo_version["deployment"]
+    assert deployment["object"] == "custom_provider.deployment"
+    assert deployment["status"] == "completed"
+    assert [s["type"] for s in deployment["steps"]] == [
+        "started",
+        "booting",
+        "discovering",
+        "deploying",
+        "deployed",
+    ]
+    assert all(s["status"] == "completed" and s["started_at"] and s["ended_at"] for s in deployment["steps"])
+    assert all(line["timestamp"] for s in deployment["steps"] for line in s["logs"])
+    assert any("mcp-echo starting" in line["line"] for line in deployment["steps"][1]["logs"])  # its stderr
+    provider = mcp_api.call("GET", f"/providers/{echo_version['provider_id']}")
+    assert {t["name"] for t in provider["current_version"]["tools"]} == {"echo", "reverse", "crash", "whoami"}
+    assert [p["name"] for p in provider["current_version"]["prompts"]] == ["greet"]
+    assert [r["uri"] for r in provider["current_version"]["resources"]] == ["echo://about"]
+
+
+def test_a_session_lists_and_calls_only_the_allowed_tool_and_runs_are_booted_and_retired(
+    mcp_api: McpApi, echo_version: dict[str, Any]
+) -> None:
+    deployment = mcp_api.call(
+        "POST",
+        "/provider-deployments",
+        201,
+        json={
+            "name": "Echo only",
+            "provider_id": echo_version["provider_id"],
+            "tool_filters": {"type": "allow_by_key", "keys": ["echo"]},
+            "provider_config": {"config": {"prefix": "> ", "token": "s3cr3t-value"}},
+        },
+    )
+    assert "s3cr3t-value" not in str(deployment)
+    session = mcp_api.session_for(deployment["id"])
+    url, secret = session["connection_url"], session["client_secret"]["secret"]
+
+    async def first_connection() -> None:
+        async with mcp_client(url, secret) as client:
+            assert [t.name for t in (await client.list_tools()).tools] == ["echo"]
+            result = await client.call_tool("echo", {"text": "hello"})
+            assert result.content[0].text == "> hello"  # config → transformer → env of the run
+            with pytest.raises(MCPError, match="not allowed"):
+                await client.call_tool("reverse", {"text": "hello"})
+            await client.send_ping()
+
+    anyio.run(first_connection)
+    runs = mcp_api.call("GET", "/server-runs", params={"session_id": session["id"]})["items"]
+    assert len(runs) == 1
+    run = runs[0]
+    assert run["object"] == "server.server_run" and run["type"] == "hosted"
+    assert run["server_deployment"]["id"] == deployment["id"]
+    assert run["server_session"]["mcp"]["client"]["name"]  # the SDK client introduced itself
+    assert run["server_session"]["mcp"]["connection_type"] == "streamable_http"
+
+    def counted() -> dict[str, Any] | None:
+        got = mcp_api.call("GET", f"/server-runs/{run['id']}")
+        return got if got["usage"]["total_productive_message_count"] >= 2 else None
+
+    counted_run = poll(counted, "the run's usage counts")
+    assert counted_run["usage"]["total_productive_client_message_count"] == 1  # one tools/call reached it
+    sess = poll(
+        lambda: (
+            (s := mcp_api.call("GET", f"/sessions/{session['id']}"))["server_sessions"][0][
+                "refused_tool_call_count"
+            ]
+            and s
+        ),
+        "the refused call counted",
+    )
+    # initialize, tools/list, two tools/call: 4 requests and 4 answers; the ping is not productive
+    assert sess["usage"]["total_productive_client_message_count"] == 4
+
+    completed = poll(
+        lambda: (r := mcp_api.call("GET", f"/server-runs/{run['id']}"))["status"] == "completed" and r,
+        "the run retired after the idle timeout",
+    )
+    assert completed["stopped_at"]
+    logs = mcp_api.call("GET", f"/server-runs/{run['id']}/logs")["items"]
+    assert any("echo called" in item["line"] and item["stream"] == "stderr" for item in logs)
+
+    async def second_connection() -> None:
+        async with mcp_client(url, secret) as client:
+            result = await client.call_tool("echo", {"text": "again"})
+            assert result.content[0].text == "> again"
+
+    anyio.run(second_connection)
+    runs = mcp_api.call("GET", "/server-runs", params={"session_id": session["id"]})["items"]
+    assert [r["status"] for r in runs] == ["active", "completed"]
+
+
+def test_a_wrong_or_missing_client_secret_is_refused_with_401(
+    mcp_api: McpApi, echo_version: dict[str, Any]
+) -> None:
+    import httpx
+
+    dep = mcp_api.call(
+        "POST", "/provider-deployments", 201, json={"provider_id": echo_version["provider_id"]}
+    )
+    session = mcp_api.session_for(dep["id"])
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        resp = httpx.post(
+            session["connection_url"], json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers
+        )
+        assert resp.status_code == 401
+        assert resp.json()["ok"] is False
+    mcp_api.call("DELETE", f"/sessions/{session['id']}")
+    secret = session["client_secret"]["secret"]
+    resp = httpx.post(
+        session["connection_url"],
+        json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert resp.status_code == 401
+
+
+def test_older_clients_connect_over_sse(mcp_api: McpApi, echo_version: dict[str, Any]) -> None:
+    from mcp import ClientSession
+    from mcp.client.sse import sse_client
+
+    dep = mcp_api.call(
+        "POST",
+        "/provider-deployments",
+        201,
+        json={
+            "provider_id": echo_version["provider_id"],
+            "tool_filters": {"type": "deny_by_key", "keys": ["crash"]},
+        },
+    )
+    session = mcp_api.session_for(dep["id"])
+    auth = {"Authorization": f"Bearer {session['client_secret']['secret']}"}
+
+    async def use() -> None:
+        async with (
+            sse_client(session["connection_urls"]["sse"], headers=auth) as (read, write),
+            ClientSession(read, write) as client,
+        ):
+            await client.initialize()
+            assert "crash" not in [t.name for t in (await client.list_tools()).tools]
+            assert (await client.call_tool("reverse", {"text": "abc"})).content[0].text == "cba"
+
+    anyio.run(use)
+    shown = mcp_api.call("GET", f"/sessions/{session['id']}")
+    assert shown["server_sessions"][0]["mcp"]["connection_type"] == "sse"
+
+    mcp_api.call(
+        "PATCH",
+        f"/provider-deployments/{dep['id']}",
+        json={"tool_filters": {"type": "allow_by_key", "keys": ["echo"]}},
+    )
+
+    async def names() -> list[str]:
+        async with mcp_client(session["connection_url"], session["client_secret"]["secret"]) as client:
+            return [t.name for t in (await client.list_tools()).tools]
+
+    poll(lambda: anyio.run(names) == ["echo"], "the open session to see the new tool filter")
+
+
+def test_the_cli_reads_runs_and_sessions(plane: Any, mcp_api: McpApi) -> None:
+    import json
+
+    done = plane.cli("mcp", "runs", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(done.stdout)["items"]
+    assert runs and all(r["object"] == "server.server_run" for r in runs)
+    missing = plane.cli("mcp", "sessions", "show", "ses_01m84psgz8nf81wt2vasycp55g")
+    assert missing.returncode == 1 and "mcp_session_not_found" in missing.stderr + missing.stdout
