@@ -27,6 +27,9 @@ PREFIXES = {
     "verification_attempt": "dva",
     "certificate": "crt",
     "certificate_attempt": "cra",
+    "variable": "var",
+    "secret_value": "sev",
+    "environment_snapshot": "ens",
 }
 ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
 

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from dockyard.domain import lifecycle
+from dockyard.domain import lifecycle, variables
 from dockyard.domain.deployment import ACTIVE
 from dockyard.domain.errors import Invalid
 from dockyard.domain.ids import new_id
+from dockyard.operations import variable_store
 from dockyard.operations.catalog import operation
 from dockyard.operations.common import CountOut, IdOut
 from dockyard.operations.context import Context
@@ -187,6 +188,12 @@ def create(ctx: Context, inp: CreateDeployment) -> str:
                 "networkProfile": resource.network_profile,
                 "healthPolicy": resource.health_policy,
             },
+            environment_snapshot=variables.snapshot(
+                map(variable_store.entry, variable_store.resource_rows(ctx.session, resource)),
+                new_id("environment_snapshot"),
+                resource.environment_id,
+                ctx.now,
+            ),
             log_count=0,
             created_at=ctx.now,
         )

@@ -309,3 +309,45 @@ class CertificateAttempt(Base):
     retriable: Mapped[bool] = mapped_column(Boolean, default=False)
     retry_after: Mapped[str | None] = mapped_column(TS)
     __table_args__ = (Index("ix_certificate_attempts_certificate", "certificate_id", "id"),)
+
+
+class SecretValue(Base):
+    """One sealed secret value (see dockyard.secrets.keyring). Never changed in place except by a key
+    rotation: setting a secret again adds a new row, so deployment snapshots keep referring to the
+    value they ran with."""
+
+    __tablename__ = "secret_values"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    ciphertext: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[str] = mapped_column(TS)
+    __table_args__ = (Index("ix_secret_values_project", "project_id", "id"),)
+
+
+class ConfigVariable(Base):
+    """A variable of one layer: project, environment (scopes `defaults` and `environment`) or resource.
+
+    `owner_id` is the id of the layer's owner (project, environment or resource); a secret keeps only
+    a reference to its sealed value."""
+
+    __tablename__ = "config_variables"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    environment_id: Mapped[str | None] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    resource_id: Mapped[str | None] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    owner_id: Mapped[str] = mapped_column(ID)
+    scope: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(256))
+    exposure: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(24))
+    is_secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    value: Mapped[str | None] = mapped_column(Text)
+    secret_value_id: Mapped[str | None] = mapped_column(ForeignKey("secret_values.id"))
+    created_at: Mapped[str] = mapped_column(TS)
+    updated_at: Mapped[str] = mapped_column(TS)
+    __table_args__ = (
+        Index("ux_config_variables_identity", "owner_id", "scope", "key", "exposure", unique=True),
+        Index("ix_config_variables_environment", "environment_id"),
+        Index("ix_config_variables_resource", "resource_id"),
+    )
