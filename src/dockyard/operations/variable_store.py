@@ -102,9 +102,9 @@ def put(
     row.kind, row.is_secret, row.updated_at = kind, is_secret, ctx.now
     if is_secret:
         row.value = None
-        row.secret_value_id = vault.seal(ctx.session, ctx.settings, project_id, value, ctx.now)
+        row.secret_value = vault.seal(ctx.session, ctx.settings, project_id, value, ctx.now)
     else:
-        row.value, row.secret_value_id = value, None
+        row.value, row.secret_value = value, None
     return row, created
 
 

@@ -15,19 +15,18 @@ from dockyard.secrets import keyring
 from dockyard.store.tables import SecretValue
 
 
-def seal(session: Session, settings: Settings, project_id: str, plaintext: str, now: str) -> str:
+def seal(session: Session, settings: Settings, project_id: str, plaintext: str, now: str) -> SecretValue:
     ring = keyring.for_settings(settings)
     value_id = new_id("secret_value")
-    session.add(
-        SecretValue(
-            id=value_id,
-            project_id=project_id,
-            ciphertext=ring.encrypt(plaintext, value_id),
-            key_id=ring.current_id,
-            created_at=now,
-        )
+    row = SecretValue(
+        id=value_id,
+        project_id=project_id,
+        ciphertext=ring.encrypt(plaintext, value_id),
+        key_id=ring.current_id,
+        created_at=now,
     )
-    return value_id
+    session.add(row)
+    return row
 
 
 def open_values(session: Session, settings: Settings, value_ids: Iterable[str]) -> dict[str, str]:

@@ -4,7 +4,7 @@ profiles are JSON documents validated by `dockyard.domain.profiles` on the way i
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ID = String(40)
 TS = String(32)
@@ -346,6 +346,8 @@ class ConfigVariable(Base):
     secret_value_id: Mapped[str | None] = mapped_column(ForeignKey("secret_values.id"))
     created_at: Mapped[str] = mapped_column(TS)
     updated_at: Mapped[str] = mapped_column(TS)
+    # lets the unit of work insert a new sealed value before the row that refers to it
+    secret_value: Mapped[SecretValue | None] = relationship(lazy="raise")
     __table_args__ = (
         Index("ux_config_variables_identity", "owner_id", "scope", "key", "exposure", unique=True),
         Index("ix_config_variables_environment", "environment_id"),
