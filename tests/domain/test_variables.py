@@ -91,9 +91,8 @@ def test_kind_secret_with_is_secret_false_is_a_conflict() -> None:
 
 
 def test_a_snapshot_holds_secrets_only_as_references_and_values_come_back_by_reference() -> None:
-    doc = v.snapshot(
-        [entry("TOKEN", "resource", "", secret=True), entry("MODE", "environment", "fast")], "ens_1", "env_1", "t"
-    )
+    entries = [entry("TOKEN", "resource", "", secret=True), entry("MODE", "environment", "fast")]
+    doc = v.snapshot(entries, "ens_1", "env_1", "t")
     token = next(x for x in doc["variables"] if x["key"] == "TOKEN")
     assert token["value"] == v.MASK and token["secretRef"] == "sev_x"
     assert doc["precedence"] == list(v.PRECEDENCE)
