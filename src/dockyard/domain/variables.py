@@ -168,8 +168,8 @@ def in_scope(entries: Iterable[Entry], scope: Scope) -> list[Entry]:
     return [replace(e, scope=scope) for e in entries]
 
 
-def wire(e: Entry) -> dict[str, object]:
-    """An entry as readers see it (secrets masked; a secret carries only its reference)."""
+def wire(e: Entry, with_ref: bool = True) -> dict[str, object]:
+    """An entry as readers see it (secrets masked; in a snapshot a secret carries its reference)."""
     out: dict[str, object] = {
         "key": e.key,
         "value": e.shown,
@@ -178,7 +178,7 @@ def wire(e: Entry) -> dict[str, object]:
         "isSecret": e.is_secret,
         "kind": e.kind,
     }
-    if e.is_secret and e.secret_ref:
+    if with_ref and e.is_secret and e.secret_ref:
         out["secretRef"] = e.secret_ref
     return out
 

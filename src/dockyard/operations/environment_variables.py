@@ -14,12 +14,11 @@ from dockyard.operations import variable_store as store
 from dockyard.operations.catalog import operation
 from dockyard.operations.common import IdOut
 from dockyard.operations.context import Context
-from dockyard.operations.environments import EnvironmentRef, add_environment, load
+from dockyard.operations.environments import EnvironmentRef, MaskedVariable, add_environment, load
 from dockyard.operations.variable_models import (
     DiffEntry,
     DiffOut,
     DiffQuery,
-    DiffSide,
     EffectivePrecedence,
     Nothing,
     PromoteEnvironment,
@@ -110,13 +109,6 @@ def effective_precedence(ctx: Context, inp: EnvironmentRef) -> EffectivePreceden
     )
 
 
-def _side(row: ConfigVariable) -> DiffSide:
-    e = store.entry(row)
-    return DiffSide(
-        key=e.key, value=e.shown, scope=e.scope, exposure=e.exposure, is_secret=e.is_secret, kind=e.kind
-    )
-
-
 def _effective_rows(ctx: Context, env: Environment) -> dict[tuple[str, str], ConfigVariable]:
     rows = store.environment_rows(ctx.session, env)
     winners = {}
@@ -156,8 +148,8 @@ def diff(ctx: Context, inp: DiffQuery) -> DiffOut:
             DiffEntry(
                 key=identity[0],
                 exposure=identity[1],  # type: ignore[arg-type]
-                left=_side(a) if a else None,
-                right=_side(b) if b else None,
+                left=MaskedVariable.of_row(a) if a else None,
+                right=MaskedVariable.of_row(b) if b else None,
                 change=change,  # type: ignore[arg-type]
             )
         )

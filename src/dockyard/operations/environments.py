@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 from sqlalchemy import select
 
-from dockyard.domain import lifecycle
+from dockyard.domain import lifecycle, variables
 from dockyard.domain.errors import Conflict
 from dockyard.domain.ids import new_id
 from dockyard.domain.model import CamelModel
@@ -28,6 +28,10 @@ class MaskedVariable(CamelModel):
     is_secret: bool
     kind: str
 
+    @classmethod
+    def of_row(cls, row: ConfigVariable) -> "MaskedVariable":
+        return cls.model_validate(variables.wire(variable_store.entry(row), with_ref=False))
+
 
 class EnvironmentOut(CamelModel):
     id: str
@@ -47,17 +51,7 @@ class EnvironmentOut(CamelModel):
     def of(cls, row: Environment, rows: list[ConfigVariable]) -> "EnvironmentOut":
         """The environment with its own variables (secrets masked)."""
         out = cls.model_validate(row, from_attributes=True)
-        out.masked_variables = [
-            MaskedVariable(
-                key=e.key,
-                value=e.shown,
-                scope=e.scope,
-                exposure=e.exposure,
-                is_secret=e.is_secret,
-                kind=e.kind,
-            )
-            for e in map(variable_store.entry, rows)
-        ]
+        out.masked_variables = [MaskedVariable.of_row(r) for r in rows]
         return out
 
 

@@ -8,7 +8,7 @@ from pydantic import Field, RootModel, StringConstraints
 from dockyard.domain import variables as v
 from dockyard.domain.model import CamelModel
 from dockyard.operations.common import EnvironmentId, Name
-from dockyard.operations.environments import EnvironmentKind, EnvironmentRef
+from dockyard.operations.environments import EnvironmentKind, EnvironmentRef, MaskedVariable
 from dockyard.operations.resource_models import ResourceRef
 
 Key = Annotated[str, StringConstraints(max_length=1000)]
@@ -22,26 +22,12 @@ class Nothing(RootModel[None]):
     root: None = None
 
 
-class VariableOut(CamelModel):
-    key: str
-    value: str
-    scope: str
-    exposure: v.Exposure
-    is_secret: bool
-    kind: str
+class VariableOut(MaskedVariable):
     updated_at: str | None = None
 
     @classmethod
     def of(cls, e: v.Entry) -> "VariableOut":
-        return cls(
-            key=e.key,
-            value=e.shown,
-            scope=e.scope,
-            exposure=e.exposure,
-            is_secret=e.is_secret,
-            kind=e.kind,
-            updated_at=e.updated_at,
-        )
+        return cls.model_validate({**v.wire(e, with_ref=False), "updatedAt": e.updated_at})
 
 
 class EffectivePrecedence(CamelModel):
@@ -207,20 +193,11 @@ class SecretMutation(CamelModel):
     exposure: v.Exposure = "runtime"
 
 
-class DiffSide(CamelModel):
-    key: str
-    value: str
-    scope: str
-    exposure: v.Exposure
-    is_secret: bool
-    kind: str
-
-
 class DiffEntry(CamelModel):
     key: str
     exposure: v.Exposure
-    left: DiffSide | None
-    right: DiffSide | None
+    left: MaskedVariable | None
+    right: MaskedVariable | None
     change: Literal["added", "removed", "changed"]
 
 

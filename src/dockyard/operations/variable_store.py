@@ -69,6 +69,35 @@ def find(session: Session, owner_id: str, scope: str, key: str, exposure: str) -
     )
 
 
+def _row(
+    ctx: Context,
+    project_id: str,
+    owner_id: str,
+    scope: str,
+    key: str,
+    exposure: str,
+    environment_id: str | None,
+    resource_id: str | None,
+) -> tuple[ConfigVariable, bool]:
+    """The entry with this identity, or a new one added to the session; (row, created)."""
+    row = find(ctx.session, owner_id, scope, key, exposure)
+    if row is not None:
+        return row, False
+    row = ConfigVariable(
+        id=new_id("variable"),
+        project_id=project_id,
+        environment_id=environment_id,
+        resource_id=resource_id,
+        owner_id=owner_id,
+        scope=scope,
+        key=key,
+        exposure=exposure,
+        created_at=ctx.now,
+    )
+    ctx.session.add(row)
+    return row, True
+
+
 def put(
     ctx: Context,
     *,
@@ -84,21 +113,7 @@ def put(
     resource_id: str | None = None,
 ) -> tuple[ConfigVariable, bool]:
     """Create or replace one entry; (row, created). A secret's value is sealed, never stored as is."""
-    row = find(ctx.session, owner_id, scope, key, exposure)
-    created = row is None
-    if row is None:
-        row = ConfigVariable(
-            id=new_id("variable"),
-            project_id=project_id,
-            environment_id=environment_id,
-            resource_id=resource_id,
-            owner_id=owner_id,
-            scope=scope,
-            key=key,
-            exposure=exposure,
-            created_at=ctx.now,
-        )
-        ctx.session.add(row)
+    row, created = _row(ctx, project_id, owner_id, scope, key, exposure, environment_id, resource_id)
     row.kind, row.is_secret, row.updated_at = kind, is_secret, ctx.now
     if is_secret:
         row.value = None
@@ -113,19 +128,9 @@ def copy_rows(ctx: Context, rows: Iterable[ConfigVariable], target: Environment)
     are shared by reference: they never change, and no plaintext is read."""
     count = 0
     for source in rows:
-        row = find(ctx.session, target.id, source.scope, source.key, source.exposure)
-        if row is None:
-            row = ConfigVariable(
-                id=new_id("variable"),
-                project_id=target.project_id,
-                environment_id=target.id,
-                owner_id=target.id,
-                scope=source.scope,
-                key=source.key,
-                exposure=source.exposure,
-                created_at=ctx.now,
-            )
-            ctx.session.add(row)
+        row, _ = _row(
+            ctx, target.project_id, target.id, source.scope, source.key, source.exposure, target.id, None
+        )
         row.kind, row.is_secret, row.updated_at = source.kind, source.is_secret, ctx.now
         row.value, row.secret_value_id = source.value, source.secret_value_id
         count += 1
