@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import created, error_code
+from api_helpers import created, error_code, local_server_id
 
 CANARY = "res-canary-0c9d8e7f65"
 DOTENV = f"""\
@@ -155,13 +155,8 @@ def deploy(api: Any, new_project: str, new_environment: str, new_resource: str, 
             json={"source": {"kind": "local-folder", "locator": str(site)}},
         )
     )
-    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
-    body = {
-        "projectId": new_project,
-        "environmentId": new_environment,
-        "resourceId": new_resource,
-        "serverId": server,
-    }
+    body = {"projectId": new_project, "environmentId": new_environment, "resourceId": new_resource}
+    body["serverId"] = local_server_id(api)
 
     def run() -> dict:
         dep = created(api.post("/api/deployments", json=body))

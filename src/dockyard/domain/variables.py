@@ -7,8 +7,8 @@ wins. Build-time values end up in build output (often shipped to browsers), so t
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
 
 from dockyard.domain.errors import Invalid
 
@@ -39,9 +39,10 @@ SECRET_HINTS = (
 )
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One variable as a layer holds it. `value` is the plaintext for non-secrets, else None."""
+class Entry(NamedTuple):
+    """One variable as a layer holds it. `value` is the plaintext for non-secrets, else None.
+
+    A tuple (fields in the order of the store's columns) because effective views build a thousand."""
 
     key: str
     exposure: Exposure
@@ -144,28 +145,37 @@ def check_entry(key: str, value: str, exposure: str, is_secret: bool) -> None:
     check_value(key, value, is_secret)
 
 
+_RANK = {scope: i for i, scope in enumerate(PRECEDENCE)}
+
+
 def rank(scope: str) -> int:
-    return PRECEDENCE.index(scope)  # type: ignore[arg-type]
+    return _RANK[scope]
 
 
 def resolve(entries: Iterable[Entry]) -> list[Resolved]:
     """The winner of every `key + exposure`, sorted by key then exposure, with the layers it beat."""
-    by_identity: dict[tuple[str, str], list[Entry]] = {}
+    best: dict[tuple[str, str], Entry] = {}
+    beaten: dict[tuple[str, str], list[str]] = {}
     for entry in entries:
-        by_identity.setdefault(entry.identity, []).append(entry)
-    out = []
-    for identity in sorted(by_identity):
-        layered = sorted(by_identity[identity], key=lambda e: rank(e.scope))
-        out.append(Resolved(layered[-1], tuple(e.scope for e in layered[:-1])))
-    return out
+        identity = (entry.key, entry.exposure)
+        current = best.get(identity)
+        if current is None:
+            best[identity] = entry
+            continue
+        loser = current
+        if _RANK[entry.scope] > _RANK[current.scope]:
+            best[identity] = entry
+        else:
+            loser = entry
+        beaten.setdefault(identity, []).append(loser.scope)
+    return [
+        Resolved(best[i], tuple(sorted(beaten.get(i, ()), key=_RANK.__getitem__)))  # type: ignore[arg-type]
+        for i in sorted(best)
+    ]
 
 
 def effective(entries: Iterable[Entry]) -> list[Entry]:
     return [r.winner for r in resolve(entries)]
-
-
-def in_scope(entries: Iterable[Entry], scope: Scope) -> list[Entry]:
-    return [replace(e, scope=scope) for e in entries]
 
 
 def wire(e: Entry, with_ref: bool = True) -> dict[str, object]:

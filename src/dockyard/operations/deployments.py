@@ -8,6 +8,7 @@ to stop (`cancel-requested`), and their executions end them `canceled`.
 from collections.abc import Iterator
 
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from dockyard.domain import lifecycle, variables
 from dockyard.domain.deployment import ACTIVE
@@ -101,7 +102,7 @@ def count_deployments(ctx: Context, inp: DeploymentFilter) -> CountOut:
 @operation("deployments.list", "GET", "/deployments")
 def list_deployments(ctx: Context, inp: DeploymentPage) -> DeploymentList:
     """List deployment attempts, newest first."""
-    stmt = select(Deployment).where(*_where(inp))
+    stmt = select(Deployment).options(undefer(Deployment.environment_snapshot)).where(*_where(inp))
     rows, cursor = queries.keyset_page(ctx.session, stmt, Deployment.id, inp.limit, inp.cursor)
     return DeploymentList(items=[DeploymentListItem(**out(r).model_dump()) for r in rows], next_cursor=cursor)
 
@@ -189,7 +190,7 @@ def create(ctx: Context, inp: CreateDeployment) -> str:
                 "healthPolicy": resource.health_policy,
             },
             environment_snapshot=variables.snapshot(
-                map(variable_store.entry, variable_store.resource_rows(ctx.session, resource)),
+                variable_store.resource_entries(ctx.session, resource),
                 new_id("environment_snapshot"),
                 resource.environment_id,
                 ctx.now,

@@ -98,14 +98,16 @@ def unset_variable(ctx: Context, inp: UnsetEnvironmentVariable) -> Nothing:
 def effective_precedence(ctx: Context, inp: EnvironmentRef) -> EffectivePrecedence:
     """Read an environment's variables after precedence (before resource overrides), masked."""
     env = load(ctx, inp.environment_id)
-    entries = [store.entry(r) for r in store.environment_rows(ctx.session, env)]
-    return EffectivePrecedence(
-        environment_id=env.id,
-        project_id=env.project_id,
-        owned_entries=[VariableOut.of(e) for e in entries if e.scope in OWN_SCOPES],
-        effective_entries=[VariableOut.of(e) for e in v.effective(entries)],
-        precedence=list(v.PRECEDENCE),
-        generated_at=ctx.now,
+    entries = store.environment_entries(ctx.session, env)
+    return EffectivePrecedence.model_validate(
+        {
+            "environment_id": env.id,
+            "project_id": env.project_id,
+            "owned_entries": [VariableOut.of(e) for e in entries if e.scope in OWN_SCOPES],
+            "effective_entries": [VariableOut.of(e) for e in v.effective(entries)],
+            "precedence": list(v.PRECEDENCE),
+            "generated_at": ctx.now,
+        }
     )
 
 

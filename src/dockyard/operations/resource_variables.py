@@ -18,7 +18,6 @@ from dockyard.operations.variable_models import (
     ImportReport,
     ImportVariables,
     Nothing,
-    Override,
     SetResourceVariable,
     SkippedEntry,
     UnsetResourceVariable,
@@ -72,25 +71,27 @@ def unset_variable(ctx: Context, inp: UnsetResourceVariable) -> Nothing:
 def effective_config(ctx: Context, inp: ResourceRef) -> EffectiveConfig:
     """Read the configuration a resource's next deployment gets: every layer resolved, masked."""
     row = load(ctx, inp.resource_id)
-    entries = [store.entry(r) for r in store.resource_rows(ctx.session, row)]
+    entries = store.resource_entries(ctx.session, row)
     resolved = v.resolve(entries)
-    return EffectiveConfig(
-        resource_id=row.id,
-        environment_id=row.environment_id,
-        owned_entries=[VariableOut.of(e) for e in entries if e.scope == "resource"],
-        effective_entries=[VariableOut.of(r.winner) for r in resolved],
-        overrides=[
-            Override(
-                key=r.winner.key,
-                exposure=r.winner.exposure,
-                selected_scope=r.winner.scope,
-                overridden_scopes=list(r.overridden),
-            )
-            for r in resolved
-            if r.overridden
-        ],
-        precedence=list(v.PRECEDENCE),
-        generated_at=ctx.now,
+    return EffectiveConfig.model_validate(
+        {
+            "resource_id": row.id,
+            "environment_id": row.environment_id,
+            "owned_entries": [VariableOut.of(e) for e in entries if e.scope == "resource"],
+            "effective_entries": [VariableOut.of(r.winner) for r in resolved],
+            "overrides": [
+                {
+                    "key": r.winner.key,
+                    "exposure": r.winner.exposure,
+                    "selected_scope": r.winner.scope,
+                    "overridden_scopes": list(r.overridden),
+                }
+                for r in resolved
+                if r.overridden
+            ],
+            "precedence": list(v.PRECEDENCE),
+            "generated_at": ctx.now,
+        }
     )
 
 

@@ -1,7 +1,7 @@
 """Wire models of configuration: variables of environments and resources, effective views, import
 reports, resource secrets, environment diffs. Secret values only ever appear here as `****`."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, RootModel, StringConstraints
 
@@ -25,9 +25,19 @@ class Nothing(RootModel[None]):
 class VariableOut(MaskedVariable):
     updated_at: str | None = None
 
-    @classmethod
-    def of(cls, e: v.Entry) -> "VariableOut":
-        return cls.model_validate({**v.wire(e, with_ref=False), "updatedAt": e.updated_at})
+    @staticmethod
+    def of(e: v.Entry) -> dict[str, Any]:
+        """The fields of one entry, to validate inside the enclosing answer in one pass (pydantic's
+        core does a thousand entries far faster than a thousand model objects built one by one)."""
+        return {
+            "key": e.key,
+            "value": e.shown,
+            "scope": e.scope,
+            "exposure": e.exposure,
+            "is_secret": e.is_secret,
+            "kind": e.kind,
+            "updated_at": e.updated_at,
+        }
 
 
 class EffectivePrecedence(CamelModel):

@@ -35,23 +35,56 @@ def _rows(session: Session, *where: object) -> list[ConfigVariable]:
     return list(session.scalars(stmt))
 
 
+_ENTRY_COLUMNS = (
+    ConfigVariable.key,
+    ConfigVariable.exposure,
+    ConfigVariable.scope,
+    ConfigVariable.kind,
+    ConfigVariable.is_secret,
+    ConfigVariable.value,
+    ConfigVariable.secret_value_id,
+    ConfigVariable.updated_at,
+)
+
+
+def _entries(session: Session, *where: object) -> list[Entry]:
+    """Entries straight from columns (no ORM objects): the read path of effective views and snapshots."""
+    stmt = select(*_ENTRY_COLUMNS).where(or_(*where)).order_by(ConfigVariable.key, ConfigVariable.exposure)
+    return [Entry._make(row) for row in session.execute(stmt)]  # columns in the order of Entry's fields
+
+
 def _project_layer(project_id: str) -> object:
     return and_(ConfigVariable.owner_id == project_id, ConfigVariable.scope == "project")
 
 
-def environment_rows(session: Session, env: Environment) -> list[ConfigVariable]:
+def _environment_layers(env: Environment) -> tuple[object, ...]:
     """The layers an environment resolves: its project's and its own."""
-    return _rows(session, _project_layer(env.project_id), ConfigVariable.owner_id == env.id)
+    return _project_layer(env.project_id), ConfigVariable.owner_id == env.id
 
 
-def resource_rows(session: Session, resource: Resource) -> list[ConfigVariable]:
+def _resource_layers(resource: Resource) -> tuple[object, ...]:
     """The layers a resource resolves: its project's, its environment's and its own."""
-    return _rows(
-        session,
+    return (
         _project_layer(resource.project_id),
         ConfigVariable.owner_id == resource.environment_id,
         ConfigVariable.owner_id == resource.id,
     )
+
+
+def environment_rows(session: Session, env: Environment) -> list[ConfigVariable]:
+    return _rows(session, *_environment_layers(env))
+
+
+def environment_entries(session: Session, env: Environment) -> list[Entry]:
+    return _entries(session, *_environment_layers(env))
+
+
+def resource_rows(session: Session, resource: Resource) -> list[ConfigVariable]:
+    return _rows(session, *_resource_layers(resource))
+
+
+def resource_entries(session: Session, resource: Resource) -> list[Entry]:
+    return _entries(session, *_resource_layers(resource))
 
 
 def owned_rows(session: Session, owner_id: str) -> list[ConfigVariable]:
@@ -150,7 +183,7 @@ def snapshot_refs(snapshot: dict | None) -> list[str]:
 
 def resource_masker(ctx: Context, resource: Resource, deployment_id: str | None) -> Masker:
     """Masks what the resource's running deployment was given and what its secrets are now."""
-    refs = [r.secret_value_id for r in resource_rows(ctx.session, resource) if r.secret_value_id]
+    refs = [e.secret_ref for e in resource_entries(ctx.session, resource) if e.secret_ref]
     if deployment_id:
         dep = ctx.session.get(Deployment, deployment_id)
         refs += snapshot_refs(dep.environment_snapshot if dep else None)

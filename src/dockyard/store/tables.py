@@ -142,7 +142,8 @@ class Deployment(Base):
     rollback_of_deployment_id: Mapped[str | None] = mapped_column(ID)
     source_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     runtime_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    environment_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Loaded when read: with many variables it is large, and the pipeline reloads the row often.
+    environment_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     runtime_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     failure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     log_count: Mapped[int] = mapped_column(Integer, default=0)
