@@ -10,6 +10,7 @@ from dockyard.auth import issue_token
 from dockyard.config import Settings
 from dockyard.domain.ids import new_id
 from dockyard.operations.context import utc_now
+from dockyard.secrets import keyring
 from dockyard.store.db import Database, migrate
 from dockyard.store.tables import Organization, Server, User
 
@@ -38,6 +39,7 @@ def write_secret_file(path: Path, content: str) -> None:
 
 def prepare(settings: Settings, *, bootstrap_admin: bool = True) -> Database:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keyring.for_settings(settings)  # the key of secrets at rest: created (0600) on first start
     db = Database(settings.database_url)
     migrate(db.engine)
     now = utc_now()

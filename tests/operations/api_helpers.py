@@ -10,3 +10,7 @@ def created(response: Any) -> str:
 
 def error_code(response: Any) -> str:
     return response.json()["error"]["code"]
+
+
+def local_server_id(api: Any) -> str:
+    return next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")

@@ -180,3 +180,30 @@ def test_a_session_over_several_deployments_namespaces_them(api: Any, provider: 
     session = ok(api.post("/mcp-api/sessions", json={"provider_deployment_ids": ids}), 201)
     assert sorted(s["namespace"] for s in session["server_sessions"]) == ["echo_tools", "echo_tools_2"]
     assert session["connection_urls"]["sse"] == session["connection_url"] + "/sse"
+
+
+def test_a_key_rotation_reseals_provider_configs_and_they_still_open(
+    api: Any, stack: Any, provider: dict[str, Any]
+) -> None:
+    created = ok(
+        api.post(
+            "/mcp-api/provider-deployments",
+            json={
+                "provider_id": provider["provider_id"],
+                "provider_config": {"config": {"api_key": "rotate-me-key", "prefix": "> "}},
+            },
+        ),
+        201,
+    )
+    with stack.db.session() as s:
+        before = s.scalars(select(McpProviderConfig)).one().sealed
+    rotated = ok(api.post("/api/secrets/rotate-key", json={}))
+    assert rotated["reencryptedCount"] >= 1
+    with stack.db.session() as s:
+        after = s.scalars(select(McpProviderConfig)).one().sealed
+    assert after != before and rotated["keyId"] in after and "rotate-me-key" not in after
+    reused = api.post(
+        "/mcp-api/provider-deployments",
+        json={"provider_id": provider["provider_id"], "provider_config_id": created["default_config"]["id"]},
+    )
+    assert reused.status_code == 201, reused.text  # the config opened (and validated) with the new key

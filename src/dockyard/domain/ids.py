@@ -44,6 +44,9 @@ PREFIXES = {
     "custom_provider_version": "cpv",
     "custom_provider_deployment": "cpd",
     "custom_provider_environment": "cpenv",
+    "variable": "var",
+    "secret_value": "sev",
+    "environment_snapshot": "ens",
 }
 ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dockyard import secrets_key
 from dockyard.domain.mcp_config import LaunchInputs, transform
 from dockyard.domain.mcp_tool_filters import ToolFilter
+from dockyard.hosting import sealing
 from dockyard.hosting.sources import launchable
 from dockyard.operations.context import utc_now
 from dockyard.operations.mcp_sessions import secret_hash
@@ -78,7 +78,7 @@ def load(svc: Services, session_id: str) -> SessionSpec:
             config: dict[str, Any] = {}
             if dep.provider_config_id:
                 row = s.get(McpProviderConfig, dep.provider_config_id)
-                config = json.loads(secrets_key.open_sealed(data_dir, row.sealed, row.id))
+                config = json.loads(sealing.open_sealed(data_dir, row.sealed, row.id))
             members.append(
                 Member(
                     server_session_id=srs.id,

@@ -4,16 +4,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dockyard import secrets_key
+from dockyard.hosting import sealing
 
-SEALED = ("password_sealed", "headers_sealed")
+SEALED = sealing.SOURCE_FIELDS
 
 
 def launchable(data_dir: Path, source: dict[str, Any], owner_id: str) -> dict[str, Any]:
     """`owner_id` is the row the secrets were sealed for (the custom version)."""
     ready = {k: v for k, v in source.items() if k not in SEALED}
     if source.get("password_sealed"):
-        ready["password"] = secrets_key.open_sealed(data_dir, source["password_sealed"], owner_id)
+        ready["password"] = sealing.open_sealed(data_dir, source["password_sealed"], owner_id)
     if source.get("headers_sealed"):
-        ready["headers"] = json.loads(secrets_key.open_sealed(data_dir, source["headers_sealed"], owner_id))
+        ready["headers"] = json.loads(sealing.open_sealed(data_dir, source["headers_sealed"], owner_id))
     return ready

@@ -8,11 +8,13 @@ to stop (`cancel-requested`), and their executions end them `canceled`.
 from collections.abc import Iterator
 
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
-from dockyard.domain import lifecycle
+from dockyard.domain import lifecycle, variables
 from dockyard.domain.deployment import ACTIVE
 from dockyard.domain.errors import Invalid
 from dockyard.domain.ids import new_id
+from dockyard.operations import variable_store
 from dockyard.operations.catalog import operation
 from dockyard.operations.common import CountOut, IdOut
 from dockyard.operations.context import Context
@@ -100,7 +102,7 @@ def count_deployments(ctx: Context, inp: DeploymentFilter) -> CountOut:
 @operation("deployments.list", "GET", "/deployments")
 def list_deployments(ctx: Context, inp: DeploymentPage) -> DeploymentList:
     """List deployment attempts, newest first."""
-    stmt = select(Deployment).where(*_where(inp))
+    stmt = select(Deployment).options(undefer(Deployment.environment_snapshot)).where(*_where(inp))
     rows, cursor = queries.keyset_page(ctx.session, stmt, Deployment.id, inp.limit, inp.cursor)
     return DeploymentList(items=[DeploymentListItem(**out(r).model_dump()) for r in rows], next_cursor=cursor)
 
@@ -187,6 +189,12 @@ def create(ctx: Context, inp: CreateDeployment) -> str:
                 "networkProfile": resource.network_profile,
                 "healthPolicy": resource.health_policy,
             },
+            environment_snapshot=variables.snapshot(
+                variable_store.resource_entries(ctx.session, resource),
+                new_id("environment_snapshot"),
+                resource.environment_id,
+                ctx.now,
+            ),
             log_count=0,
             created_at=ctx.now,
         )

@@ -5,16 +5,17 @@ from typing import Literal
 from pydantic import Field
 from sqlalchemy import select
 
-from dockyard.domain import lifecycle
+from dockyard.domain import lifecycle, variables
 from dockyard.domain.errors import Conflict
 from dockyard.domain.ids import new_id
 from dockyard.domain.model import CamelModel
+from dockyard.operations import variable_store
 from dockyard.operations.catalog import operation
 from dockyard.operations.common import CountOut, EnvironmentId, IdOut, Name, PageQuery, ProjectId, ReasonInput
 from dockyard.operations.context import Context
 from dockyard.operations.projects import load as load_project
 from dockyard.store import queries
-from dockyard.store.tables import Environment
+from dockyard.store.tables import ConfigVariable, Environment
 
 EnvironmentKind = Literal["local", "development", "test", "staging", "production", "preview", "custom"]
 
@@ -26,6 +27,10 @@ class MaskedVariable(CamelModel):
     exposure: Literal["build-time", "runtime"]
     is_secret: bool
     kind: str
+
+    @classmethod
+    def of_row(cls, row: ConfigVariable) -> "MaskedVariable":
+        return cls.model_validate(variables.wire(variable_store.entry(row), with_ref=False))
 
 
 class EnvironmentOut(CamelModel):
@@ -43,8 +48,20 @@ class EnvironmentOut(CamelModel):
     masked_variables: list[MaskedVariable] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, row: Environment) -> "EnvironmentOut":
-        return cls.model_validate(row, from_attributes=True)
+    def of(cls, row: Environment, rows: list[ConfigVariable]) -> "EnvironmentOut":
+        """The environment with its own variables (secrets masked)."""
+        out = cls.model_validate(row, from_attributes=True)
+        out.masked_variables = [MaskedVariable.of_row(r) for r in rows]
+        return out
+
+
+def _with_variables(ctx: Context, rows: list[Environment]) -> list[EnvironmentOut]:
+    owned: dict[str, list[ConfigVariable]] = {r.id: [] for r in rows}
+    if rows:
+        stmt = select(ConfigVariable).where(ConfigVariable.owner_id.in_(list(owned)))
+        for var in ctx.session.scalars(stmt.order_by(ConfigVariable.key, ConfigVariable.exposure)):
+            owned[var.owner_id].append(var)
+    return [EnvironmentOut.of(r, owned[r.id]) for r in rows]
 
 
 class EnvironmentList(CamelModel):
@@ -104,7 +121,9 @@ def _filter(inp: ProjectFilter) -> list:
     return [Environment.project_id == inp.project_id] if inp.project_id else []
 
 
-def _add(ctx: Context, project_id: str, name: str, kind: str, parent_id: str | None = None) -> Environment:
+def add_environment(
+    ctx: Context, project_id: str, name: str, kind: str, parent_id: str | None = None
+) -> Environment:
     project = load_project(ctx, project_id)
     lifecycle.ensure_project_active(project.lifecycle_status, project.id)
     _ensure_name_free(ctx, project.id, name)
@@ -132,19 +151,19 @@ def list_environments(ctx: Context, inp: EnvironmentPage) -> EnvironmentList:
     """List environments, newest first, optionally of one project."""
     stmt = select(Environment).where(*_filter(inp))
     rows, cursor = queries.keyset_page(ctx.session, stmt, Environment.id, inp.limit, inp.cursor)
-    return EnvironmentList(items=[EnvironmentOut.of(r) for r in rows], next_cursor=cursor)
+    return EnvironmentList(items=_with_variables(ctx, rows), next_cursor=cursor)
 
 
 @operation("environments.create", "POST", "/environments", status_code=201)
 def create_environment(ctx: Context, inp: CreateEnvironment) -> IdOut:
     """Create an environment in an active project."""
-    return IdOut(id=_add(ctx, inp.project_id, inp.name, inp.kind).id)
+    return IdOut(id=add_environment(ctx, inp.project_id, inp.name, inp.kind).id)
 
 
 @operation("environments.show", "GET", "/environments/{environmentId}")
 def show_environment(ctx: Context, inp: EnvironmentRef) -> EnvironmentOut:
-    """Read one environment."""
-    return EnvironmentOut.of(load(ctx, inp.environment_id))
+    """Read one environment, with its own variables (secrets masked)."""
+    return _with_variables(ctx, [load(ctx, inp.environment_id)])[0]
 
 
 @operation("environments.rename", "POST", "/environments/{environmentId}/rename")
@@ -191,7 +210,14 @@ def archive_environment(ctx: Context, inp: LockEnvironment) -> IdOut:
 
 @operation("environments.clone", "POST", "/environments/{environmentId}/clone", status_code=201)
 def clone_environment(ctx: Context, inp: CloneEnvironment) -> IdOut:
-    """Clone an active environment into a new one in the same project."""
+    """Clone an active environment into a new one in the same project, with its variables.
+
+    Resources, deployments and runtime state are not copied; secrets are copied by reference to their
+    sealed values (no plaintext is read).
+    """
     source = load(ctx, inp.environment_id)
     lifecycle.ensure_environment_writable(source.lifecycle_status, source.id)
-    return IdOut(id=_add(ctx, source.project_id, inp.target_name, inp.kind or source.kind, source.id).id)
+    target = add_environment(ctx, source.project_id, inp.target_name, inp.kind or source.kind, source.id)
+    ctx.session.flush()
+    variable_store.copy_rows(ctx, variable_store.owned_rows(ctx.session, source.id), target)
+    return IdOut(id=target.id)

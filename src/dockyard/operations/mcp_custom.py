@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from dockyard import secrets_key
 from dockyard.domain import mcp_config
 from dockyard.domain.errors import not_found
 from dockyard.domain.ids import new_id
+from dockyard.hosting import sealing
 from dockyard.operations.catalog import Family, operation
 from dockyard.operations.context import Context
 from dockyard.operations.mcp_common import McpPageQuery, actor, filtered, page
@@ -59,12 +59,12 @@ def _source(ctx: Context, version_id: str, src: From) -> dict[str, Any]:
     data = src.model_dump(exclude_none=True)
     data["type"] = {"container_image": "container", "remote_mcp_server": "remote"}.get(src.type, src.type)
     if data.pop("password", None) is not None:
-        data["password_sealed"] = secrets_key.seal(ctx.settings.data_dir, src.password, version_id)
+        data["password_sealed"] = sealing.seal(ctx.settings.data_dir, src.password, version_id)
     headers = data.pop("headers", None)
     if headers:
         import json
 
-        data["headers_sealed"] = secrets_key.seal(ctx.settings.data_dir, json.dumps(headers), version_id)
+        data["headers_sealed"] = sealing.seal(ctx.settings.data_dir, json.dumps(headers), version_id)
     return data
 
 

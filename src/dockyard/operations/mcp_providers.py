@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from dockyard import secrets_key
 from dockyard.domain import mcp_config, mcp_tool_filters
 from dockyard.domain.errors import Conflict, Invalid
 from dockyard.domain.ids import new_id
+from dockyard.hosting import sealing
 from dockyard.operations.catalog import Family, operation
 from dockyard.operations.context import Context
 from dockyard.operations.mcp_common import McpPageQuery, filtered, page
@@ -161,7 +161,7 @@ def new_config(
         name=inp.name,
         description=inp.description,
         meta=inp.metadata,
-        sealed=secrets_key.seal(ctx.settings.data_dir, json.dumps(inp.config), row_id),
+        sealed=sealing.seal(ctx.settings.data_dir, json.dumps(inp.config), row_id),
         masked=mcp_config.masked(version.config_schema, inp.config),
         created_at=ctx.now,
         updated_at=ctx.now,
@@ -270,7 +270,7 @@ def create_provider_deployment(ctx: Context, inp: CreateProviderDeployment) -> P
         )
         mcp_config.validate(
             version.config_schema,
-            json.loads(secrets_key.open_sealed(ctx.settings.data_dir, config.sealed, config.id)),
+            json.loads(sealing.open_sealed(ctx.settings.data_dir, config.sealed, config.id)),
         )
     else:
         inline = inp.provider_config or ProviderConfigIn()

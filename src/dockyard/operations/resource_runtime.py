@@ -7,12 +7,13 @@ byte offset in that file, so a reader resumes exactly where it stopped.
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
 from dockyard.domain.errors import Conflict, DockyardError, NotFound
 from dockyard.domain.ids import new_id
+from dockyard.operations import variable_store
 from dockyard.operations.catalog import operation
 from dockyard.operations.context import Context, utc_now
 from dockyard.operations.resource_models import ResourceRef
@@ -31,6 +32,7 @@ from dockyard.operations.resources import load, load_writable
 from dockyard.runtimes import log_file
 from dockyard.runtimes.host_process import HostProcessRuntime, RuntimeUnavailable
 from dockyard.runtimes.protocol import LogSource, RuntimeNotDeployed
+from dockyard.secrets.masking import NO_MASK, Masker
 from dockyard.store.tables import Resource
 
 HEARTBEAT_S = 10.0
@@ -135,6 +137,10 @@ def _service(row: Resource, wanted: str | None) -> str:
     return running
 
 
+def _masker(ctx: Context, row: Resource, deployment_id: str | None) -> Masker:
+    return variable_store.resource_masker(ctx, row, deployment_id)
+
+
 def _source(ctx: Context, inp: RuntimeLogsQuery) -> tuple[Resource, LogSource, str]:
     row = load(ctx, inp.resource_id)
     service = _service(row, inp.service_name)
@@ -168,7 +174,9 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _line(resource_id: str, src: LogSource, service: str, raw: log_file.RawLine) -> RuntimeLogLine:
+def _line(
+    resource_id: str, src: LogSource, service: str, raw: log_file.RawLine, mask: Masker
+) -> RuntimeLogLine:
     return RuntimeLogLine(
         resource_id=resource_id,
         deployment_id=src.deployment_id,
@@ -179,7 +187,7 @@ def _line(resource_id: str, src: LogSource, service: str, raw: log_file.RawLine)
         timestamp=_iso(raw.written_at),
         sequence=raw.offset,
         cursor=str(raw.end),
-        message=raw.text,
+        message=mask(raw.text),
     )
 
 
@@ -206,10 +214,11 @@ def runtime_logs(ctx: Context, inp: RuntimeLogsQuery) -> RuntimeLogs:
     """Read what a deployed resource's process printed: the last lines, or those after a cursor."""
     row, src, service = _source(ctx, inp)
     raws, resume = _history(src, inp)
+    mask = _masker(ctx, row, src.deployment_id)
     return RuntimeLogs(
         resource_id=row.id,
         deployment_id=src.deployment_id,
-        logs=[_line(row.id, src, service, r) for r in raws],
+        logs=[_line(row.id, src, service, r, mask) for r in raws],
         cursor=str(resume),
     )
 
@@ -219,7 +228,15 @@ def stream_runtime_logs(ctx: Context, inp: RuntimeLogsStreamQuery) -> Iterator[R
     """Follow what a deployed resource's process prints, live (server-sent events)."""
     row, src, service = _source(ctx, inp)
     raws, resume = _history(src, inp)
-    history = [_line(row.id, src, service, r) for r in raws]
+    mask = _masker(ctx, row, src.deployment_id)
+    history = [_line(row.id, src, service, r, mask) for r in raws]
+    svc = ctx.svc
+
+    def mask_for(deployment_id: str) -> Masker:  # the stream outlives the request's session
+        with svc.db.session() as session:
+            fresh = Context(session=session, settings=svc.settings, services=svc)
+            return _masker(fresh, load(fresh, row.id), deployment_id)
+
     return follow(
         ctx.svc.runtime,
         row.id,
@@ -230,6 +247,8 @@ def stream_runtime_logs(ctx: Context, inp: RuntimeLogsStreamQuery) -> Iterator[R
         pinned=inp.deployment_id is not None,
         since=_since(inp),
         keep_following=inp.follow,
+        mask=mask,
+        mask_for=mask_for,
     )
 
 
@@ -244,6 +263,8 @@ def follow(
     pinned: bool,
     since: float = 0.0,
     keep_following: bool = True,
+    mask: Masker = NO_MASK,
+    mask_for: Callable[[str], Masker] | None = None,
 ) -> Iterator[RuntimeLogEnvelope]:
     """The history, then new lines as they are appended; a heartbeat while nothing comes.
 
@@ -260,7 +281,7 @@ def follow(
             raws = []
         for raw in raws:
             if raw.written_at >= since:
-                line = _line(resource_id, src, service, raw)
+                line = _line(resource_id, src, service, raw, mask)
                 yield RuntimeLogEnvelope(kind="log", log=line, cursor=line.cursor)
         now = time.monotonic()
         if raws:
@@ -271,6 +292,7 @@ def follow(
             newer = _current(runtime, resource_id)
             if newer is not None and newer.deployment_id != src.deployment_id:
                 src, offset = newer, 0
+                mask = mask_for(src.deployment_id) if mask_for else mask
                 continue
         if now - last_sent >= HEARTBEAT_S:
             last_sent = now

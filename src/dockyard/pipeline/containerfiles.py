@@ -26,9 +26,13 @@ def _cmd(command: str) -> str:
     return "CMD " + json.dumps(["/bin/sh", "-c", command])
 
 
-def containerfile(p: Plan, lockfiles: tuple[str, ...] = ()) -> str:
-    """The Containerfile for a generated image; the app listens on $PORT (= the plan's port)."""
+def containerfile(p: Plan, lockfiles: tuple[str, ...] = (), build_args: tuple[str, ...] = ()) -> str:
+    """The Containerfile for a generated image; the app listens on $PORT (= the plan's port).
+
+    `build_args` (the deployment's build-time variables) are declared so install and build see them.
+    """
     port = p.container_port
+    args = [f"ARG {key}" for key in build_args]
     if p.build_strategy == "static":
         publish = (p.publish_directory or ".").strip("/") or "."
         lines = [
@@ -42,6 +46,7 @@ def containerfile(p: Plan, lockfiles: tuple[str, ...] = ()) -> str:
         lines = [
             f"FROM {base_image('python')}",
             "WORKDIR /app",
+            *args,
             f"COPY {REQUIREMENTS_NAME} /app/{REQUIREMENTS_NAME}",
             "RUN python3 -m venv /venv && /venv/bin/pip install --disable-pip-version-check --no-cache-dir"
             f" -r /app/{REQUIREMENTS_NAME}",
@@ -55,6 +60,7 @@ def containerfile(p: Plan, lockfiles: tuple[str, ...] = ()) -> str:
         lines = [
             f"FROM {base_image('node')}",
             "WORKDIR /app",
+            *args,
             f"COPY {' '.join(('package.json', *lockfiles))} /app/",
             *([f"RUN {p.install_command}"] if p.install_command else []),
             "COPY . /app",

@@ -9,13 +9,18 @@ import logging
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from dockyard.config import Settings
+from dockyard.domain import variables
 from dockyard.domain.deployment import ensure_move
 from dockyard.domain.profiles import HealthCheck, NetworkProfile, RuntimeProfile
+from dockyard.operations import variable_store
 from dockyard.operations.context import utc_now
 from dockyard.pipeline import workspace
 from dockyard.pipeline.detect import Evidence, detect
@@ -25,6 +30,8 @@ from dockyard.pipeline.verify import verify
 from dockyard.runtimes import engine
 from dockyard.runtimes.host_process import free_port
 from dockyard.runtimes.protocol import InstanceSpec
+from dockyard.secrets import vault
+from dockyard.secrets.masking import NO_MASK, Masker
 from dockyard.services import Services
 
 if TYPE_CHECKING:
@@ -57,11 +64,31 @@ def tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
         return []
 
 
+@dataclass(frozen=True)
+class Configuration:
+    """The deployment's variables from its snapshot: build-time ones for install and build, runtime
+    ones for the process; `mask` hides its secret values in everything written about the run."""
+
+    build: dict[str, str] = field(default_factory=dict)
+    runtime: dict[str, str] = field(default_factory=dict)
+    mask: Masker = NO_MASK
+
+    @classmethod
+    def of(cls, session: Session, settings: Settings, snapshot: dict[str, Any] | None) -> "Configuration":
+        opened = vault.open_values(session, settings, variable_store.snapshot_refs(snapshot))
+        return cls(
+            build=variables.values(snapshot, "build-time", opened),
+            runtime=variables.values(snapshot, "runtime", opened),
+            mask=Masker(opened.values()),
+        )
+
+
 class Execution:
     def __init__(self, svc: Services, deployment_id: str) -> None:
         self.svc, self.id = svc, deployment_id
         self.timeline = Timeline(svc.db, deployment_id)
         self.candidate_started = False
+        self.config = Configuration()
 
     # -- state --
     def move(self, target: str, **fields: Any) -> None:
@@ -104,6 +131,8 @@ class Execution:
             snapshot = dict(dep.source_snapshot or {})
             resource_id, project_id, server_id = resource.id, resource.project_id, server.id
             server_view = {"id": server.id, "providerKey": server.provider_key}
+            self.config = Configuration.of(s, self.svc.settings, dep.environment_snapshot)
+            self.timeline.mask = self.config.mask
         if superseded_early:
             self.finish("canceled", "canceled before it started: a newer deployment superseded it")
             return
@@ -180,6 +209,11 @@ class Execution:
         return routed
 
     def finish(self, status: str, summary: str, **fields: Any) -> None:
+        if fields.get("failure"):
+            failure = fields["failure"]
+            fields["failure"] = {
+                k: self.timeline.mask(v) if isinstance(v, str) else v for k, v in failure.items()
+            }
         self.move(status, finished_at=utc_now(), **fields)
         self.timeline.event(f"deployment-{status}", None, status, summary, retriable=status == "failed")
 
@@ -231,6 +265,7 @@ class Execution:
         self.phase("package", "copying the source into a fresh workspace")
         workspace.copy_source(Path(snapshot["source"]["locator"]), work)
         env = base_env()
+        build_env = {**env, **self.config.build}
         emit = self._emitter("install")
         if p.build_strategy == "python-venv" or (p.python_requirements and p.build_strategy != "static"):
             self.phase("install", "installing Python dependencies")
@@ -262,7 +297,7 @@ class Execution:
             self._guard(
                 "build",
                 lambda: workspace.run_streamed(
-                    p.build_command or "", work, env, self._emitter("build"), "build", self.canceled
+                    p.build_command or "", work, build_env, self._emitter("build"), "build", self.canceled
                 ),
             )
         return self.start_verify_switch(resource_id, work, env, p)
@@ -275,12 +310,14 @@ class Execution:
             self.id,
             p.start_command or "",
             str(work),
+            # Platform defaults < the snapshot's runtime variables < what this deployment decides.
             {
                 **env,
-                "PORT": str(port),
-                "HOST": "127.0.0.1",
                 "PYTHONUNBUFFERED": "1",
                 "NODE_ENV": "production",
+                **self.config.runtime,
+                "PORT": str(port),
+                "HOST": "127.0.0.1",
             },
             port,
             str(log_path),

@@ -52,7 +52,7 @@ def _image(ex: Execution, client: "docker.DockerClient", resource_id: str, snaps
             reqs = workspace.python_requirements(work, p.python_requirements)
             (work / REQUIREMENTS_NAME).write_text("\n".join(reqs) + "\n")
         locks = tuple(n for n in workspace.NODE_LOCKS if (work / n).exists())
-        (work / GENERATED_NAME).write_text(containerfile(p, locks))
+        (work / GENERATED_NAME).write_text(containerfile(p, locks, tuple(ex.config.build)))
         dockerfile = GENERATED_NAME
         ex.timeline.log("package", f"generated {GENERATED_NAME} for the {p.build_strategy} app")
     tag = ctr.image_tag(resource_id, ex.id)
@@ -65,7 +65,7 @@ def _image(ex: Execution, client: "docker.DockerClient", resource_id: str, snaps
             tag,
             lambda line: ex.timeline.log("build", line, source="build"),
             target=p.build_target,
-            buildargs=dict(p.build_args),
+            buildargs={**ex.config.build, **dict(p.build_args)},
             build_labels={"dockyard.managed-by": ctr.MANAGED_BY, "dockyard.resource": resource_id},
             canceled=ex.canceled,
         )
@@ -114,7 +114,7 @@ def execute_container(
             container_port=port,
             host_port=host_port,
             log_path=str(log_path),
-            env={"PORT": str(port), "HOST": "0.0.0.0"},
+            env={**ex.config.runtime, "PORT": str(port), "HOST": "0.0.0.0"},
             labels=ctr.labels(project_id, resource_id, ex.id),
             network=f"dockyard-{project_id.lower()}",
             memory=p.memory_limit,

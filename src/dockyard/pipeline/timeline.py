@@ -9,6 +9,7 @@ import threading
 from sqlalchemy import func, select
 
 from dockyard.operations.context import utc_now
+from dockyard.secrets.masking import NO_MASK, Masker
 from dockyard.store.db import Database
 from dockyard.store.tables import Deployment, DeploymentEvent, DeploymentLog
 
@@ -27,8 +28,10 @@ def wait_for_change(timeout: float) -> None:
 
 
 class Timeline:
-    def __init__(self, db: Database, deployment_id: str) -> None:
-        self.db, self.deployment_id = db, deployment_id
+    """Every line and summary goes through `mask` (the deployment's secret values become ****)."""
+
+    def __init__(self, db: Database, deployment_id: str, mask: Masker = NO_MASK) -> None:
+        self.db, self.deployment_id, self.mask = db, deployment_id, mask
         with db.session() as s:
             self._log_seq = (
                 s.scalar(
@@ -65,7 +68,7 @@ class Timeline:
                         source=source,
                         phase=phase,
                         level=level,
-                        message=message[:MAX_LINE],
+                        message=self.mask(message)[:MAX_LINE],
                     )
                 )
             dep = s.get(Deployment, self.deployment_id)
@@ -87,7 +90,7 @@ class Timeline:
                     phase=phase,
                     status=status,
                     retriable=retriable,
-                    summary=summary,
+                    summary=self.mask(summary),
                 )
             )
         notify()

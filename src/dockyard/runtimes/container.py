@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from dockyard.runtimes.host_process import HostProcessRuntime
 from dockyard.runtimes.protocol import InstanceSpec
+from dockyard.secrets.files import write_private
 
 if TYPE_CHECKING:
     import docker
@@ -112,7 +113,8 @@ class ContainerRuntime:
 
     def start_candidate(self, resource_id: str, spec: ContainerSpec) -> dict[str, Any]:
         spec_path = Path(spec.log_path).with_suffix(".container.json")
-        spec_path.write_text(
+        write_private(  # the environment may hold secret values
+            spec_path,
             json.dumps(
                 {
                     "engine": self.engine,
@@ -128,7 +130,7 @@ class ContainerRuntime:
                     "memory": spec.memory,
                     "cpus": spec.cpus,
                 }
-            )
+            ),
         )
         attach = f"{shlex.quote(sys.executable)} -m dockyard.runtimes.container_attach"
         command = f"exec {attach} {shlex.quote(str(spec_path))}"

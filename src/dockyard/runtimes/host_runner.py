@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockyard.secrets.files import write_private
+
 BACKOFF_START_S = 0.1
 BACKOFF_MAX_S = 5.0
 STABLE_AFTER_S = 10.0
@@ -172,17 +174,16 @@ class Runner:
     # -- persistence: the active spec (and whether it was stopped) survives a runner restart --
     def save(self) -> None:
         active = self.active
-        tmp = self.state_dir / "state.json.tmp"
-        tmp.write_text(
+        write_private(  # the spec's environment may hold secret values
+            self.state_dir / "state.json",
             json.dumps(
                 {
                     "frontPort": self.front_port,
                     "active": active.spec() if active else None,
                     "stopped": bool(active and active.stopping),
                 }
-            )
+            ),
         )
-        tmp.replace(self.state_dir / "state.json")
 
     def restore(self) -> None:
         path = self.state_dir / "state.json"

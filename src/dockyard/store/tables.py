@@ -4,7 +4,7 @@ profiles are JSON documents validated by `dockyard.domain.profiles` on the way i
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ID = String(40)
 TS = String(32)
@@ -142,7 +142,8 @@ class Deployment(Base):
     rollback_of_deployment_id: Mapped[str | None] = mapped_column(ID)
     source_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     runtime_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    environment_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Loaded when read: with many variables it is large, and the pipeline reloads the row often.
+    environment_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     runtime_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     failure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     log_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -329,7 +330,7 @@ class McpCustomServer(Base):
 
 class McpCustomVersion(Base):
     """A version of a custom server/provider: where it comes from (stdio command, container image,
-    remote URL), its config schema and transformer. Registry passwords are sealed (secrets_key)."""
+    remote URL), its config schema and transformer. Registry passwords are sealed (hosting.sealing)."""
 
     __tablename__ = "mcp_custom_versions"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -511,3 +512,45 @@ class McpRunLog(Base):
     timestamp: Mapped[str] = mapped_column(TS)
     stream: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)
+class SecretValue(Base):
+    """One sealed secret value (see dockyard.secrets.keyring). Never changed in place except by a key
+    rotation: setting a secret again adds a new row, so deployment snapshots keep referring to the
+    value they ran with."""
+
+    __tablename__ = "secret_values"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    ciphertext: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[str] = mapped_column(TS)
+    __table_args__ = (Index("ix_secret_values_project", "project_id", "id"),)
+
+
+class ConfigVariable(Base):
+    """A variable of one layer: project, environment (scopes `defaults` and `environment`) or resource.
+
+    `owner_id` is the id of the layer's owner (project, environment or resource); a secret keeps only
+    a reference to its sealed value."""
+
+    __tablename__ = "config_variables"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    environment_id: Mapped[str | None] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    resource_id: Mapped[str | None] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    owner_id: Mapped[str] = mapped_column(ID)
+    scope: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(256))
+    exposure: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(24))
+    is_secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    value: Mapped[str | None] = mapped_column(Text)
+    secret_value_id: Mapped[str | None] = mapped_column(ForeignKey("secret_values.id"))
+    created_at: Mapped[str] = mapped_column(TS)
+    updated_at: Mapped[str] = mapped_column(TS)
+    # lets the unit of work insert a new sealed value before the row that refers to it
+    secret_value: Mapped[SecretValue | None] = relationship(lazy="raise")
+    __table_args__ = (
+        Index("ux_config_variables_identity", "owner_id", "scope", "key", "exposure", unique=True),
+        Index("ix_config_variables_environment", "environment_id"),
+        Index("ix_config_variables_resource", "resource_id"),
+    )

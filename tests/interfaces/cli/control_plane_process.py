@@ -49,14 +49,17 @@ class ControlPlane:
     def cli_args(self, *args: str) -> list[str]:
         return [str(BIN / "dockyard"), *args]
 
-    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, timeout: float = 300, cwd: Path | None = None, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             self.cli_args(*args),
             env=self.env,
             capture_output=True,
             text=True,
             timeout=timeout,
-            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}),
         )
 
     def up(self, path: Path, *extra: str) -> dict[str, Any]:

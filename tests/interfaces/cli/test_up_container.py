@@ -175,3 +175,41 @@ def test_logs_stop_start_and_restart_work_on_a_container(
     poll(lambda: httpx.get(result["url"]).text == "chatty", "answers after start")
     runtime = plane.api("GET", f"/resources/{resource}/runtime-logs")
     assert any(line["runtimeKind"] == "container" for line in runtime["logs"])
+
+
+PRINT_ENV = (EXAMPLES / "print-env" / "app.py").read_text()
+PRINT_ENV_DOCKERFILE = f"""\
+FROM {PYTHON_IMAGE}
+ARG PUBLIC_BUILD_MARK
+WORKDIR /app
+COPY app.py /app/
+RUN echo "$PUBLIC_BUILD_MARK" > built.txt
+EXPOSE 8000
+CMD ["python3", "app.py"]
+"""
+
+
+def test_build_time_values_are_build_args_and_runtime_values_the_container_env(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    folder = app(tmp_path, "boxed-env", {"Dockerfile": PRINT_ENV_DOCKERFILE, "app.py": PRINT_ENV})
+    first = plane.up(folder)
+    assert first["status"] == "succeeded", first["stderr"]
+    rid = first["resourceId"]
+    for args in (
+        ("PUBLIC_BUILD_MARK=boxed-42", "--build-time"),
+        ("GREETING=from-a-container",),
+        ("APP_SECRET=ctr-canary-5e6f7a8b", "--secret"),
+    ):
+        done = plane.cli("env", "set", *args, "--resource", rid)
+        assert done.returncode == 0, done.stderr
+    second = plane.up(folder)
+    assert second["status"] == "succeeded", second["stderr"]
+    assert httpx.get(second["url"]).text == "hello from from-a-container\n"
+    raw = plane.data_dir / "workspaces" / rid / f"{second['deploymentId']}.log"
+    printed = poll(lambda: "BUILT=" in (text := raw.read_text()) and text, "the container's output")
+    assert "APP_SECRET=ctr-canary-5e6f7a8b\n" in printed and "BUILT=boxed-42\n" in printed
+    logs = plane.cli("logs", rid, "--tail", "500")
+    assert "APP_SECRET=****" in logs.stdout and "ctr-canary-5e6f7a8b" not in logs.stdout
+    timeline = plane.cli("deployments", "logs", second["deploymentId"])
+    assert "ctr-canary-5e6f7a8b" not in timeline.stdout

@@ -6,6 +6,7 @@ import typer
 
 from dockyard.interfaces.cli import render
 from dockyard.interfaces.cli.daemon import ensure_running
+from dockyard.interfaces.cli.env_verbs import app as env_app
 from dockyard.interfaces.cli.generated import add_catalog_commands
 
 
@@ -137,6 +138,7 @@ def restart_command(
     control("restart", resource, as_json)
 
 
+app.add_typer(env_app, name="env")
 add_catalog_commands(app)
 
 
