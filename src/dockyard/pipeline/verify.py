@@ -9,6 +9,8 @@ import httpx
 from dockyard.domain.profiles import HealthCheck
 
 POLL_S = 0.05
+FAST_POLL_S = 0.01  # the first second: a refused loopback connect costs ~0.1 ms, the switch waits less
+FAST_FOR_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -30,14 +32,15 @@ def verify(
 ) -> Verdict:
     """Poll until the check passes, the candidate dies, or the policy's patience runs out.
 
-    Polling is fast (every 50 ms) so a healthy app is switched to as soon as it answers; the policy's
-    start period, interval and retries set how long an unhealthy one is given.
+    Polling is fast (every 10 ms for a second, then 50 ms) so a healthy app is switched to as soon as
+    it answers; the policy's start period, interval and retries set how long an unhealthy one is given.
     """
     if not policy.enabled or policy.type == "none" or policy.http is None:
         return Verdict(candidate_alive(), "health checks disabled; the process is running", 0)
     http = policy.http
     url = f"{http.scheme}://{http.host}:{http.port or port}{http.path}"
-    end = clock() + deadline_s(policy)
+    started = clock()
+    end = started + deadline_s(policy)
     attempts, last = 0, "no answer yet"
     with httpx.Client(timeout=policy.timeout_seconds, verify=False) as client:
         while True:
@@ -58,4 +61,4 @@ def verify(
                 last = f"{http.method} {http.path}: {type(exc).__name__}"
             if clock() >= end:
                 return Verdict(False, f"not healthy after {deadline_s(policy):.0f}s: {last}", attempts)
-            time.sleep(POLL_S)
+            time.sleep(FAST_POLL_S if clock() - started < FAST_FOR_S else POLL_S)
