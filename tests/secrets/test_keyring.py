@@ -42,7 +42,7 @@ def test_rotation_keeps_the_old_key_until_finished(settings: Settings) -> None:
     new = keyring.begin_rotation(settings)
     assert new.current_id != old.current_id and new.decrypt(sealed, "sev_1") == "v"
     keyring.finish_rotation(settings)
-    reloaded = keyring._load(settings)
+    reloaded = keyring._load(settings.data_dir)
     assert reloaded.current_id == new.current_id and reloaded.previous == ()
     with pytest.raises(DockyardError) as caught:
         reloaded.decrypt(sealed, "sev_1")
