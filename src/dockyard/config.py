@@ -48,10 +48,26 @@ class AcmeSettings:
 
 
 @dataclass(frozen=True)
+class RecoverySettings:
+    """How many rollback targets a resource keeps, and how often running resources are sampled."""
+
+    retained_artifacts: int = 3  # the last N successful deployments' workspaces or images
+    monitor_interval_s: float = 15.0
+
+    @classmethod
+    def from_env(cls) -> "RecoverySettings":
+        return cls(
+            retained_artifacts=int(_positive("DOCKYARD_RETAINED_ARTIFACTS", 3)),
+            monitor_interval_s=_positive("DOCKYARD_MONITOR_INTERVAL_S", 15.0),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
     acme: AcmeSettings = field(default_factory=AcmeSettings)
+    recovery: RecoverySettings = field(default_factory=RecoverySettings)
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> "Settings":
@@ -65,7 +81,12 @@ class Settings:
             .resolve()
         )
         url = os.environ.get("DOCKYARD_DATABASE_URL") or sqlite_url(base)
-        return cls(data_dir=base, database_url=url, acme=AcmeSettings.from_env())
+        return cls(
+            data_dir=base,
+            database_url=url,
+            acme=AcmeSettings.from_env(),
+            recovery=RecoverySettings.from_env(),
+        )
 
     @property
     def token_file(self) -> Path:

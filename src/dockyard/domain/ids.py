@@ -27,6 +27,8 @@ PREFIXES = {
     "verification_attempt": "dva",
     "certificate": "crt",
     "certificate_attempt": "cra",
+    "health_observation": "hob",
+    "runtime_sample": "rms",
 }
 ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
 

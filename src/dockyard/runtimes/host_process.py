@@ -135,8 +135,17 @@ class HostProcessRuntime:
             },
         )
 
-    def promote(self, resource_id: str, deployment_id: str) -> dict[str, Any]:
-        return self.call(resource_id, {"op": "promote", "deploymentId": deployment_id})
+    def promote(self, resource_id: str, deployment_id: str, hold: bool = False) -> dict[str, Any]:
+        """Switch the front port to the candidate; with `hold`, keep the old instance running until
+        `confirm` (drain it) or `revert` (it serves again)."""
+        return self.call(resource_id, {"op": "promote", "deploymentId": deployment_id, "hold": hold})
+
+    def confirm(self, resource_id: str) -> None:
+        with contextlib.suppress(OSError, ValueError, RuntimeUnavailable):
+            self.call(resource_id, {"op": "confirm"})
+
+    def revert(self, resource_id: str, deployment_id: str) -> dict[str, Any]:
+        return self.call(resource_id, {"op": "revert", "deploymentId": deployment_id})
 
     def discard(self, resource_id: str, deployment_id: str) -> None:
         with contextlib.suppress(OSError, ValueError, RuntimeUnavailable):

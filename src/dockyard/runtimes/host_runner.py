@@ -6,8 +6,10 @@ it starts candidates next to the active one, promotes a verified candidate (new 
 at once, the old instance drains, then stops) and restarts a crashed instance with backoff.
 The control plane talks to it over `STATE_DIR/control.sock`, one JSON object per line.
 
-Ops: status; start {spec} (a candidate); promote; discard; stop / start (no spec) / restart of the
-active instance; shutdown. A stopped active keeps its spec (and stays stopped across a runner
+Ops: status; start {spec} (a candidate); promote (with `hold`, the old instance keeps running as
+`previous` until `confirm` drains it or `revert` makes it active again — the switch is confirmed
+through the front port first); discard; stop / start (no spec) / restart of the active instance;
+shutdown. A stopped active keeps its spec (and stays stopped across a runner
 restart) while the front port closes every new connection.
 
 Each instance's output goes straight to its log file (no pipe through the runner, so an app outlives
@@ -34,6 +36,7 @@ DRAIN_TIMEOUT_S = 10.0
 STOP_GRACE_S = 5.0
 STAMP_EVERY_S = 0.5
 SPAWN_WAIT_S = 2.0
+HOLD_S = 60.0  # a held previous instance is drained anyway when nobody confirms or reverts
 NOT_DEPLOYED = "not-deployed"
 
 
@@ -163,11 +166,12 @@ class Runner:
         self.state_dir, self.front_port = state_dir, front_port
         self.active: Instance | None = None
         self.candidate: Instance | None = None
+        self.previous: Instance | None = None  # held after a promote until confirm or revert
         self.draining: set[Instance] = set()
         self.done = asyncio.Event()
 
     def everything(self) -> list[Instance]:
-        return [i for i in (self.candidate, self.active, *self.draining) if i is not None]
+        return [i for i in (self.candidate, self.active, self.previous, *self.draining) if i is not None]
 
     # -- persistence: the active spec (and whether it was stopped) survives a runner restart --
     def save(self) -> None:
@@ -235,7 +239,12 @@ class Runner:
                 await self._relaunch_active("starting on request")
             return self.status()
         if op == "promote":
-            return await self.promote(msg["deploymentId"])
+            return await self.promote(msg["deploymentId"], bool(msg.get("hold")))
+        if op == "confirm":
+            self.release()
+            return self.status()
+        if op == "revert":
+            return await self.revert(msg["deploymentId"])
         if op == "discard":
             if self.candidate and self.candidate.deployment_id == msg["deploymentId"]:
                 await stop(self.candidate)
@@ -252,13 +261,34 @@ class Runner:
             return {"ok": True}
         return {"error": f"unknown op {op!r}"}
 
-    async def promote(self, deployment_id: str) -> dict[str, Any]:
+    async def promote(self, deployment_id: str, hold: bool = False) -> dict[str, Any]:
         if not self.candidate or self.candidate.deployment_id != deployment_id:
             return {"error": f"no candidate {deployment_id}"}
+        self.release()  # an earlier switch nobody confirmed
         old, self.active, self.candidate = self.active, self.candidate, None
         self.save()
-        if old:
+        if old and hold:
+            self.previous = old
+            asyncio.get_running_loop().call_later(HOLD_S, self.release, old)
+        elif old:
             asyncio.get_running_loop().create_task(self.drain(old))
+        return self.status()
+
+    def release(self, only: Instance | None = None) -> None:
+        """The switch stands: drain the held previous instance (if it is still `only`)."""
+        old = self.previous
+        if old is not None and (only is None or old is only):
+            self.previous = None
+            asyncio.get_running_loop().create_task(self.drain(old))
+
+    async def revert(self, deployment_id: str) -> dict[str, Any]:
+        """The switch to `deployment_id` failed: the held previous instance serves again."""
+        if not self.active or self.active.deployment_id != deployment_id:
+            return {"error": f"{deployment_id} is not the active instance"}
+        failed, self.active, self.previous = self.active, self.previous, None
+        self.save()
+        await stop(failed)
+        _note(failed, "the switch to this version failed; the previous version serves again")
         return self.status()
 
     async def drain(self, old: Instance) -> None:
@@ -275,6 +305,7 @@ class Runner:
             "runnerPid": os.getpid(),
             "active": self.active.view() if self.active else None,
             "candidate": self.candidate.view() if self.candidate else None,
+            "previous": self.previous.view() if self.previous else None,
         }
 
     async def stamp_logs(self) -> None:

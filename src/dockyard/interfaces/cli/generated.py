@@ -15,6 +15,7 @@ from dockyard.interfaces.cli import client, manifest, render
 
 ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,80}")
 TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "json": str}
+ALIASES = {"operator-work": "work"}  # a short name for a group, next to its own
 
 
 def _read(option: dict[str, Any], path: str) -> str:
@@ -110,4 +111,6 @@ def add_catalog_commands(app: typer.Typer) -> None:
                 help=f"{cmd['group'].capitalize()} operations.", no_args_is_help=True
             )
             app.add_typer(groups[cmd["group"]], name=cmd["group"])
+            if cmd["group"] in ALIASES:
+                app.add_typer(groups[cmd["group"]], name=ALIASES[cmd["group"]], help=f"= {cmd['group']}")
         groups[cmd["group"]].command(cmd["name"], help=cmd["summary"])(_command(cmd, by_key))
