@@ -28,7 +28,7 @@ from dockyard.pipeline.timeline import Timeline
 from dockyard.pipeline.verify import confirm_switch, verify
 from dockyard.runtimes import engine
 from dockyard.runtimes.host_process import free_port
-from dockyard.runtimes.protocol import InstanceSpec
+from dockyard.runtimes.protocol import InstanceSpec, Superseded
 from dockyard.services import Services
 from dockyard.work import queue
 
@@ -173,7 +173,7 @@ class Execution:
                     "nextAction": "Read the app's output above, fix it and deploy again.",
                 },
             )
-        except Canceled:
+        except (Canceled, Superseded):
             if self.candidate_started:
                 self.svc.runtime.discard(resource_id, self.id)
             self.finish("canceled", "canceled; the live version was not touched")

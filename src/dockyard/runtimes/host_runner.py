@@ -6,11 +6,12 @@ it starts candidates next to the active one, promotes a verified candidate (new 
 at once, the old instance drains, then stops) and restarts a crashed instance with backoff.
 The control plane talks to it over `STATE_DIR/control.sock`, one JSON object per line.
 
-Ops: status; start {spec} (a candidate); promote (with `hold`, the old instance keeps running as
-`previous` until `confirm` drains it or `revert` makes it active again — the switch is confirmed
-through the front port first); discard; stop / start (no spec) / restart of the active instance;
-shutdown. A stopped active keeps its spec (and stays stopped across a runner
-restart) while the front port closes every new connection.
+Ops: status; start {spec} (a candidate; refused when a newer deployment is already the candidate
+or active, so a slow older attempt never replaces a newer one); promote (with `hold`, the old
+instance keeps running as `previous` until `confirm` drains it or `revert` makes it active again —
+the switch is confirmed through the front port first); discard; stop / start (no spec) / restart
+of the active instance; shutdown. A stopped active keeps its spec (and stays stopped across a
+runner restart) while the front port closes every new connection.
 
 Each instance's output goes straight to its log file (no pipe through the runner, so an app outlives
 a dead runner). To give lines a time, the runner records `SIZE MTIME` in `LOG.times` whenever the
@@ -38,6 +39,7 @@ STAMP_EVERY_S = 0.5
 SPAWN_WAIT_S = 2.0
 HOLD_S = 60.0  # a held previous instance is drained anyway when nobody confirms or reverts
 NOT_DEPLOYED = "not-deployed"
+SUPERSEDED = "superseded"
 
 
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes
@@ -220,6 +222,9 @@ class Runner:
         if op == "status":
             return self.status()
         if op == "start" and "spec" in msg:  # a candidate next to the active instance
+            newest = max((i.deployment_id for i in (self.candidate, self.active) if i), default="")
+            if msg["spec"]["deploymentId"] < newest:  # ids sort by creation: per-resource order holds
+                return {"error": f"a newer deployment ({newest}) is already here", "code": SUPERSEDED}
             if self.candidate:
                 await stop(self.candidate)
             self.candidate = self._launch(msg["spec"])
@@ -391,8 +396,10 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 async def main(state_dir: Path, front_port: int) -> None:
     runner = Runner(state_dir, front_port)
     sock = control_socket(state_dir)
-    sock.unlink(missing_ok=True)
+    # The front port first: a second runner of the same resource fails here, before it could take
+    # the first one's control socket away.
     front = await asyncio.start_server(runner.forward, "127.0.0.1", front_port, reuse_address=True)
+    sock.unlink(missing_ok=True)
     runner.restore()  # before the control socket answers: no caller sees a runner without its state
     control = await asyncio.start_unix_server(runner.control, path=str(sock))
     (state_dir / "runner.pid").write_text(str(os.getpid()))

@@ -26,6 +26,10 @@ class LogSource:
     runtime_kind: str
 
 
+class Superseded(Exception):
+    """A newer deployment of the resource already runs: an older candidate is refused."""
+
+
 class RuntimeNotDeployed(Exception):
     """The resource has no active instance to control or read: nothing was deployed (or kept)."""
 
