@@ -225,9 +225,11 @@ class Runner:
             newest = max((i.deployment_id for i in (self.candidate, self.active) if i), default="")
             if msg["spec"]["deploymentId"] < newest:  # ids sort by creation: per-resource order holds
                 return {"error": f"a newer deployment ({newest}) is already here", "code": SUPERSEDED}
-            if self.candidate:
-                await stop(self.candidate)
-            self.candidate = self._launch(msg["spec"])
+            # Commands interleave at every await: take the place first, then stop what it replaces.
+            old, self.candidate = self.candidate, self._launch(msg["spec"])
+            if old:
+                await stop(old)
+            await _spawned(self.candidate)  # a reply saying `starting` would read as not alive
             return self.status()
         if op in ("stop", "start", "restart") and self.active is None:
             return {"error": "no active instance: nothing was deployed here", "code": NOT_DEPLOYED}
@@ -251,9 +253,10 @@ class Runner:
         if op == "revert":
             return await self.revert(msg["deploymentId"])
         if op == "discard":
-            if self.candidate and self.candidate.deployment_id == msg["deploymentId"]:
-                await stop(self.candidate)
+            found = self.candidate
+            if found and found.deployment_id == msg["deploymentId"]:
                 self.candidate = None
+                await stop(found)
             return self.status()
         if op == "restart":
             await self._relaunch_active("restarting on request")
