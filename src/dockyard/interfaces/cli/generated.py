@@ -55,9 +55,8 @@ def _command(cmd: dict[str, Any], by_key: dict[str, dict[str, Any]]) -> Any:
     ]
     for o in cmd["options"]:
         kind = TYPES[o["kind"]]
-        default = typer.Option(
-            ... if o["required"] else None, f"--{o['flag']}", help=o["help"], show_default=False
-        )
+        names = [f"--{o['flag']}/--no-{o['flag']}"] if kind is bool else [f"--{o['flag']}"]  # a true default
+        default = typer.Option(... if o["required"] else None, *names, help=o["help"], show_default=False)
         params.append(_param(o["param"], kind if o["required"] else kind | None, default))
     if cmd["followWith"]:
         params.append(_param("follow", bool, typer.Option(False, "--follow", "-f", help="Keep following.")))
