@@ -1,12 +1,12 @@
 """Wire models of resource health (`resources.health/v1`, its history) and runtime monitoring
 (`runtime-monitoring.samples.list/v1`, `runtime-monitoring.rollup/v1`)."""
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
 from dockyard.domain.model import CamelModel
-from dockyard.operations.common import DeploymentId, EnvironmentId, ProjectId, ResourceId, ServerId
+from dockyard.operations.common import DeploymentId, EnvironmentId, Limit, ProjectId, ResourceId, ServerId
 
 Overall = Literal["healthy", "degraded", "unhealthy", "stopped", "not-deployed", "unknown"]
 
@@ -114,7 +114,7 @@ class Window(CamelModel):
 
 class HistoryQuery(Window):
     resource_id: ResourceId
-    limit: Annotated[int, Field(ge=1, le=720)] = 200
+    limit: Limit = 200  # every list here is 1..500 (the seed allows up to 720)
 
 
 class Observation(CamelModel):
@@ -155,7 +155,7 @@ class MonitoringQuery(Window):
 
 
 class SamplesQuery(MonitoringQuery):
-    limit: Annotated[int, Field(ge=1, le=720)] = 300
+    limit: Limit = 300
 
 
 class RollupQuery(MonitoringQuery):

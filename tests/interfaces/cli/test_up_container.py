@@ -175,3 +175,36 @@ def test_logs_stop_start_and_restart_work_on_a_container(
     poll(lambda: httpx.get(result["url"]).text == "chatty", "answers after start")
     runtime = plane.api("GET", f"/resources/{resource}/runtime-logs")
     assert any(line["runtimeKind"] == "container" for line in runtime["logs"])
+
+
+def test_a_rollback_starts_a_retained_image_and_old_images_are_pruned(
+    plane: ControlPlane, engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    folder = app(tmp_path, "kept", {"Dockerfile": SITE, "index.html": "image 0"})
+    ids = []
+    for n in range(5):  # 3 successful deployments keep their images (DOCKYARD_RETAINED_ARTIFACTS)
+        (folder / "index.html").write_text(f"image {n}")
+        result = plane.up(folder)
+        assert result["status"] == "succeeded", result["stderr"]
+        ids.append(result["deploymentId"])
+    resource = result["resourceId"]
+
+    def tags() -> set[str]:
+        images = engine.images.list(filters={"label": f"dockyard.resource={resource}"})
+        return {t.rsplit(":", 1)[-1] for i in images for t in i.tags}
+
+    poll(lambda: tags() == set(ids[2:]), "the two oldest images to be pruned")
+    ready = plane.api("GET", f"/deployments/{ids[-1]}/recovery-readiness")
+    by_id = {c["deploymentId"]: c for c in ready["rollback"]["candidates"]}
+    assert by_id[ids[2]]["rollbackReady"] and not by_id[ids[0]]["rollbackReady"]
+    assert by_id[ids[0]]["reasons"][0]["code"] == "artifact-pruned"
+    back = plane.api(
+        "POST", f"/deployments/{ids[-1]}/rollback", json={"rollbackCandidateDeploymentId": ids[2]}
+    )["id"]
+    poll(
+        lambda: plane.api("GET", f"/deployments/{back}")["deployment"]["status"] == "succeeded",
+        "the rollback",
+    )
+    assert httpx.get(result["url"]).text == "image 2"
+    logs = plane.api("GET", f"/deployments/{back}/logs")["logs"]
+    assert not any(line["phase"] == "build" for line in logs)
