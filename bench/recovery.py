@@ -32,7 +32,7 @@ import httpx
 from dockyard.domain.ids import new_id
 from dockyard.runtimes.engine import available, engine_url
 from dockyard.runtimes.host_process import HostProcessRuntime
-from serve_process import commit, start_server, stop_server
+from serve_process import cli_env, commit, start_server, stop_server
 from up_latency import up
 
 INTERRUPTED = 100
@@ -213,13 +213,7 @@ def rollback_benches(runs: int) -> bool:
     root = Path(tempfile.mkdtemp(prefix="dockyard-bench-rollback-"))
     engine = available()
     server = start_server(root / "data", {"DOCKER_HOST": engine_url() or ""} if engine else None)
-    env = {
-        **os.environ,
-        "DOCKYARD_URL": server.base_url,
-        "DOCKYARD_TOKEN": (root / "data" / "admin.token").read_text().strip(),
-        "XDG_CONFIG_HOME": str(root / "config"),
-    }
-    env.pop("DOCKYARD_DATA_DIR", None)
+    env = cli_env(root, server)
     ok = True
     try:
         with client(root / "data", server.base_url) as api:

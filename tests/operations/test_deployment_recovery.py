@@ -3,7 +3,6 @@
 Attempts are run in-process (`run_deployment`, what the worker calls) on real host processes.
 """
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +13,6 @@ from api_helpers import created, error_code
 from dockyard.domain.ids import new_id
 from dockyard.pipeline.execute import run_deployment
 from dockyard.services import Services
-
-
-@pytest.fixture
-def svc(stack: Any) -> Iterator[Services]:
-    services = Services.create(stack.settings, stack.db)
-    yield services
-    services.runtime.shutdown_all()
 
 
 @pytest.fixture

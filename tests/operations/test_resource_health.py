@@ -1,7 +1,6 @@
 """Resource health, its history and runtime monitoring samples, from the monitor sampling a real
 deployed process."""
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +10,6 @@ from api_helpers import created, error_code
 from dockyard.pipeline.execute import run_deployment
 from dockyard.services import Services
 from dockyard.work.monitor import Monitor
-
-
-@pytest.fixture
-def svc(stack: Any) -> Iterator[Services]:
-    services = Services.create(stack.settings, stack.db)
-    yield services
-    services.runtime.shutdown_all()
 
 
 @pytest.fixture

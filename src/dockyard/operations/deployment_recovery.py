@@ -7,6 +7,7 @@ it supersedes the resource's active attempt and is run by the worker.
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func, select
 
@@ -34,6 +35,7 @@ from dockyard.operations.deployment_recovery_models import (
     RollbackDeployment,
     RollbackReadiness,
 )
+from dockyard.operations.deployment_rollups import newest
 from dockyard.operations.deployments import Trigger, create, load
 from dockyard.operations.resources import load as load_resource
 from dockyard.pipeline.retention import artifact_of, kept
@@ -74,12 +76,7 @@ def _artifact_problem(artifact: dict | None) -> str | None:
 
 def live_of(ctx: Context, resource_id: str) -> Deployment | None:
     """What serves now: the resource's newest successful attempt."""
-    return ctx.session.scalars(
-        select(Deployment)
-        .where(Deployment.resource_id == resource_id, Deployment.status == "succeeded")
-        .order_by(Deployment.id.desc())
-        .limit(1)
-    ).first()
+    return newest(ctx.session, resource_id, Deployment.status == "succeeded")
 
 
 def candidates(ctx: Context, resource_id: str, limit: int) -> list[tuple[Deployment, recovery.Candidate]]:
@@ -254,12 +251,7 @@ def retry_deployment(ctx: Context, inp: DeploymentRef) -> IdOut:
 def redeploy_resource(ctx: Context, inp: RedeployResource) -> IdOut:
     """Deploy a resource again from its current profile (a new attempt)."""
     resource = load_resource(ctx, inp.resource_id)
-    latest = ctx.session.scalars(
-        select(Deployment)
-        .where(Deployment.resource_id == resource.id)
-        .order_by(Deployment.id.desc())
-        .limit(1)
-    ).first()
+    latest = newest(ctx.session, resource.id)
     server_id = inp.server_id or (latest.server_id if latest else None)
     if server_id is None:
         server_id = ctx.session.scalars(select(Server.id).where(Server.is_control_plane.is_(True))).one()
@@ -305,15 +297,21 @@ def cancel_deployment(ctx: Context, inp: ConfirmedDeployment) -> CanceledOut:
     _confirmed(dep, inp.confirm, "cancel")
     _ensure(ctx, "cancel", dep, recovery.cancel(_attempt(ctx, dep)))
     work = _work_of(ctx, dep.id)
-    if dep.status == "created" and (work is None or work.status == "pending"):
-        dep.status, dep.finished_at = "canceled", ctx.now  # nothing ran yet: it ends here
-        if work is not None:
-            work.status, work.finished_at, work.updated_at = "canceled", ctx.now, ctx.now
-            work.error_code, work.error_category = "canceled", "canceled"
-    else:
-        dep.status = "cancel-requested"  # its execution stops at its next step and ends it canceled
-    dep.failure = {"phase": None, "code": "canceled", "message": "canceled on request", "nextAction": None}
+    cancel_attempt(ctx, dep, work)
+    if dep.status == "canceled" and work is not None:  # it never ran: its work ends here too
+        work.status, work.finished_at, work.updated_at = "canceled", ctx.now, ctx.now
+        work.error_code, work.error_category = "canceled", "canceled"
     return CanceledOut(id=dep.id, status=dep.status, canceled_at=ctx.now)  # type: ignore[arg-type]
+
+
+def cancel_attempt(ctx: Context, dep: Deployment, work: WorkItem | None) -> None:
+    """End an attempt whose work has not started; ask a running one to stop at its next step (its
+    execution then ends it `canceled`). The live version is not touched either way."""
+    if dep.status == "created" and (work is None or work.status in ("pending", "retry-scheduled")):
+        dep.status, dep.finished_at = "canceled", ctx.now
+    else:
+        dep.status = "cancel-requested"
+    dep.failure = {"phase": None, "code": "canceled", "message": "canceled on request", "nextAction": None}
 
 
 def _confirmed(dep: Deployment, confirm: str, action: str) -> None:
@@ -393,17 +391,10 @@ def prune_deployments(ctx: Context, inp: PruneDeployments) -> PruneOut:
                 _remove_files(ctx, dep)
         ctx.session.execute(delete(Deployment).where(Deployment.id.in_(affected)))
     return PruneOut(
-        before=before,
-        deployment_id=inp.deployment_id,
-        resource_id=inp.resource_id,
-        server_id=inp.server_id,
-        dry_run=inp.dry_run,
-        matched_count=len(matched),
-        pruned_count=0 if inp.dry_run else len(affected),
+        **_result(ctx, inp, before, len(matched), len(affected)),
         guarded_count=len(guarded),
         affected_deployment_ids=affected,
         guarded_deployment_ids=guarded,
-        pruned_at=None if inp.dry_run else ctx.now,
     )
 
 
@@ -430,14 +421,17 @@ def prune_logs(ctx: Context, inp: PruneDeployments) -> LogsPruneOut:
     ).one()
     if not inp.dry_run and matched:
         ctx.session.execute(delete(DeploymentLog).where(*where))
-    return LogsPruneOut(
-        before=before,
-        deployment_id=inp.deployment_id,
-        resource_id=inp.resource_id,
-        server_id=inp.server_id,
-        dry_run=inp.dry_run,
-        matched_count=matched,
-        pruned_count=0 if inp.dry_run else matched,
-        affected_deployment_count=affected,
-        pruned_at=None if inp.dry_run else ctx.now,
-    )
+    return LogsPruneOut(**_result(ctx, inp, before, matched, matched), affected_deployment_count=affected)
+
+
+def _result(ctx: Context, inp: PruneDeployments, before: str, matched: int, prunable: int) -> dict[str, Any]:
+    return {
+        "before": before,
+        "deployment_id": inp.deployment_id,
+        "resource_id": inp.resource_id,
+        "server_id": inp.server_id,
+        "dry_run": inp.dry_run,
+        "matched_count": matched,
+        "pruned_count": 0 if inp.dry_run else prunable,
+        "pruned_at": None if inp.dry_run else ctx.now,
+    }

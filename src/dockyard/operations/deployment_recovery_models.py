@@ -49,8 +49,7 @@ class PruneDeployments(CamelModel):
     dry_run: bool = Field(default=True, description="Only count what would go (the default).")
 
 
-class PruneOut(CamelModel):
-    schema_version: str = "deployments.prune/v1"
+class PruneResult(CamelModel):
     before: str
     deployment_id: str | None
     resource_id: str | None
@@ -58,23 +57,19 @@ class PruneOut(CamelModel):
     dry_run: bool
     matched_count: int
     pruned_count: int
+    pruned_at: str | None
+
+
+class PruneOut(PruneResult):
+    schema_version: str = "deployments.prune/v1"
     guarded_count: int
     affected_deployment_ids: list[str]
     guarded_deployment_ids: list[str]
-    pruned_at: str | None
 
 
-class LogsPruneOut(CamelModel):
+class LogsPruneOut(PruneResult):
     schema_version: str = "deployments.logs.prune/v1"
-    before: str
-    deployment_id: str | None
-    resource_id: str | None
-    server_id: str | None
-    dry_run: bool
-    matched_count: int
-    pruned_count: int
     affected_deployment_count: int
-    pruned_at: str | None
 
 
 class ReadinessQuery(DeploymentRef):

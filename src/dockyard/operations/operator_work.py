@@ -7,6 +7,7 @@ mark-recovered, prune (dry run by default). CLI: `dockyard work list|show|retry 
 from sqlalchemy import delete, func, select
 
 from dockyard.domain import work
+from dockyard.domain.deployment import ACTIVE
 from dockyard.domain.errors import Conflict
 from dockyard.operations.catalog import operation
 from dockyard.operations.context import Context, iso
@@ -167,17 +168,11 @@ def cancel_work(ctx: Context, inp: WorkWithReason) -> WorkCanceled:
             code="operator_work_not_cancelable",
             next_action=f"Wait for it to end: dockyard work show {row.id}",
         )
-    if row.kind == "deployment":
-        dep = ctx.session.get(Deployment, row.subject_id)
-        if dep is not None and dep.status in ("created", "planning", "planned", "running"):
-            dep.status = "canceled" if row.status != "running" else "cancel-requested"
-            dep.finished_at = ctx.now if dep.status == "canceled" else None
-            dep.failure = {
-                "phase": None,
-                "code": "canceled",
-                "message": "canceled on request",
-                "nextAction": None,
-            }
+    dep = ctx.session.get(Deployment, row.subject_id) if row.kind == "deployment" else None
+    if dep is not None and dep.status in ACTIVE - {"cancel-requested"}:
+        from dockyard.operations.deployment_recovery import cancel_attempt
+
+        cancel_attempt(ctx, dep, row)
     _close(ctx, row, "canceled", "cancelReason", inp.reason)
     return WorkCanceled(work_id=row.id, status="canceled", canceled_at=ctx.now)
 

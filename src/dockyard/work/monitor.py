@@ -20,6 +20,7 @@ from dockyard.domain import health
 from dockyard.domain.ids import new_id
 from dockyard.domain.profiles import HealthCheck
 from dockyard.operations.context import iso, utc_now
+from dockyard.operations.deployment_rollups import newest
 from dockyard.operations.resource_health_models import (
     Check,
     HealthPolicyView,
@@ -164,12 +165,8 @@ class Facts:
 
 
 def facts(session, resource: Resource) -> Facts:  # type: ignore[no-untyped-def]
-    def newest(*where) -> Deployment | None:  # type: ignore[no-untyped-def]
-        stmt = select(Deployment).where(Deployment.resource_id == resource.id, *where)
-        return session.scalars(stmt.order_by(Deployment.id.desc()).limit(1)).first()
-
-    live = newest(Deployment.status == "succeeded")
-    latest = newest()
+    live = newest(session, resource.id, Deployment.status == "succeeded")
+    latest = newest(session, resource.id)
     server = session.get(Server, (live or latest).server_id) if (live or latest) else None
     policy = (live.source_snapshot or {}).get("healthPolicy") if live else resource.health_policy
     return Facts(
