@@ -10,6 +10,7 @@ from api_helpers import created, error_code
 from dockyard.pipeline.execute import run_deployment
 from dockyard.services import Services
 from dockyard.work.monitor import Monitor
+from polling import poll
 
 
 @pytest.fixture
@@ -89,3 +90,16 @@ def test_a_stopped_resource_reads_stopped_live_and_nothing_deployed_says_so(
     assert idle["overall"] == "not-deployed" and idle["latestDeployment"] is None
     missing = api.get("/api/resources/res_" + "0" * 26 + "/health")
     assert missing.status_code == 404 and error_code(missing) == "resource_not_found"
+
+
+def test_a_crashing_app_shows_as_degraded(api: Any, svc: Services, live: dict) -> None:
+    rid = live["resourceId"]
+    pid = svc.runtime.status(rid)["active"]["pid"]  # type: ignore[index]
+    os.kill(pid, signal.SIGKILL)
+    poll(lambda: (svc.runtime.status(rid) or {})["active"]["restarts"] == 1, "the runner to restart it")
+    health = api.get(f"/api/resources/{rid}/health", params={"mode": "live"}).json()
+    assert health["overall"] == "degraded" and health["runtime"]["reasonCode"] in (
+        "recent-crash",
+        "crash-loop",
+    )
+    assert health["runtime"]["restarts"] == 1
