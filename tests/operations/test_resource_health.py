@@ -1,6 +1,8 @@
 """Resource health, its history and runtime monitoring samples, from the monitor sampling a real
 deployed process."""
 
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
