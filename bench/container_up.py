@@ -24,7 +24,7 @@ from pathlib import Path
 
 from dockyard.runtimes.engine import available, engine_url
 from dockyard.runtimes.host_process import HostProcessRuntime
-from serve_process import commit, start_server, stop_server
+from serve_process import cli_env, commit, start_server, stop_server
 from up_latency import EXAMPLES, timed_run, up
 
 BUSYBOX = os.environ.get("DOCKYARD_BUSYBOX_IMAGE", "localhost/dockyard-busybox:1")
@@ -53,13 +53,7 @@ def main() -> int:
     bases = {"DOCKYARD_BASE_IMAGE_STATIC": BUSYBOX, "DOCKYARD_BASE_IMAGE_PYTHON": PYTHON}
     root = Path(tempfile.mkdtemp(prefix="dockyard-bench-ctr-"))
     server = start_server(root / "data", {"DOCKER_HOST": engine_url() or "", **bases})
-    env = {
-        **os.environ,
-        "DOCKYARD_URL": server.base_url,
-        "DOCKYARD_TOKEN": (root / "data" / "admin.token").read_text().strip(),
-        "XDG_CONFIG_HOME": str(root / "config"),
-    }
-    env.pop("DOCKYARD_DATA_DIR", None)
+    env = cli_env(root, server)
     ok = True
     try:
         site = root / "apps" / "dockerfile-site"

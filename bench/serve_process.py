@@ -100,3 +100,15 @@ def commit() -> str:
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return out.stdout.strip() or "unknown"
+
+
+def cli_env(root: Path, server: RunningServer) -> dict[str, str]:
+    """The environment a `dockyard` CLI call needs to talk to `server` (config kept under root)."""
+    env = {
+        **os.environ,
+        "DOCKYARD_URL": server.base_url,
+        "DOCKYARD_TOKEN": (server.data_dir / "admin.token").read_text().strip(),
+        "XDG_CONFIG_HOME": str(root / "config"),
+    }
+    env.pop("DOCKYARD_DATA_DIR", None)
+    return env

@@ -48,12 +48,28 @@ class AcmeSettings:
 
 
 @dataclass(frozen=True)
+class RecoverySettings:
+    """How many rollback targets a resource keeps, and how often running resources are sampled."""
+
+    retained_artifacts: int = 3  # the last N successful deployments' workspaces or images
+    monitor_interval_s: float = 15.0
+
+    @classmethod
+    def from_env(cls) -> "RecoverySettings":
+        return cls(
+            retained_artifacts=int(_positive("DOCKYARD_RETAINED_ARTIFACTS", 3)),
+            monitor_interval_s=_positive("DOCKYARD_MONITOR_INTERVAL_S", 15.0),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
     acme: AcmeSettings = field(default_factory=AcmeSettings)
     mcp_idle_timeout_s: float = 300.0  # a server run with no MCP traffic this long is shut down
     public_url: str = "http://127.0.0.1:8420"  # where MCP clients reach this control plane
+    recovery: RecoverySettings = field(default_factory=RecoverySettings)
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> "Settings":
@@ -67,7 +83,7 @@ class Settings:
             .resolve()
         )
         url = os.environ.get("DOCKYARD_DATABASE_URL") or sqlite_url(base)
-        idle = float(os.environ.get("DOCKYARD_MCP_IDLE_TIMEOUT_S") or 300)
+        idle = _positive("DOCKYARD_MCP_IDLE_TIMEOUT_S", 300.0)
         public = os.environ.get("DOCKYARD_PUBLIC_URL") or os.environ.get("DOCKYARD_URL") or cls.public_url
         return cls(
             data_dir=base,
@@ -75,6 +91,7 @@ class Settings:
             acme=AcmeSettings.from_env(),
             mcp_idle_timeout_s=idle,
             public_url=public.rstrip("/"),
+            recovery=RecoverySettings.from_env(),
         )
 
     @property

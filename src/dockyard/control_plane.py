@@ -1,17 +1,18 @@
 """The control plane assembled: store, services, HTTP app, and the embedded worker."""
 
-import logging
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import FastAPI
 
 from dockyard.config import Settings
+from dockyard.domain.work import Outcome
 from dockyard.interfaces.http.app import build_app
 from dockyard.issuance.attempts import forget_challenges
 from dockyard.issuance.scheduler import Scheduler
 from dockyard.services import Services
 from dockyard.startup import prepare
+from dockyard.work.monitor import Monitor
 from dockyard.work.reconcile import reconcile
 from dockyard.work.worker import Worker
 
@@ -22,58 +23,77 @@ class ControlPlane:
     worker: Worker
     app: FastAPI
     certificates: Scheduler
+    monitor: Monitor
 
     def start(self) -> None:
         reconcile(self.services)
         forget_challenges(self.services.settings)
+        self._edges()
         self.worker.start()
         self.certificates.start()
-        threading.Thread(target=self._edges, name="dockyard-edge", daemon=True).start()
+        self.monitor.start()
 
     def _edges(self) -> None:
-        """Bring configured edge proxies back (after a reboot, say) with their current routes."""
+        """Bring configured edge proxies back (after a reboot, say) with their current routes: one
+        proxy-bootstrap job per server, run by the worker."""
         from sqlalchemy import select
 
-        from dockyard.edge.sync import sync
+        from dockyard.operations.context import utc_now
         from dockyard.store.tables import Server
+        from dockyard.work import queue
 
         with self.services.db.session() as s:
-            servers = [
-                sv.id
-                for sv in s.scalars(select(Server))
-                if (sv.edge_proxy or {}).get("kind", "none") != "none"
-            ]
-        for server_id in servers:
-            try:
-                sync(self.services, server_id)
-            except Exception:
-                logging.getLogger("dockyard.edge").exception("bringing the edge of %s back failed", server_id)
+            for server in s.scalars(select(Server)):
+                if (server.edge_proxy or {}).get("kind", "none") != "none":
+                    queue.enqueue(
+                        s,
+                        "proxy-bootstrap",
+                        server.id,
+                        utc_now(),
+                        operation_key="system.start",
+                        server_id=server.id,
+                    )
 
     def stop(self) -> None:
+        self.monitor.stop()
         self.certificates.stop()
         self.worker.stop()
 
 
-def handlers(svc: Services) -> dict:
-    def deployment(deployment_id: str) -> None:
+def handlers(svc: Services) -> dict[str, Callable[[str], Outcome | None]]:
+    """The worker's handler per work kind; each says how its job really ended."""
+
+    def deployment(deployment_id: str) -> Outcome:
         from dockyard.pipeline.execute import run_deployment  # the pipeline loads on first use
 
-        run_deployment(svc, deployment_id)
+        return run_deployment(svc, deployment_id)
 
-    def certificate_attempt(attempt_id: str) -> None:
-        from dockyard.issuance.attempts import run_attempt
+    def certificate_attempt(attempt_id: str) -> Outcome:
+        from dockyard.issuance.attempts import run_and_report
 
-        run_attempt(svc, attempt_id)
+        return run_and_report(svc, attempt_id)
 
     def mcp_deployment(deployment_id: str) -> None:
         from dockyard.hosting.deploy import run_custom_deployment  # loads the MCP SDK on first use
 
         run_custom_deployment(svc, deployment_id)
 
+    def proxy_bootstrap(server_id: str) -> Outcome:
+        from dockyard.edge.sync import bootstrap
+
+        return bootstrap(svc, server_id)
+
+    def runtime_maintenance(resource_id: str) -> Outcome:
+        from dockyard.pipeline.retention import prune_artifacts
+
+        return prune_artifacts(svc, resource_id)
+
     return {
         "deployment": deployment,
         "certificate-attempt": certificate_attempt,
         "mcp_deployment": mcp_deployment,
+        "proxy-bootstrap": proxy_bootstrap,
+        "runtime-maintenance": runtime_maintenance,
     }
 
 
@@ -83,4 +103,6 @@ def assemble(settings: Settings) -> ControlPlane:
     worker = Worker(db, handlers(services))
     services.wake_worker = worker.wake
     app = build_app(settings, db, services)
-    return ControlPlane(services=services, worker=worker, app=app, certificates=Scheduler(services))
+    return ControlPlane(
+        services=services, worker=worker, app=app, certificates=Scheduler(services), monitor=Monitor(services)
+    )

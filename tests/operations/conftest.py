@@ -1,9 +1,13 @@
-"""Factories for operation tests: a project, an environment in it, a resource in that."""
+"""Factories for operation tests: a project, an environment in it, a resource in that; the services
+(runtime) that run deployments in-process, their apps stopped afterwards."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from api_helpers import created
+
+from dockyard.services import Services
 
 
 @pytest.fixture
@@ -27,3 +31,10 @@ def new_resource(api: Any, new_project: str, new_environment: str) -> str:
             "/api/resources", json={"projectId": new_project, "environmentId": new_environment, "name": "Web"}
         )
     )
+
+
+@pytest.fixture
+def svc(stack: Any) -> Iterator[Services]:
+    services = Services.create(stack.settings, stack.db)
+    yield services
+    services.runtime.shutdown_all()

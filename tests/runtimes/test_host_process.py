@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from dockyard.runtimes.host_process import HostProcessRuntime, free_port
-from dockyard.runtimes.protocol import InstanceSpec, RuntimeNotDeployed
+from dockyard.runtimes.protocol import InstanceSpec, RuntimeNotDeployed, Superseded
 from polling import poll
 
 DEADLINE_S = 15.0
@@ -224,3 +224,42 @@ def test_log_source_names_the_active_instance_even_while_the_runner_is_down(
     os.killpg(status["active"]["pid"], signal.SIGKILL)
     poll(lambda: runtime.status("res_a") is None, "the runner to be gone")
     assert runtime.log_source("res_a") == found
+
+
+def test_a_held_switch_is_reverted_to_the_previous_instance(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    second = site(tmp_path, "dep_2", "v2")
+    runtime.start_candidate("res_a", second)
+    poll(lambda: httpx.get(f"http://127.0.0.1:{second.port}/").status_code == 200, "the candidate")
+    held = runtime.promote("res_a", "dep_2", hold=True)
+    assert held["active"]["deploymentId"] == "dep_2" and held["previous"]["deploymentId"] == "dep_1"
+    assert httpx.get(url).text == "v2"
+    back = runtime.revert("res_a", "dep_2")
+    assert back["active"]["deploymentId"] == "dep_1" and back["previous"] is None
+    assert httpx.get(url).text == "v1"  # the old process never stopped: no start-up gap
+
+
+def test_a_confirmed_switch_retires_the_previous_instance(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    old_pid = active(runtime)["pid"]
+    second = site(tmp_path, "dep_2", "v2")
+    runtime.start_candidate("res_a", second)
+    poll(lambda: httpx.get(f"http://127.0.0.1:{second.port}/").status_code == 200, "the candidate")
+    runtime.promote("res_a", "dep_2", hold=True)
+    runtime.confirm("res_a")
+    assert runtime.status("res_a")["previous"] is None  # type: ignore[index]
+    poll(lambda: not os.path.exists(f"/proc/{old_pid}"), "the old process to stop")
+    assert httpx.get(url).text == "v2"
+
+
+def test_an_older_candidate_is_refused_once_a_newer_one_runs(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    deploy(runtime, site(tmp_path, "dep_2", "v2"))
+    with pytest.raises(Superseded):
+        runtime.start_candidate("res_a", site(tmp_path, "dep_1", "v1"))
+    assert runtime.status("res_a")["candidate"] is None  # type: ignore[index]

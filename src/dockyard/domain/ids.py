@@ -47,6 +47,8 @@ PREFIXES = {
     "variable": "var",
     "secret_value": "sev",
     "environment_snapshot": "ens",
+    "health_observation": "hob",
+    "runtime_sample": "rms",
 }
 ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from dockyard.domain import certificates
 from dockyard.domain.access import Policy, generated_hostname
 from dockyard.domain.ids import new_id
+from dockyard.domain.work import SUCCEEDED, Outcome
 from dockyard.edge.protocol import Edge, EdgeConfigInvalid, EdgeSettings, EdgeUnavailable, Route, TlsFiles
 from dockyard.operations.context import Context, utc_now
 from dockyard.services import Services
@@ -227,3 +228,18 @@ def sync_after_commit(ctx: Context, server_id: str) -> None:
     if ctx.services is not None:
         services = ctx.services
         ctx.after_commit.append(lambda: sync(services, server_id))
+
+
+def bootstrap(svc: Services, server_id: str) -> Outcome:
+    """The proxy-bootstrap job: start the server's edge and apply its routes; failed if not ready."""
+    state = sync(svc, server_id)
+    if state.get("kind", "none") == "none" or state.get("status") == "ready":
+        return SUCCEEDED
+    return Outcome(
+        "failed",
+        state.get("lastErrorCode") or "edge-failed",
+        "proxy",
+        True,
+        state.get("lastErrorMessage"),
+        "bootstrap",
+    )

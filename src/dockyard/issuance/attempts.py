@@ -20,11 +20,12 @@ from dockyard.domain import certificates as files
 from dockyard.domain.certificate_renewal import retry_after
 from dockyard.domain.errors import Invalid
 from dockyard.domain.ids import new_id
+from dockyard.domain.work import Outcome, certificate_outcome
 from dockyard.edge.sync import challenges_dir, sync
 from dockyard.issuance.authority import CertificateAuthority, IssuanceFailed
 from dockyard.operations.context import utc_now
 from dockyard.services import Services
-from dockyard.store.tables import Certificate, CertificateAttempt, DomainBinding
+from dockyard.store.tables import Certificate, CertificateAttempt, DomainBinding, WorkItem
 from dockyard.work import queue
 
 log = logging.getLogger("dockyard.certificates")
@@ -69,7 +70,9 @@ def consecutive_failures(attempts: list[CertificateAttempt]) -> int:
     return count
 
 
-def start_attempt(session: Session, cert: Certificate, reason: str, now: str) -> CertificateAttempt:
+def start_attempt(
+    session: Session, cert: Certificate, reason: str, now: str, retry_of: WorkItem | None = None
+) -> CertificateAttempt:
     """Record a requested attempt and queue it for the worker (the caller commits and wakes it)."""
     attempt = CertificateAttempt(
         id=new_id("certificate_attempt"),
@@ -83,8 +86,43 @@ def start_attempt(session: Session, cert: Certificate, reason: str, now: str) ->
     )
     session.add(attempt)
     session.flush()
-    queue.enqueue(session, WORK_KIND, attempt.id, now)
+    waiting = (
+        retry_of
+        or session.scalars(
+            select(WorkItem)
+            .where(WorkItem.certificate_id == cert.id, WorkItem.status == "retry-scheduled")
+            .order_by(WorkItem.id.desc())
+            .limit(1)
+        ).first()
+    )
+    queue.enqueue(
+        session,
+        WORK_KIND,
+        attempt.id,
+        now,
+        operation_key="certificates.issue-or-renew",
+        retry_of=waiting,
+        certificate_id=cert.id,
+        domain_binding_id=cert.domain_binding_id,
+    )
     return attempt
+
+
+def outcome_in(session: Session, attempt_id: str) -> Outcome:
+    """How the attempt really ended, for the work ledger."""
+    a = session.get(CertificateAttempt, attempt_id)
+    if a is None:
+        return Outcome("failed", "certificate_attempt_gone", "certificate", False, "the attempt is gone")
+    return certificate_outcome(
+        a.status, a.error_code, a.failure_phase, a.failure_message, a.retriable, a.retry_after
+    )
+
+
+def run_and_report(svc: Services, attempt_id: str) -> Outcome:
+    """The worker's handler: run the attempt, then say how it ended."""
+    run_attempt(svc, attempt_id)
+    with svc.db.session() as s:
+        return outcome_in(s, attempt_id)
 
 
 def run_attempt(svc: Services, attempt_id: str) -> None:

@@ -13,8 +13,13 @@ if TYPE_CHECKING:
     from dockyard.services import Services
 
 
+def iso(when: datetime) -> str:
+    """A moment as stored: ISO-8601 UTC with milliseconds and a Z."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(datetime.now(UTC))
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,12 @@ def _routed(session: Session, resource_ids: list[str]) -> dict[str, tuple[str, s
     return out
 
 
+def newest(session: Session, resource_id: str, *where: Any) -> Deployment | None:
+    """The resource's newest attempt (matching `where`, e.g. the succeeded one that serves now)."""
+    stmt = select(Deployment).where(Deployment.resource_id == resource_id, *where)
+    return session.scalars(stmt.order_by(Deployment.id.desc()).limit(1)).first()
+
+
 def rollups(session: Session, resource_ids: list[str]) -> dict[str, Rollup]:
     """One grouped query over the page's resources (no status predicate, so the plan stays on the
     resource index whatever the store holds), then the at most 2 x page deployments it names."""

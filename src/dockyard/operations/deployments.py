@@ -6,6 +6,8 @@ to stop (`cancel-requested`), and their executions end them `canceled`.
 """
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
@@ -41,7 +43,7 @@ from dockyard.operations.projects import load as load_project
 from dockyard.operations.resources import load as load_resource
 from dockyard.operations.servers import load as load_server
 from dockyard.store import queries
-from dockyard.store.tables import Deployment, DeploymentEvent, DeploymentLog, Resource
+from dockyard.store.tables import Deployment, DeploymentEvent, DeploymentLog, Resource, WorkItem
 from dockyard.work import queue
 
 
@@ -60,6 +62,7 @@ def out(row: Deployment) -> DeploymentOut:
         status=row.status,  # type: ignore[arg-type]
         trigger_kind=row.trigger_kind,
         source_deployment_id=row.source_deployment_id,
+        rollback_candidate_deployment_id=row.source_deployment_id if row.trigger_kind == "rollback" else None,
         source_commit_sha=((row.source_snapshot or {}).get("source") or {}).get("commitSha"),
         runtime_plan=row.runtime_plan,
         environment_snapshot=row.environment_snapshot,
@@ -169,10 +172,23 @@ def _supersede(ctx: Context, resource_id: str, by: str) -> None:
         }
 
 
-def create(ctx: Context, inp: CreateDeployment) -> str:
+@dataclass(frozen=True)
+class Trigger:
+    """Why an attempt is made: a plain create, or a recovery (retry, redeploy, rollback) of another."""
+
+    kind: str = "create"
+    operation_key: str = "deployments.create"
+    source: Deployment | None = None  # a retry's or a rollback's origin: its snapshot is reused
+    rollback_of: str | None = None
+    artifact: dict[str, Any] | None = None  # what a rollback starts again
+    retry_of: WorkItem | None = None
+
+
+def create(ctx: Context, inp: CreateDeployment, trigger: Trigger = Trigger()) -> str:
     resource = _check_context(ctx, inp)
     deployment_id = new_id("deployment")
     _supersede(ctx, resource.id, deployment_id)
+    source = trigger.source
     ctx.session.add(
         Deployment(
             id=deployment_id,
@@ -182,26 +198,47 @@ def create(ctx: Context, inp: CreateDeployment) -> str:
             server_id=inp.server_id,
             destination_id=resource.destination_id,
             status="created",
-            trigger_kind="create",
-            source_snapshot={
+            trigger_kind=trigger.kind,
+            source_deployment_id=source.id if source else None,
+            rollback_of_deployment_id=trigger.rollback_of,
+            source_snapshot=source.source_snapshot
+            if source
+            else {
                 "source": resource.source,
                 "runtimeProfile": resource.runtime_profile,
                 "networkProfile": resource.network_profile,
                 "healthPolicy": resource.health_policy,
             },
-            environment_snapshot=variables.snapshot(
+            # a retry or a rollback runs with its origin's configuration; anything else with today's
+            environment_snapshot=source.environment_snapshot
+            if source is not None and source.environment_snapshot
+            else variables.snapshot(
                 variable_store.resource_entries(ctx.session, resource),
                 new_id("environment_snapshot"),
                 resource.environment_id,
                 ctx.now,
             ),
+            runtime_plan=source.runtime_plan if source and trigger.artifact else None,
+            runtime_state={"artifact": trigger.artifact} if trigger.artifact else None,
             log_count=0,
             created_at=ctx.now,
         )
     )
     ctx.session.flush()
-    _record_event(ctx, deployment_id, "deployment-requested", "created", "deployment requested")
-    queue.enqueue(ctx.session, "deployment", deployment_id, ctx.now)
+    summary = f"{trigger.kind} of {source.id} requested" if source else f"{trigger.kind} requested"
+    _record_event(ctx, deployment_id, "deployment-requested", "created", summary)
+    queue.enqueue(
+        ctx.session,
+        "deployment",
+        deployment_id,
+        ctx.now,
+        operation_key=trigger.operation_key,
+        retry_of=trigger.retry_of,
+        project_id=inp.project_id,
+        resource_id=inp.resource_id,
+        deployment_id=deployment_id,
+        server_id=inp.server_id,
+    )
     if ctx.services is not None:
         ctx.after_commit.append(ctx.services.wake_worker)
     return deployment_id
@@ -253,15 +290,37 @@ def show_deployment(ctx: Context, inp: ShowDeployment) -> DeploymentShow:
         snapshot=row.source_snapshot if inp.include_snapshot else None,
         timeline=Timeline(**times, log_count=row.log_count) if inp.include_timeline else None,
         latest_failure=latest_failure,
+        recovery_summary=recovery_summary(ctx, row) if inp.include_recovery_summary else None,
         next_actions=_next_actions(row),
         generated_at=ctx.now,
     )
 
 
+def recovery_summary(ctx: Context, row: Deployment) -> dict[str, Any]:
+    from dockyard.operations.deployment_recovery import readiness
+
+    ready = readiness(ctx, row, max_candidates=20)
+    return {
+        "source": "deployments.recovery-readiness",
+        "retryable": ready.retryable,
+        "redeployable": ready.redeployable,
+        "rollbackReady": ready.rollback_ready,
+        "rollbackCandidateCount": ready.rollback_candidate_count,
+        "blockedReasonCodes": sorted(
+            {
+                r.code
+                for part in (ready.retry, ready.redeploy, ready.rollback)
+                for r in part.reasons
+                if r.category == "blocked"
+            }
+        ),
+    }
+
+
 def _next_actions(row: Deployment) -> list[str]:
     if row.status in ACTIVE:
         return [f"dockyard deployments logs {row.id} --follow"]
-    if row.status == "failed":
+    if row.status in ("failed", "rolled-back"):
         fix = (row.failure or {}).get("nextAction")
         return [a for a in (fix, f"dockyard deployments logs {row.id}") if a]
     return []

@@ -12,6 +12,7 @@ from dockyard.operations.catalog import operation
 from dockyard.operations.common import ServerId
 from dockyard.operations.context import Context
 from dockyard.operations.servers import load as load_server
+from dockyard.work import queue
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -100,7 +101,16 @@ def bootstrap_edge(ctx: Context, inp: BootstrapEdge) -> BootstrapAttempt:
     state = dict(server.edge_proxy)
     state["status"] = "starting"
     server.edge_proxy = state
-    from dockyard.edge.sync import sync_after_commit
+    from dockyard.edge.sync import bootstrap
 
-    sync_after_commit(ctx, server.id)
+    item = queue.enqueue(
+        ctx.session,
+        "proxy-bootstrap",
+        server.id,
+        ctx.now,
+        operation_key="servers.bootstrap-edge-proxy",
+        server_id=server.id,
+    )
+    services = ctx.services
+    queue.run_after_commit(ctx, item, lambda: bootstrap(services, server.id))  # type: ignore[arg-type]
     return BootstrapAttempt(server_id=server.id, attempt_id=new_id("edge_attempt"))

@@ -2,7 +2,10 @@
 
 Every phase is written to the timeline. The live version keeps serving throughout: the candidate
 runs next to it and receives traffic only after it passed verification; a failing candidate is
-stopped and the deployment ends `failed` with the reason.
+stopped and the deployment ends `failed` with the reason. The switch itself is confirmed through the
+resource's live port; when that fails the previous version serves again and the deployment ends
+`rolled-back`. What a candidate runs from (its workspace or image) is recorded as its artifact, so
+a rollback (pipeline/rollback.py) can start it again without building anything.
 """
 
 import logging
@@ -20,19 +23,21 @@ from dockyard.config import Settings
 from dockyard.domain import variables
 from dockyard.domain.deployment import ensure_move
 from dockyard.domain.profiles import HealthCheck, NetworkProfile, RuntimeProfile
+from dockyard.domain.work import Outcome, deployment_outcome
 from dockyard.operations import variable_store
 from dockyard.operations.context import utc_now
 from dockyard.pipeline import workspace
 from dockyard.pipeline.detect import Evidence, detect
 from dockyard.pipeline.planner import Plan, plan, runtime_plan_document
 from dockyard.pipeline.timeline import Timeline
-from dockyard.pipeline.verify import verify
+from dockyard.pipeline.verify import confirm_switch, verify
 from dockyard.runtimes import engine
 from dockyard.runtimes.host_process import free_port
-from dockyard.runtimes.protocol import InstanceSpec
+from dockyard.runtimes.protocol import InstanceSpec, Superseded
 from dockyard.secrets import vault
 from dockyard.secrets.masking import NO_MASK, Masker
 from dockyard.services import Services
+from dockyard.work import queue
 
 if TYPE_CHECKING:
     from dockyard.edge.sync import Routed
@@ -53,8 +58,22 @@ class Canceled(Exception):
     pass
 
 
+class RolledBack(Exception):
+    """The switch failed and the previous version was restored."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k in SAFE_ENV}
+
+
+def with_venv(env: dict[str, str], venv: str | Path | None) -> dict[str, str]:
+    if not venv:
+        return env
+    return {**env, "VIRTUAL_ENV": str(venv), "PATH": f"{venv}/bin:{env.get('PATH', '')}"}
 
 
 def tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
@@ -117,6 +136,14 @@ class Execution:
         self.checkpoint()
         self.timeline.event("phase-started", name, "running", summary)
         self.timeline.log(name, summary)
+        queue.progress(self.svc.db, "deployment", self.id, name, summary)
+
+    def record_artifact(self, artifact: dict[str, Any]) -> None:
+        """What the candidate runs from, kept on the attempt for a later rollback (and for reconcile)."""
+        with self.svc.db.session() as s:
+            dep = s.get(Deployment, self.id)
+            if dep is not None:
+                dep.runtime_state = {**(dep.runtime_state or {}), "artifact": artifact}
 
     # -- the run --
     def run(self) -> None:
@@ -125,6 +152,9 @@ class Execution:
             if dep is None or dep.status not in ("created", "cancel-requested"):
                 return
             superseded_early = dep.status == "cancel-requested"
+            rollback_artifact = (
+                (dep.runtime_state or {}).get("artifact") if dep.trigger_kind == "rollback" else None
+            )
             resource = s.get(Resource, dep.resource_id)
             server = s.get(Server, dep.server_id)
             assert resource is not None and server is not None
@@ -139,22 +169,40 @@ class Execution:
         try:
             self.move("planning", started_at=utc_now())
             self.timeline.event("deployment-started", "detect", "planning", "deployment started")
-            p, evidence_doc = self.detect_and_plan(snapshot, server_view)
-            self.move("planned", runtime_plan=evidence_doc)
-            self.move("running")
-            if p.runtime_kind == "container":
-                from dockyard.pipeline.execute_container import execute_container
+            if rollback_artifact is not None:
+                from dockyard.pipeline.rollback import execute_rollback
 
-                url = execute_container(self, resource_id, project_id, snapshot, p)
+                self.move("planned")
+                self.move("running")
+                url = execute_rollback(self, resource_id, project_id, snapshot, rollback_artifact)
             else:
-                url = self.execute(resource_id, snapshot, p)
+                p, evidence_doc = self.detect_and_plan(snapshot, server_view)
+                self.move("planned", runtime_plan=evidence_doc)
+                self.move("running")
+                if p.runtime_kind == "container":
+                    from dockyard.pipeline.execute_container import execute_container
+
+                    url = execute_container(self, resource_id, project_id, snapshot, p)
+                else:
+                    url = self.execute(resource_id, snapshot, p)
             routed = self.route(resource_id, server_id, url)
+            with self.svc.db.session() as s:
+                state = dict((s.get(Deployment, self.id) or Deployment()).runtime_state or {})
+            state.update(url=url, routedUrl=routed.url, proxyKind=routed.proxy_kind)
+            self.finish("succeeded", f"live at {routed.url or url}", runtime_state=state)
+        except RolledBack as rolled:  # the previous version kept the front port: its routes stand
+            self.timeline.log("switch", rolled.message, level="error")
             self.finish(
-                "succeeded",
-                f"live at {routed.url or url}",
-                runtime_state={"url": url, "routedUrl": routed.url, "proxyKind": routed.proxy_kind},
+                "rolled-back",
+                "the switch failed; the previous version serves again",
+                failure={
+                    "phase": "switch",
+                    "code": "switch-failed",
+                    "message": rolled.message,
+                    "nextAction": "Read the app's output above, fix it and deploy again.",
+                },
             )
-        except Canceled:
+        except (Canceled, Superseded):
             if self.candidate_started:
                 self.svc.runtime.discard(resource_id, self.id)
             self.finish("canceled", "canceled; the live version was not touched")
@@ -215,7 +263,9 @@ class Execution:
                 k: self.timeline.mask(v) if isinstance(v, str) else v for k, v in failure.items()
             }
         self.move(status, finished_at=utc_now(), **fields)
-        self.timeline.event(f"deployment-{status}", None, status, summary, retriable=status == "failed")
+        self.timeline.event(
+            f"deployment-{status}", None, status, summary, retriable=status in ("failed", "rolled-back")
+        )
 
     def detect_and_plan(
         self, snapshot: dict[str, Any], server: dict[str, Any]
@@ -275,7 +325,7 @@ class Execution:
                     data / "cache", work, p.python_requirements, env, emit, self.canceled
                 ),
             )
-            env = {**env, "VIRTUAL_ENV": str(venv), "PATH": f"{venv}/bin:{env.get('PATH', '')}"}
+            env = with_venv(env, venv)
         elif p.install_command:
             self.phase("install", f"running {p.install_command}")
             if (work / "package.json").exists():
@@ -303,13 +353,27 @@ class Execution:
         return self.start_verify_switch(resource_id, work, env, p)
 
     def start_verify_switch(self, resource_id: str, work: Path, env: dict[str, str], p: Plan) -> str:
-        port = p.fixed_port or free_port()
+        artifact = {
+            "kind": "workspace",
+            "deploymentId": self.id,
+            "path": str(work),
+            "command": p.start_command or "",
+            "venv": env.get("VIRTUAL_ENV"),
+            "fixedPort": p.fixed_port,
+        }
+        return self.start_workspace(resource_id, artifact, env, p.health)
+
+    def start_workspace(
+        self, resource_id: str, artifact: dict[str, Any], env: dict[str, str], health: HealthCheck
+    ) -> str:
+        """Start a candidate from a workspace (a fresh one, or a retained one for a rollback)."""
+        port = artifact.get("fixedPort") or free_port()
         self.phase("start", f"starting the candidate on port {port}")
-        log_path = work.parent / f"{self.id}.log"
+        log_path = Path(artifact["path"]).parent / f"{self.id}.log"
         spec = InstanceSpec(
             self.id,
-            p.start_command or "",
-            str(work),
+            artifact["command"],
+            artifact["path"],
             # Platform defaults < the snapshot's runtime variables < what this deployment decides.
             {
                 **env,
@@ -322,12 +386,13 @@ class Execution:
             port,
             str(log_path),
         )
+        self.record_artifact(artifact)
         self.svc.runtime.start_candidate(resource_id, spec)
         self.candidate_started = True
-        return self.verify_switch(resource_id, port, log_path, p)
+        return self.verify_switch(resource_id, port, log_path, health)
 
     def verify_switch(
-        self, resource_id: str, port: int, log_path: Path, p: Plan, port_hint: str | None = None
+        self, resource_id: str, port: int, log_path: Path, health: HealthCheck, port_hint: str | None = None
     ) -> str:
         """Verify the started candidate on `port`; promote it, or fail with the app's last lines."""
         self.phase("verify", "waiting for the candidate to answer its health check")
@@ -342,11 +407,9 @@ class Execution:
                 and not cand.get("restarts")
             )
 
-        verdict = verify(p.health, port, alive)
+        verdict = verify(health, port, alive)
         if not verdict.healthy:
-            self.timeline.lines(
-                "verify", [f"app: {line}" for line in tail(log_path)], level="warn", source="application"
-            )
+            self.app_output(log_path)
             unreachable = "exited" not in verdict.reason and not re.search(r"answered \d{3}", verdict.reason)
             hint = (
                 (
@@ -360,13 +423,35 @@ class Execution:
                 "verify", "health-check-failed", f"the candidate failed verification: {verdict.reason}", hint
             )
         self.timeline.log("verify", f"healthy: {verdict.reason}")
-        self.phase("switch", "switching traffic to the candidate")
-        self.checkpoint()
-        self.svc.runtime.promote(resource_id, self.id)
-        self.candidate_started = False
+        self.switch(resource_id, log_path, health)
         url = self.svc.runtime.url(resource_id) or ""
         self.timeline.log("switch", f"live at {url}")
         return url
+
+    def app_output(self, log_path: Path) -> None:
+        self.timeline.lines(
+            "verify", [f"app: {line}" for line in tail(log_path)], level="warn", source="application"
+        )
+
+    def switch(self, resource_id: str, log_path: Path, health: HealthCheck) -> None:
+        """Promote the candidate, keeping the old instance until the live port answers as the candidate
+        did; if it does not, the old instance serves again (RolledBack)."""
+        self.phase("switch", "switching traffic to the candidate")
+        self.checkpoint()
+        runtime = self.svc.runtime
+        status = runtime.promote(resource_id, self.id, hold=True)
+        self.candidate_started = False
+        problem = confirm_switch(health, runtime.front_port(resource_id))
+        if problem is None:
+            runtime.confirm(resource_id)
+            return
+        self.app_output(log_path)
+        runtime.revert(resource_id, self.id)
+        if status.get("previous"):
+            raise RolledBack(f"the switch failed: {problem}; the previous version serves again")
+        raise DeployFailure(
+            "switch", "switch-failed", f"the switch failed: {problem}", "Read the app's output above."
+        )
 
     def _emitter(self, phase: str) -> Callable[[str], None]:
         return lambda line: self.timeline.log(phase, line, source="build")
@@ -385,5 +470,28 @@ class Execution:
             ) from exc
 
 
-def run_deployment(svc: Services, deployment_id: str) -> None:
+def run_deployment(svc: Services, deployment_id: str) -> Outcome:
+    """The worker's handler: run the attempt; after a success, queue the pruning of artifacts the
+    resource no longer keeps. Returns how the attempt ended, for the work ledger."""
+    from dockyard.pipeline.retention import MAINTENANCE
+
     Execution(svc, deployment_id).run()
+    with svc.db.session() as s:
+        dep = s.get(Deployment, deployment_id)
+        if dep is None:
+            return Outcome("canceled", "deployment_gone", "canceled", False, "the deployment was removed")
+        if dep.status == "succeeded":
+            queue.enqueue(
+                s,
+                MAINTENANCE,
+                dep.resource_id,
+                utc_now(),
+                operation_key="resources.prune-artifacts",
+                project_id=dep.project_id,
+                resource_id=dep.resource_id,
+                deployment_id=dep.id,
+                server_id=dep.server_id,
+            )
+        outcome = deployment_outcome(dep.status, dep.failure)
+    svc.wake_worker()
+    return outcome

@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dockyard.domain.profiles import HealthCheck
 from dockyard.pipeline import workspace
 from dockyard.pipeline.containerfiles import GENERATED_NAME, REQUIREMENTS_NAME, containerfile
 from dockyard.pipeline.execute import Canceled, DeployFailure, Execution
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     import docker
 
 
-def _engine() -> "docker.DockerClient":
+def engine_client() -> "docker.DockerClient":
     try:
         return connect()
     except EngineUnavailable as exc:
@@ -91,7 +92,7 @@ def _image(ex: Execution, client: "docker.DockerClient", resource_id: str, snaps
 def execute_container(
     ex: Execution, resource_id: str, project_id: str, snapshot: dict[str, Any], p: Plan
 ) -> str:
-    client = _engine()
+    client = engine_client()
     image = _image(ex, client, resource_id, snapshot, p)
     port = p.container_port or ctr.exposed_port(client, image)
     if port is None:
@@ -101,10 +102,34 @@ def execute_container(
             f"Neither the network profile nor the image {image} says which port the app listens on.",
             f"Set it: dockyard resources configure-network {resource_id} --internal-port PORT",
         )
+    artifact = {
+        "kind": "image",
+        "deploymentId": ex.id,
+        "image": image,
+        "built": not p.image,
+        "containerPort": port,
+        "command": p.start_command if p.dockerfile or p.image else None,  # generated images bake it in
+        "memory": p.memory_limit,
+        "cpus": p.cpu_limit,
+    }
+    return start_container(ex, client, resource_id, project_id, artifact, p.health)
+
+
+def start_container(
+    ex: Execution,
+    client: "docker.DockerClient",
+    resource_id: str,
+    project_id: str,
+    artifact: dict[str, Any],
+    health: HealthCheck,
+) -> str:
+    """Start a candidate container from an image (a fresh one, or a retained one for a rollback)."""
+    image, port = artifact["image"], artifact["containerPort"]
     host_port = free_port()
     log_path = ex.svc.settings.data_dir / "workspaces" / resource_id / f"{ex.id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     ex.phase("start", f"starting a container of {image} (port {port} on 127.0.0.1:{host_port})")
+    ex.record_artifact(artifact)
     runtime = ctr.ContainerRuntime(ex.svc.runtime, engine_url() or "", client.api.api_version)
     runtime.start_candidate(
         resource_id,
@@ -117,9 +142,9 @@ def execute_container(
             env={**ex.config.runtime, "PORT": str(port), "HOST": "0.0.0.0"},
             labels=ctr.labels(project_id, resource_id, ex.id),
             network=f"dockyard-{project_id.lower()}",
-            memory=p.memory_limit,
-            cpus=p.cpu_limit,
-            command=p.start_command if p.dockerfile or p.image else None,  # generated images bake it in
+            memory=artifact.get("memory"),
+            cpus=artifact.get("cpus"),
+            command=artifact.get("command"),
         ),
     )
     ex.candidate_started = True
@@ -127,9 +152,4 @@ def execute_container(
         f"Check that the app listens on port {port} inside the container (0.0.0.0, not 127.0.0.1), or "
         f"set the port it uses: dockyard resources configure-network {resource_id} --internal-port PORT"
     )
-    url = ex.verify_switch(resource_id, host_port, log_path, p, port_hint)
-    if not p.image:
-        removed = ctr.prune_images(client, resource_id)
-        if removed:
-            ex.timeline.log("switch", f"removed {len(removed)} older image(s) of this resource")
-    return url
+    return ex.verify_switch(resource_id, host_port, log_path, health, port_hint)

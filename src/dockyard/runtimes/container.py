@@ -146,20 +146,3 @@ class ContainerRuntime:
                 runtime_kind="container",
             ),
         )
-
-
-def prune_images(client: "docker.DockerClient", resource_id: str, keep: int = 2) -> list[str]:
-    """Remove a resource's built images but the newest `keep` (the live one and the one before it,
-    for a rollback); an image still in use is left. Returns the removed tags."""
-    from docker.errors import APIError
-
-    images = client.images.list(filters={"label": f"dockyard.resource={resource_id}"})
-    images.sort(key=lambda image: str(image.attrs.get("Created", "")), reverse=True)  # epoch or ISO
-    removed = []
-    for image in images[keep:]:
-        try:
-            client.images.remove(image.id)
-            removed += image.tags
-        except APIError:
-            pass  # in use by a container that still drains
-    return removed

@@ -5,6 +5,7 @@ this adapter finds it again through its control socket, or starts it when it is 
 """
 
 import contextlib
+import fcntl
 import json
 import socket
 import subprocess
@@ -13,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dockyard.runtimes.host_runner import NOT_DEPLOYED, control_socket
-from dockyard.runtimes.protocol import InstanceSpec, LogSource, RuntimeNotDeployed
+from dockyard.runtimes.host_runner import NOT_DEPLOYED, SUPERSEDED, control_socket
+from dockyard.runtimes.protocol import InstanceSpec, LogSource, RuntimeNotDeployed, Superseded
 
 RUNNER_START_DEADLINE_S = 10.0
 CALL_TIMEOUT_S = 30.0
@@ -78,6 +79,8 @@ class HostProcessRuntime:
         reply = json.loads(data)
         if reply.get("code") == NOT_DEPLOYED:
             raise RuntimeNotDeployed(reply["error"])
+        if reply.get("code") == SUPERSEDED:
+            raise Superseded(reply["error"])
         if "error" in reply:
             raise RuntimeUnavailable(reply["error"])
         return reply
@@ -94,6 +97,12 @@ class HostProcessRuntime:
             return found
         state_dir = self._dir(resource_id)
         state_dir.mkdir(parents=True, exist_ok=True)
+        # Two deployments of a new resource may both find no runner: one starts it, the other waits.
+        with open(state_dir / "start.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self.status(resource_id) or self._start_runner(resource_id, state_dir)
+
+    def _start_runner(self, resource_id: str, state_dir: Path) -> dict[str, Any]:
         port_file = state_dir / "front_port"
         port = int(port_file.read_text()) if port_file.exists() else 0
         if not port or not _port_free_soon(port):
@@ -135,8 +144,17 @@ class HostProcessRuntime:
             },
         )
 
-    def promote(self, resource_id: str, deployment_id: str) -> dict[str, Any]:
-        return self.call(resource_id, {"op": "promote", "deploymentId": deployment_id})
+    def promote(self, resource_id: str, deployment_id: str, hold: bool = False) -> dict[str, Any]:
+        """Switch the front port to the candidate; with `hold`, keep the old instance running until
+        `confirm` (drain it) or `revert` (it serves again)."""
+        return self.call(resource_id, {"op": "promote", "deploymentId": deployment_id, "hold": hold})
+
+    def confirm(self, resource_id: str) -> None:
+        with contextlib.suppress(OSError, ValueError, RuntimeUnavailable):
+            self.call(resource_id, {"op": "confirm"})
+
+    def revert(self, resource_id: str, deployment_id: str) -> dict[str, Any]:
+        return self.call(resource_id, {"op": "revert", "deploymentId": deployment_id})
 
     def discard(self, resource_id: str, deployment_id: str) -> None:
         with contextlib.suppress(OSError, ValueError, RuntimeUnavailable):

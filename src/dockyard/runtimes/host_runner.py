@@ -6,9 +6,12 @@ it starts candidates next to the active one, promotes a verified candidate (new 
 at once, the old instance drains, then stops) and restarts a crashed instance with backoff.
 The control plane talks to it over `STATE_DIR/control.sock`, one JSON object per line.
 
-Ops: status; start {spec} (a candidate); promote; discard; stop / start (no spec) / restart of the
-active instance; shutdown. A stopped active keeps its spec (and stays stopped across a runner
-restart) while the front port closes every new connection.
+Ops: status; start {spec} (a candidate; refused when a newer deployment is already the candidate
+or active, so a slow older attempt never replaces a newer one); promote (with `hold`, the old
+instance keeps running as `previous` until `confirm` drains it or `revert` makes it active again —
+the switch is confirmed through the front port first); discard; stop / start (no spec) / restart
+of the active instance; shutdown. A stopped active keeps its spec (and stays stopped across a
+runner restart) while the front port closes every new connection.
 
 Each instance's output goes straight to its log file (no pipe through the runner, so an app outlives
 a dead runner). To give lines a time, the runner records `SIZE MTIME` in `LOG.times` whenever the
@@ -36,7 +39,9 @@ DRAIN_TIMEOUT_S = 10.0
 STOP_GRACE_S = 5.0
 STAMP_EVERY_S = 0.5
 SPAWN_WAIT_S = 2.0
+HOLD_S = 60.0  # a held previous instance is drained anyway when nobody confirms or reverts
 NOT_DEPLOYED = "not-deployed"
+SUPERSEDED = "superseded"
 
 
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes
@@ -165,11 +170,12 @@ class Runner:
         self.state_dir, self.front_port = state_dir, front_port
         self.active: Instance | None = None
         self.candidate: Instance | None = None
+        self.previous: Instance | None = None  # held after a promote until confirm or revert
         self.draining: set[Instance] = set()
         self.done = asyncio.Event()
 
     def everything(self) -> list[Instance]:
-        return [i for i in (self.candidate, self.active, *self.draining) if i is not None]
+        return [i for i in (self.candidate, self.active, self.previous, *self.draining) if i is not None]
 
     # -- persistence: the active spec (and whether it was stopped) survives a runner restart --
     def save(self) -> None:
@@ -217,9 +223,14 @@ class Runner:
         if op == "status":
             return self.status()
         if op == "start" and "spec" in msg:  # a candidate next to the active instance
-            if self.candidate:
-                await stop(self.candidate)
-            self.candidate = self._launch(msg["spec"])
+            newest = max((i.deployment_id for i in (self.candidate, self.active) if i), default="")
+            if msg["spec"]["deploymentId"] < newest:  # ids sort by creation: per-resource order holds
+                return {"error": f"a newer deployment ({newest}) is already here", "code": SUPERSEDED}
+            # Commands interleave at every await: take the place first, then stop what it replaces.
+            old, self.candidate = self.candidate, self._launch(msg["spec"])
+            if old:
+                await stop(old)
+            await _spawned(self.candidate)  # a reply saying `starting` would read as not alive
             return self.status()
         if op in ("stop", "start", "restart") and self.active is None:
             return {"error": "no active instance: nothing was deployed here", "code": NOT_DEPLOYED}
@@ -236,11 +247,17 @@ class Runner:
                 await self._relaunch_active("starting on request")
             return self.status()
         if op == "promote":
-            return await self.promote(msg["deploymentId"])
+            return await self.promote(msg["deploymentId"], bool(msg.get("hold")))
+        if op == "confirm":
+            self.release()
+            return self.status()
+        if op == "revert":
+            return await self.revert(msg["deploymentId"])
         if op == "discard":
-            if self.candidate and self.candidate.deployment_id == msg["deploymentId"]:
-                await stop(self.candidate)
+            found = self.candidate
+            if found and found.deployment_id == msg["deploymentId"]:
                 self.candidate = None
+                await stop(found)
             return self.status()
         if op == "restart":
             await self._relaunch_active("restarting on request")
@@ -253,13 +270,34 @@ class Runner:
             return {"ok": True}
         return {"error": f"unknown op {op!r}"}
 
-    async def promote(self, deployment_id: str) -> dict[str, Any]:
+    async def promote(self, deployment_id: str, hold: bool = False) -> dict[str, Any]:
         if not self.candidate or self.candidate.deployment_id != deployment_id:
             return {"error": f"no candidate {deployment_id}"}
+        self.release()  # an earlier switch nobody confirmed
         old, self.active, self.candidate = self.active, self.candidate, None
         self.save()
-        if old:
+        if old and hold:
+            self.previous = old
+            asyncio.get_running_loop().call_later(HOLD_S, self.release, old)
+        elif old:
             asyncio.get_running_loop().create_task(self.drain(old))
+        return self.status()
+
+    def release(self, only: Instance | None = None) -> None:
+        """The switch stands: drain the held previous instance (if it is still `only`)."""
+        old = self.previous
+        if old is not None and (only is None or old is only):
+            self.previous = None
+            asyncio.get_running_loop().create_task(self.drain(old))
+
+    async def revert(self, deployment_id: str) -> dict[str, Any]:
+        """The switch to `deployment_id` failed: the held previous instance serves again."""
+        if not self.active or self.active.deployment_id != deployment_id:
+            return {"error": f"{deployment_id} is not the active instance"}
+        failed, self.active, self.previous = self.active, self.previous, None
+        self.save()
+        await stop(failed)
+        _note(failed, "the switch to this version failed; the previous version serves again")
         return self.status()
 
     async def drain(self, old: Instance) -> None:
@@ -276,6 +314,7 @@ class Runner:
             "runnerPid": os.getpid(),
             "active": self.active.view() if self.active else None,
             "candidate": self.candidate.view() if self.candidate else None,
+            "previous": self.previous.view() if self.previous else None,
         }
 
     async def stamp_logs(self) -> None:
@@ -361,8 +400,10 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 async def main(state_dir: Path, front_port: int) -> None:
     runner = Runner(state_dir, front_port)
     sock = control_socket(state_dir)
-    sock.unlink(missing_ok=True)
+    # The front port first: a second runner of the same resource fails here, before it could take
+    # the first one's control socket away.
     front = await asyncio.start_server(runner.forward, "127.0.0.1", front_port, reuse_address=True)
+    sock.unlink(missing_ok=True)
     runner.restore()  # before the control socket answers: no caller sees a runner without its state
     control = await asyncio.start_unix_server(runner.control, path=str(sock))
     (state_dir / "runner.pid").write_text(str(os.getpid()))

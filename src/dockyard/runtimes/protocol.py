@@ -1,5 +1,6 @@
-"""What the pipeline and the runtime operations need from a runtime: candidate-first replacement,
-control of the active instance (stop, start, restart), status and where its output is."""
+"""What the pipeline and the runtime operations need from a runtime: candidate-first replacement
+(with a switch that is confirmed, or reverted to the previous instance), control of the active
+instance (stop, start, restart), status and where its output is."""
 
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,6 +26,10 @@ class LogSource:
     runtime_kind: str
 
 
+class Superseded(Exception):
+    """A newer deployment of the resource already runs: an older candidate is refused."""
+
+
 class RuntimeNotDeployed(Exception):
     """The resource has no active instance to control or read: nothing was deployed (or kept)."""
 
@@ -32,7 +37,11 @@ class RuntimeNotDeployed(Exception):
 class Runtime(Protocol):
     def start_candidate(self, resource_id: str, spec: InstanceSpec) -> dict[str, Any]: ...
 
-    def promote(self, resource_id: str, deployment_id: str) -> dict[str, Any]: ...
+    def promote(self, resource_id: str, deployment_id: str, hold: bool = False) -> dict[str, Any]: ...
+
+    def confirm(self, resource_id: str) -> None: ...
+
+    def revert(self, resource_id: str, deployment_id: str) -> dict[str, Any]: ...
 
     def discard(self, resource_id: str, deployment_id: str) -> None: ...
 

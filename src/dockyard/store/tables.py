@@ -3,7 +3,7 @@ profiles are JSON documents validated by `dockyard.domain.profiles` on the way i
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ID = String(40)
@@ -204,9 +204,29 @@ class WorkItem(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(TS)
     updated_at: Mapped[str] = mapped_column(TS)
+    # The ledger's view (operator-work): what it is about, where it got to, how it ended, its lineage.
+    operation_key: Mapped[str | None] = mapped_column(String(80))
+    project_id: Mapped[str | None] = mapped_column(ID)
+    resource_id: Mapped[str | None] = mapped_column(ID)
+    deployment_id: Mapped[str | None] = mapped_column(ID)
+    server_id: Mapped[str | None] = mapped_column(ID)
+    domain_binding_id: Mapped[str | None] = mapped_column(ID)
+    certificate_id: Mapped[str | None] = mapped_column(ID)
+    phase: Mapped[str | None] = mapped_column(String(40))
+    step: Mapped[str | None] = mapped_column(String(80))
+    started_at: Mapped[str | None] = mapped_column(TS)
+    finished_at: Mapped[str | None] = mapped_column(TS)
+    error_code: Mapped[str | None] = mapped_column(String(60))
+    error_category: Mapped[str | None] = mapped_column(String(30))
+    retriable: Mapped[bool | None] = mapped_column(Boolean)
+    retry_of_work_id: Mapped[str | None] = mapped_column(ID)
+    safe_details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     __table_args__ = (
         Index("ix_work_items_claim", "status", "run_after"),
         Index("ix_work_items_subject", "subject_id"),
+        Index("ix_work_items_resource", "resource_id", "id"),
+        Index("ix_work_items_deployment", "deployment_id"),
+        Index("ix_work_items_status", "status", "id"),
     )
 
 
@@ -553,4 +573,40 @@ class ConfigVariable(Base):
         Index("ux_config_variables_identity", "owner_id", "scope", "key", "exposure", unique=True),
         Index("ix_config_variables_environment", "environment_id"),
         Index("ix_config_variables_resource", "resource_id"),
+    )
+
+
+class HealthObservation(Base):
+    """One sample of a resource's health by the monitor (the whole summary is kept as observed)."""
+
+    __tablename__ = "health_observations"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    observed_at: Mapped[str] = mapped_column(TS)
+    overall: Mapped[str] = mapped_column(String(20))
+    runtime_lifecycle: Mapped[str] = mapped_column(String(20))
+    runtime_health: Mapped[str] = mapped_column(String(20))
+    latest_deployment_id: Mapped[str | None] = mapped_column(ID)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    __table_args__ = (Index("ix_health_observations_resource", "resource_id", "id"),)
+
+
+class RuntimeSample(Base):
+    """CPU and memory of a resource's live instance at one moment (runtime monitoring)."""
+
+    __tablename__ = "runtime_samples"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    project_id: Mapped[str] = mapped_column(ID)
+    environment_id: Mapped[str] = mapped_column(ID)
+    server_id: Mapped[str | None] = mapped_column(ID)
+    deployment_id: Mapped[str | None] = mapped_column(ID)
+    runtime_kind: Mapped[str | None] = mapped_column(String(20))
+    observed_at: Mapped[str] = mapped_column(TS)
+    cpu_percent: Mapped[float | None] = mapped_column(Float)
+    memory_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    restarts: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        Index("ix_runtime_samples_resource", "resource_id", "id"),
+        Index("ix_runtime_samples_observed", "observed_at"),
     )

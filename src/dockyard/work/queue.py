@@ -7,13 +7,15 @@ SQLite or PostgreSQL never both win. Items left `running` by a dead worker are r
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dockyard.domain.ids import new_id
-from dockyard.operations.context import utc_now
+from dockyard.domain.work import Outcome, crashed
+from dockyard.operations.context import Context, utc_now
 from dockyard.store.db import Database
 from dockyard.store.tables import WorkItem
 
@@ -32,7 +34,19 @@ def _later(seconds: float) -> str:
     )
 
 
-def enqueue(session: Session, kind: str, subject_id: str, now: str) -> WorkItem:
+def enqueue(
+    session: Session,
+    kind: str,
+    subject_id: str,
+    now: str,
+    *,
+    operation_key: str | None = None,
+    retry_of: WorkItem | None = None,
+    **about: str | None,
+) -> WorkItem:
+    """Queue work; `about` names what it concerns (project_id, resource_id, deployment_id, server_id,
+    domain_binding_id, certificate_id) so the ledger can filter it. A retry records its lineage, and
+    the item it retries stops waiting for one."""
     item = WorkItem(
         id=new_id("work"),
         kind=kind,
@@ -42,9 +56,34 @@ def enqueue(session: Session, kind: str, subject_id: str, now: str) -> WorkItem:
         run_after=now,
         created_at=now,
         updated_at=now,
+        operation_key=operation_key,
+        retry_of_work_id=retry_of.id if retry_of is not None else None,
+        **about,
     )
+    if retry_of is not None and retry_of.status == "retry-scheduled":
+        retry_of.status, retry_of.updated_at = "failed", now
+        retry_of.finished_at = retry_of.finished_at or now
     session.add(item)
     return item
+
+
+def run_after_commit(ctx: Context, item: WorkItem, job: Callable[[], Outcome]) -> None:
+    """Run a just-queued job in this process once the operation commits (a caller that waits for
+    it, e.g. an edge bootstrap). Without services it stays queued for the worker."""
+    if ctx.services is None:
+        return
+    item.status, item.attempts, item.started_at = "running", 1, ctx.now
+    item.lease_owner, item.lease_expires_at = worker_identity(), _later(LEASE_S)
+    db, item_id = ctx.services.db, item.id
+
+    def run() -> None:
+        try:
+            outcome = job()
+        except Exception as exc:
+            outcome = crashed(exc)
+        finish(db, item_id, outcome)
+
+    ctx.after_commit.append(run)
 
 
 def claim(db: Database, owner: str) -> WorkItem | None:
@@ -65,6 +104,7 @@ def claim(db: Database, owner: str) -> WorkItem | None:
                     lease_owner=owner,
                     lease_expires_at=_later(LEASE_S),
                     updated_at=now,
+                    started_at=now,
                     attempts=WorkItem.attempts + 1,
                 )
             ).rowcount
@@ -85,14 +125,38 @@ def renew(db: Database, item_ids: list[str], owner: str) -> None:
         )
 
 
-def finish(db: Database, item_id: str, status: str, error: str | None = None) -> None:
+def finish(db: Database, item_id: str, outcome: Outcome) -> None:
+    """Record how the job really ended (not merely that its handler returned)."""
+    now = utc_now()
+    values = {
+        "status": outcome.status,
+        "last_error": outcome.message,
+        "error_code": outcome.error_code,
+        "error_category": outcome.error_category,
+        "retriable": outcome.retriable,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "updated_at": now,
+        "finished_at": now,
+    }
+    if outcome.phase:
+        values["phase"] = outcome.phase
+    if outcome.run_after:
+        values["run_after"] = outcome.run_after
+    with db.session() as s:
+        # A job canceled by an operator while it ran stays canceled whatever its handler says.
+        s.execute(
+            update(WorkItem).where(WorkItem.id == item_id, WorkItem.status == "running").values(**values)
+        )
+
+
+def progress(db: Database, kind: str, subject_id: str, phase: str, step: str | None = None) -> None:
+    """Where a running job got to (its phase and step, shown by the ledger)."""
     with db.session() as s:
         s.execute(
             update(WorkItem)
-            .where(WorkItem.id == item_id)
-            .values(
-                status=status, last_error=error, lease_owner=None, lease_expires_at=None, updated_at=utc_now()
-            )
+            .where(WorkItem.kind == kind, WorkItem.subject_id == subject_id, WorkItem.status == "running")
+            .values(phase=phase, step=(step or "")[:80] or None, updated_at=utc_now())
         )
 
 

@@ -1,8 +1,19 @@
-"""At start: work a dead control plane left `running` is closed, so nothing stays active forever."""
+"""At start: work a dead control plane left `running` is closed, so nothing stays active forever.
+
+- a deployment ends `failed` (code `interrupted`), its candidate is stopped, and its work item is
+  `retry-scheduled` (a person decides when: `dockyard work retry`); the live version never stopped,
+  since it runs in its own runner. One whose switch had already happened is finished instead
+  (`succeeded`: it passed verification and serves), or, while the runner still holds the previous
+  version, rolled back to it;
+- a certificate attempt fails retriable; the certificate scheduler retries it after its backoff;
+- an MCP server deployment fails, its running step too;
+- idempotent jobs (proxy bootstrap, runtime maintenance) are simply queued again.
+"""
 
 import logging
 import os
 import socket
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +25,7 @@ from dockyard.store.tables import Deployment, McpCustomDeployment, McpCustomVers
 
 log = logging.getLogger("dockyard.reconcile")
 INTERRUPTED = "interrupted: the control plane stopped while this ran"
+REQUEUED_KINDS = ("proxy-bootstrap", "runtime-maintenance")
 
 
 def _owner_dead(owner: str | None, now: str, lease_expires_at: str | None) -> bool:
@@ -49,37 +61,86 @@ def _interrupt_mcp(s: Any, deployment_id: str, now: str) -> None:
     log.warning("MCP deployment %s was interrupted; marked failed", deployment_id)
 
 
-def reconcile(svc: Services) -> list[str]:
-    """Fail the deployments whose worker died; return their ids."""
-    from dockyard.issuance import attempts as certificate_attempts
-    from dockyard.pipeline.timeline import Timeline
+@dataclass(frozen=True)
+class _Interrupted:
+    deployment_id: str
+    resource_id: str
+    item_id: str
 
-    now, failed = utc_now(), []
+
+def reconcile(svc: Services) -> list[str]:
+    """Close the work whose worker died; return the ids of the deployments it interrupted."""
+    from dockyard.issuance import attempts as certificate_attempts
+
+    now, interrupted = utc_now(), []
     with svc.db.session() as s:
         for item in s.scalars(select(WorkItem).where(WorkItem.status == "running")):
             if not _owner_dead(item.lease_owner, now, item.lease_expires_at):
                 continue
-            item.status, item.last_error, item.lease_owner, item.updated_at = "failed", INTERRUPTED, None, now
+            item.lease_owner, item.lease_expires_at, item.updated_at = None, None, now
+            item.last_error, item.error_code, item.error_category = INTERRUPTED, "interrupted", "interrupted"
+            item.retriable = True
+            if item.kind in REQUEUED_KINDS:
+                item.status, item.run_after = "pending", now
+                continue
+            if item.kind == "mcp_deployment":  # a person deploys the version again
+                item.status, item.finished_at = "failed", now
+                _interrupt_mcp(s, item.subject_id, now)
+                continue
+            item.status, item.finished_at = "retry-scheduled", now
             if item.kind == certificate_attempts.WORK_KIND:
                 certificate_attempts.interrupted(s, item.subject_id, INTERRUPTED)
-                continue
-            if item.kind == "mcp_deployment":
-                _interrupt_mcp(s, item.subject_id, now)
+                s.flush()
+                item.run_after = certificate_attempts.outcome_in(s, item.subject_id).run_after or now
                 continue
             dep = s.get(Deployment, item.subject_id)
             if dep is not None and dep.status in ACTIVE:
-                dep.status, dep.finished_at = "failed", now
-                dep.failure = {
-                    "phase": None,
-                    "code": "interrupted",
-                    "message": INTERRUPTED,
-                    "nextAction": "Deploy again; the live version kept serving.",
-                }
-                failed.append((dep.id, dep.resource_id))
-    for dep_id, resource_id in failed:
-        svc.runtime.discard(resource_id, dep_id)
-        timeline = Timeline(svc.db, dep_id)
+                interrupted.append(_Interrupted(dep.id, dep.resource_id, item.id))
+    for found in interrupted:
+        _close(svc, found, now)
+    return [i.deployment_id for i in interrupted]
+
+
+def _close(svc: Services, found: _Interrupted, now: str) -> None:
+    """End one interrupted deployment according to where its runner got to."""
+    from dockyard.pipeline.timeline import Timeline
+
+    runtime = svc.runtime
+    status = runtime.status(found.resource_id) or {}
+    switched = (status.get("active") or {}).get("deploymentId") == found.deployment_id
+    timeline = Timeline(svc.db, found.deployment_id)
+    if switched and status.get("previous"):
+        runtime.revert(found.resource_id, found.deployment_id)
+        _end(svc, found, now, "rolled-back", "the previous version was restored")
+        timeline.log("switch", f"{INTERRUPTED}; the previous version was restored", level="error")
+        timeline.event("deployment-rolled-back", "switch", "rolled-back", INTERRUPTED, retriable=True)
+    elif switched:
+        _end(svc, found, now, "succeeded", None)
+        timeline.log("switch", "the control plane stopped after the switch; the new version serves")
+        timeline.event("deployment-succeeded", "switch", "succeeded", "resumed after a restart")
+    else:
+        runtime.discard(found.resource_id, found.deployment_id)
+        _end(svc, found, now, "failed", "the live version kept serving")
         timeline.log("switch", INTERRUPTED, level="error")
         timeline.event("deployment-failed", None, "failed", INTERRUPTED, retriable=True)
-        log.warning("deployment %s was interrupted; marked failed", dep_id)
-    return [d for d, _ in failed]
+    log.warning("deployment %s was interrupted; reconciled", found.deployment_id)
+
+
+def _end(svc: Services, found: _Interrupted, now: str, status: str, kept: str | None) -> None:
+    with svc.db.session() as s:
+        dep = s.get(Deployment, found.deployment_id)
+        item = s.get(WorkItem, found.item_id)
+        if dep is None or item is None:
+            return
+        dep.status, dep.finished_at = status, now
+        if status == "succeeded":
+            dep.runtime_state = {**(dep.runtime_state or {}), "url": svc.runtime.url(found.resource_id)}
+            item.status, item.error_code, item.error_category, item.retriable = "succeeded", None, None, None
+            item.last_error = "resumed after a restart: the switch had completed"
+            return
+        dep.failure = {
+            "phase": "switch" if status == "rolled-back" else None,
+            "code": "interrupted",
+            "message": f"{INTERRUPTED}; {kept}",
+            "nextAction": f"Retry it: dockyard deployments retry {dep.id}",
+        }

@@ -1,10 +1,14 @@
-"""The worker: claims work items and runs their handler, a few at a time, until stopped."""
+"""The worker: claims work items and runs their handler, a few at a time, until stopped.
+
+A handler returns how its job really ended (an Outcome; None means it succeeded): a deployment that
+failed or a certificate attempt waiting for its retry is recorded as such in the ledger."""
 
 import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from dockyard.domain.work import SUCCEEDED, Outcome, crashed
 from dockyard.store.db import Database
 from dockyard.work import queue
 
@@ -14,7 +18,7 @@ IDLE_POLL_S = 1.0
 
 class Worker:
     def __init__(
-        self, db: Database, handlers: dict[str, Callable[[str], None]], concurrency: int = 4
+        self, db: Database, handlers: dict[str, Callable[[str], Outcome | None]], concurrency: int = 4
     ) -> None:
         self.db, self.handlers = db, handlers
         self.owner = queue.worker_identity()
@@ -55,11 +59,14 @@ class Worker:
 
     def _run(self, item_id: str, kind: str, subject_id: str) -> None:
         try:
-            self.handlers[kind](subject_id)
-            queue.finish(self.db, item_id, "succeeded")
+            outcome = self.handlers[kind](subject_id) or SUCCEEDED
         except Exception as exc:
             log.exception("work item %s (%s %s) failed", item_id, kind, subject_id)
-            queue.finish(self.db, item_id, "failed", f"{type(exc).__name__}: {exc}")
+            outcome = crashed(exc)
+        try:
+            queue.finish(self.db, item_id, outcome)
+        except Exception:
+            log.exception("recording the outcome of work item %s failed", item_id)
         finally:
             with self._lock:
                 self._in_flight.discard(item_id)

@@ -213,3 +213,36 @@ def test_build_time_values_are_build_args_and_runtime_values_the_container_env(
     assert "APP_SECRET=****" in logs.stdout and "ctr-canary-5e6f7a8b" not in logs.stdout
     timeline = plane.cli("deployments", "logs", second["deploymentId"])
     assert "ctr-canary-5e6f7a8b" not in timeline.stdout
+
+
+def test_a_rollback_starts_a_retained_image_and_old_images_are_pruned(
+    plane: ControlPlane, engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    folder = app(tmp_path, "kept", {"Dockerfile": SITE, "index.html": "image 0"})
+    ids = []
+    for n in range(5):  # 3 successful deployments keep their images (DOCKYARD_RETAINED_ARTIFACTS)
+        (folder / "index.html").write_text(f"image {n}")
+        result = plane.up(folder)
+        assert result["status"] == "succeeded", result["stderr"]
+        ids.append(result["deploymentId"])
+    resource = result["resourceId"]
+
+    def tags() -> set[str]:
+        images = engine.images.list(filters={"label": f"dockyard.resource={resource}"})
+        return {t.rsplit(":", 1)[-1] for i in images for t in i.tags}
+
+    poll(lambda: tags() == set(ids[2:]), "the two oldest images to be pruned")
+    ready = plane.api("GET", f"/deployments/{ids[-1]}/recovery-readiness")
+    by_id = {c["deploymentId"]: c for c in ready["rollback"]["candidates"]}
+    assert by_id[ids[2]]["rollbackReady"] and not by_id[ids[0]]["rollbackReady"]
+    assert by_id[ids[0]]["reasons"][0]["code"] == "artifact-pruned"
+    back = plane.api(
+        "POST", f"/deployments/{ids[-1]}/rollback", json={"rollbackCandidateDeploymentId": ids[2]}
+    )["id"]
+    poll(
+        lambda: plane.api("GET", f"/deployments/{back}")["deployment"]["status"] == "succeeded",
+        "the rollback",
+    )
+    assert httpx.get(result["url"]).text == "image 2"
+    logs = plane.api("GET", f"/deployments/{back}/logs")["logs"]
+    assert not any(line["phase"] == "build" for line in logs)

@@ -15,6 +15,7 @@ from dockyard.interfaces.cli import client, manifest, render
 
 ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,80}")
 TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "json": str}
+ALIASES = {"operator-work": "work"}  # a short name for a group, next to its own
 
 
 def _read(option: dict[str, Any], path: str) -> str:
@@ -54,9 +55,8 @@ def _command(cmd: dict[str, Any], by_key: dict[str, dict[str, Any]]) -> Any:
     ]
     for o in cmd["options"]:
         kind = TYPES[o["kind"]]
-        default = typer.Option(
-            ... if o["required"] else None, f"--{o['flag']}", help=o["help"], show_default=False
-        )
+        names = [f"--{o['flag']}/--no-{o['flag']}"] if kind is bool else [f"--{o['flag']}"]  # a true default
+        default = typer.Option(... if o["required"] else None, *names, help=o["help"], show_default=False)
         params.append(_param(o["param"], kind if o["required"] else kind | None, default))
     if cmd["followWith"]:
         params.append(_param("follow", bool, typer.Option(False, "--follow", "-f", help="Keep following.")))
@@ -117,4 +117,6 @@ def add_catalog_commands(app: typer.Typer) -> None:
                 label = " ".join(here).capitalize().replace("Mcp", "MCP")
                 groups[here] = typer.Typer(help=f"{label} operations.", no_args_is_help=True)
                 groups[here[:-1]].add_typer(groups[here], name=here[-1])
+                if len(here) == 1 and here[0] in ALIASES:
+                    app.add_typer(groups[here], name=ALIASES[here[0]], help=f"= {here[0]}")
         groups[tuple(path)].command(name, help=cmd["summary"])(_command(cmd, by_key))

@@ -10,6 +10,7 @@ import inspect
 import json
 import os
 import types
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -40,6 +41,10 @@ def _kind(annotation: Any) -> tuple[str, str]:
         return "str", "one of: " + ", ".join(map(str, get_args(t)))
     if t in SCALARS:
         return SCALARS[t], ""
+    from pydantic import AwareDatetime  # building the manifest loads pydantic anyway
+
+    if t in (datetime, AwareDatetime):
+        return "str", "ISO-8601 time, e.g. 2026-01-31T12:00:00Z"
     return "json", "JSON"
 
 

@@ -1,0 +1,89 @@
+"""Retained artifacts: each resource keeps the workspaces and built images of its last N successful
+deployments (`DOCKYARD_RETAINED_ARTIFACTS`, default 3) as rollback targets; older ones, and those of
+attempts that never succeeded, are removed by a runtime-maintenance job after each success.
+
+What an attempt that is still active or a running instance uses is never removed.
+"""
+
+import logging
+import shutil
+from typing import Any
+
+from sqlalchemy import select
+
+from dockyard.domain.deployment import ACTIVE
+from dockyard.domain.work import SUCCEEDED, Outcome
+from dockyard.services import Services
+from dockyard.store.tables import Deployment
+
+log = logging.getLogger("dockyard.retention")
+MAINTENANCE = "runtime-maintenance"
+
+
+def artifact_of(dep: Deployment) -> dict[str, Any] | None:
+    return (dep.runtime_state or {}).get("artifact")
+
+
+def kept(deployments: list[Deployment], keep: int, running: set[str]) -> set[str]:
+    """Ids of the deployments whose artifacts stay: referenced by the newest `keep` successful
+    deployments (a rollback references the artifact it reused), by active attempts, or running."""
+    succeeded = [d for d in deployments if d.status == "succeeded"]
+    succeeded.sort(key=lambda d: d.id, reverse=True)
+    holders = succeeded[:keep] + [d for d in deployments if d.status in ACTIVE]
+    refs = {(artifact_of(d) or {}).get("deploymentId") or d.id for d in holders}
+    return refs | running
+
+
+def _running(svc: Services, resource_id: str) -> set[str]:
+    status = svc.runtime.status(resource_id) or {}
+    return {i["deploymentId"] for k in ("active", "candidate", "previous") if (i := status.get(k))}
+
+
+def prune_artifacts(svc: Services, resource_id: str) -> Outcome:
+    """The runtime-maintenance job: remove the artifacts a resource no longer keeps."""
+    with svc.db.session() as s:
+        deployments = list(s.scalars(select(Deployment).where(Deployment.resource_id == resource_id)))
+        keep = kept(deployments, svc.settings.recovery.retained_artifacts, _running(svc, resource_id))
+        known = {d.id for d in deployments}
+    removed = _workspaces(svc, resource_id, keep, known) + _images(resource_id, keep)
+    with svc.db.session() as s:
+        for dep in s.scalars(select(Deployment).where(Deployment.id.in_(removed))):
+            artifact = artifact_of(dep)
+            if artifact is not None and artifact.get("deploymentId") == dep.id:
+                dep.runtime_state = {**(dep.runtime_state or {}), "artifact": {**artifact, "retained": False}}
+    if removed:
+        log.info("resource %s: removed the artifacts of %d deployment(s)", resource_id, len(set(removed)))
+    return SUCCEEDED
+
+
+def _workspaces(svc: Services, resource_id: str, keep: set[str], known: set[str]) -> list[str]:
+    folder = svc.settings.data_dir / "workspaces" / resource_id
+    removed = []
+    for path in folder.glob("dep_*"):
+        if path.is_dir() and path.name in known and path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
+
+
+def _images(resource_id: str, keep: set[str]) -> list[str]:
+    """Built images of deployments not kept (an image a container still uses stays)."""
+    from dockyard.runtimes import engine
+
+    if not engine.available():
+        return []
+    from docker.errors import APIError
+
+    client = engine.connect()
+    wanted = {k.lower() for k in keep}
+    removed = []
+    for image in client.images.list(filters={"label": f"dockyard.resource={resource_id}"}):
+        tags = [t.rsplit(":", 1)[-1] for t in image.tags]
+        if not tags or any(t in wanted for t in tags):
+            continue
+        try:
+            client.images.remove(image.id)
+        except APIError:
+            continue
+        removed += [f"dep_{t[4:]}" for t in tags if t.startswith("dep_")]
+    return removed

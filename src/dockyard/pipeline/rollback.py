@@ -1,0 +1,52 @@
+"""Execute a rollback: start the retained artifact (workspace or image) of an earlier successful
+deployment as the candidate, verify it with that deployment's health policy, switch. Nothing is
+detected, installed or built, and no data (volumes, databases) is touched."""
+
+from pathlib import Path
+from typing import Any
+
+from dockyard.domain.profiles import HealthCheck
+from dockyard.pipeline.execute import DeployFailure, Execution, base_env, with_venv
+
+
+def missing(artifact: dict[str, Any]) -> str | None:
+    """Why the artifact cannot be started again (None when it can): a workspace folder that is gone."""
+    if artifact.get("kind") == "workspace" and not Path(artifact.get("path") or "/nonexistent").is_dir():
+        return f"the workspace of {artifact.get('deploymentId')} was pruned"
+    if artifact.get("retained") is False:
+        return f"the artifact of {artifact.get('deploymentId')} was pruned"
+    return None
+
+
+def execute_rollback(
+    ex: Execution, resource_id: str, project_id: str, snapshot: dict[str, Any], artifact: dict[str, Any]
+) -> str:
+    source = artifact.get("deploymentId")
+    ex.phase("plan", f"rolling back to the retained {artifact.get('kind')} of deployment {source}")
+    problem = missing(artifact)
+    if problem:
+        raise DeployFailure(
+            "plan",
+            "rollback-artifact-missing",
+            problem,
+            f"Pick another candidate: dockyard deployments recovery-readiness {ex.id}",
+        )
+    health = HealthCheck.model_validate(snapshot.get("healthPolicy") or {})
+    if artifact.get("kind") == "image":
+        from dockyard.pipeline.execute_container import engine_client, start_container
+
+        client = engine_client()
+        if artifact.get("built"):
+            from docker.errors import ImageNotFound
+
+            try:
+                client.images.get(artifact["image"])
+            except ImageNotFound as exc:
+                raise DeployFailure(
+                    "plan",
+                    "rollback-artifact-missing",
+                    f"the image {artifact['image']} of {source} is no longer in the engine",
+                    "Pick another candidate, or redeploy.",
+                ) from exc
+        return start_container(ex, client, resource_id, project_id, artifact, health)
+    return ex.start_workspace(resource_id, artifact, with_venv(base_env(), artifact.get("venv")), health)

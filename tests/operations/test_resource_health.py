@@ -1,0 +1,107 @@
+"""Resource health, its history and runtime monitoring samples, from the monitor sampling a real
+deployed process."""
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_helpers import created, error_code
+
+from dockyard.pipeline.execute import run_deployment
+from dockyard.services import Services
+from dockyard.work.monitor import Monitor
+from polling import poll
+
+
+@pytest.fixture
+def live(
+    api: Any, svc: Services, new_project: str, new_environment: str, new_resource: str, tmp_path: Path
+) -> dict:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "index.html").write_text("hi")
+    api.post(
+        f"/api/resources/{new_resource}/source",
+        json={"source": {"kind": "local-folder", "locator": str(folder)}},
+    )
+    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
+    ids = {
+        "projectId": new_project,
+        "environmentId": new_environment,
+        "resourceId": new_resource,
+        "serverId": server,
+    }
+    dep = created(api.post("/api/deployments", json=ids))
+    run_deployment(svc, dep)
+    return {"resourceId": new_resource, "deploymentId": dep}
+
+
+def test_a_sampled_resource_is_healthy_with_history_and_samples(api: Any, svc: Services, live: dict) -> None:
+    rid = live["resourceId"]
+    monitor = Monitor(svc)
+    assert monitor.tick() == 1
+    assert monitor.tick() == 1  # a second sample gives a CPU figure (a rate between two readings)
+    health = api.get(f"/api/resources/{rid}/health").json()
+    assert health["schemaVersion"] == "resources.health/v1" and health["overall"] == "healthy"
+    assert health["runtime"]["lifecycle"] == "running" and health["runtime"]["health"] == "healthy"
+    assert health["latestDeployment"]["id"] == live["deploymentId"]
+    assert health["healthPolicy"]["status"] == "default" and health["publicAccess"]["status"] == "ready"
+    assert {c["name"]: c["status"] for c in health["checks"]} == {
+        "runtime": "passed",
+        "health-check": "passed",
+    }
+
+    history = api.get(f"/api/resources/{rid}/health-history").json()
+    assert history["schemaVersion"] == "resources.health-history/v1" and len(history["observations"]) == 2
+    assert history["observations"][0]["overall"] == "healthy"
+    narrow = api.get(f"/api/resources/{rid}/health-history", params={"window.to": "2000-01-01T00:00:00Z"})
+    assert narrow.json()["observations"] == []
+
+    samples = api.get("/api/runtime-monitoring/samples", params={"scope.resourceId": rid}).json()
+    assert samples["scope"] == {"kind": "resource", "resourceId": rid} and len(samples["samples"]) == 2
+    newest = samples["samples"][0]
+    assert newest["totals"]["memory"]["containerUsedBytes"] > 1_000_000  # a Python http.server
+    assert newest["totals"]["cpu"]["containerCpuPercent"] is not None
+    rolled = api.get(
+        "/api/runtime-monitoring/rollup", params={"bucket": "minute", "scope.resourceId": rid}
+    ).json()
+    assert rolled["schemaVersion"] == "runtime-monitoring.rollup/v1"
+    assert sum(p["sampleCount"] for p in rolled["series"][0]["points"]) == 2
+    assert [m["deploymentId"] for m in rolled["deploymentMarkers"]] == [live["deploymentId"]]
+    assert rolled["topContributors"][0]["scope"]["resourceId"] == rid
+    bad = api.get("/api/runtime-monitoring/rollup", params={"bucket": "week"})
+    assert bad.status_code == 422
+
+
+def test_a_stopped_resource_reads_stopped_live_and_nothing_deployed_says_so(
+    api: Any, live: dict, new_project: str, new_environment: str
+) -> None:
+    rid = live["resourceId"]
+    assert api.post(f"/api/resources/{rid}/runtime/stop", json={}).status_code == 200
+    health = api.get(f"/api/resources/{rid}/health", params={"mode": "live"}).json()
+    assert health["overall"] == "stopped" and health["runtime"]["lifecycle"] == "stopped"
+    other = created(
+        api.post(
+            "/api/resources",
+            json={"projectId": new_project, "environmentId": new_environment, "name": "Idle"},
+        )
+    )
+    idle = api.get(f"/api/resources/{other}/health").json()
+    assert idle["overall"] == "not-deployed" and idle["latestDeployment"] is None
+    missing = api.get("/api/resources/res_" + "0" * 26 + "/health")
+    assert missing.status_code == 404 and error_code(missing) == "resource_not_found"
+
+
+def test_a_crashing_app_shows_as_degraded(api: Any, svc: Services, live: dict) -> None:
+    rid = live["resourceId"]
+    pid = svc.runtime.status(rid)["active"]["pid"]  # type: ignore[index]
+    os.kill(pid, signal.SIGKILL)
+    poll(lambda: (svc.runtime.status(rid) or {})["active"]["restarts"] == 1, "the runner to restart it")
+    health = api.get(f"/api/resources/{rid}/health", params={"mode": "live"}).json()
+    assert health["overall"] == "degraded" and health["runtime"]["reasonCode"] in (
+        "recent-crash",
+        "crash-loop",
+    )
+    assert health["runtime"]["restarts"] == 1
