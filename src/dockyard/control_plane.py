@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from dockyard.config import Settings
-from dockyard.domain.work import Outcome
+from dockyard.domain.work import Outcome, deployment_outcome
 from dockyard.interfaces.http.app import build_app
 from dockyard.issuance.attempts import forget_challenges
 from dockyard.issuance.scheduler import Scheduler
@@ -73,10 +73,15 @@ def handlers(svc: Services) -> dict[str, Callable[[str], Outcome | None]]:
 
         return run_and_report(svc, attempt_id)
 
-    def mcp_deployment(deployment_id: str) -> None:
+    def mcp_deployment(deployment_id: str) -> Outcome:
         from dockyard.hosting.deploy import run_custom_deployment  # loads the MCP SDK on first use
+        from dockyard.store.tables import McpCustomDeployment
 
         run_custom_deployment(svc, deployment_id)
+        with svc.db.session() as s:
+            dep = s.get(McpCustomDeployment, deployment_id)
+            status, error = (dep.status, dict(dep.error or {})) if dep else (None, {})
+        return deployment_outcome("succeeded" if status == "completed" else status, error)
 
     def proxy_bootstrap(server_id: str) -> Outcome:
         from dockyard.edge.sync import bootstrap
