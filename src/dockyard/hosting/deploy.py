@@ -3,6 +3,7 @@ server, discover what it offers over MCP, and make it a provider version session
 step is recorded on the deployment with its status and timestamped log lines as it happens."""
 
 import logging
+import threading
 from typing import Any
 
 import anyio
@@ -32,9 +33,12 @@ class Steps:
 
     def __init__(self, svc: Services, deployment_id: str) -> None:
         self.db, self.deployment_id = svc.db, deployment_id
+        # The server's stderr is logged from its reader while the job ends the step: one writer at a
+        # time, or a log line's read-modify-write would put back a step as it was before it ended.
+        self._lock = threading.Lock()
 
     def _change(self, change: Any) -> None:
-        with self.db.session() as s:
+        with self._lock, self.db.session() as s:
             dep = s.get(McpCustomDeployment, self.deployment_id)
             steps = [dict(step, logs=list(step["logs"])) for step in dep.steps]
             change(steps)
