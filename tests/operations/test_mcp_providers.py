@@ -207,3 +207,17 @@ def test_a_key_rotation_reseals_provider_configs_and_they_still_open(
         json={"provider_id": provider["provider_id"], "provider_config_id": created["default_config"]["id"]},
     )
     assert reused.status_code == 201, reused.text  # the config opened (and validated) with the new key
+
+
+def test_versions_are_filtered_by_a_created_at_range_in_bracket_form(
+    api: Any, provider: dict[str, Any]
+) -> None:
+    def listed(**params: str) -> list[str]:
+        return [v["id"] for v in ok(api.get("/mcp-api/custom-provider-versions", params=params))["items"]]
+
+    assert provider["id"] in listed(**{"created_at[gte]": "2020-01-01T00:00:00Z"})
+    assert provider["id"] in listed(**{"created_at[lt]": "2999-01-01T00:00:00+02:00"})
+    assert listed(**{"created_at[gt]": "2999-01-01T00:00:00Z"}) == []
+    assert listed(**{"updated_at[lte]": "2020-01-01"}) == []
+    bad = api.get("/mcp-api/custom-provider-versions", params={"created_at[gte]": "last tuesday"})
+    assert bad.status_code == 422 and "created_at[gte]" in bad.text and "ISO 8601" in bad.text

@@ -1,8 +1,9 @@
 """What the /mcp-api operations share: cursor pages, list filters (one value or a list), the actor."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from dockyard.domain.ids import PREFIXES
 from dockyard.domain.model import SnakeModel
@@ -33,6 +34,53 @@ class McpPageQuery(SnakeModel):
     before: Cursor | None = Field(default=None, description="End before this id.")
     cursor: Cursor | None = Field(default=None, description="Same as `after` (the last id of a page).")
     order: Literal["asc", "desc"] = "desc"
+
+
+def _moment(value: str) -> str:
+    """An ISO 8601 time, as stored (UTC, milliseconds, `Z`), so it compares with stored times."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("expected an ISO 8601 time, e.g. 2026-01-31T12:00:00Z") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+Moment = Annotated[str, StringConstraints(max_length=40), AfterValidator(_moment)]
+BOUNDS = {"gte": "at or after", "gt": "after", "lte": "at or before", "lt": "before"}
+
+
+def _bound(field: str, bound: str) -> Any:
+    return Field(default=None, alias=f"{field}[{bound}]", description=f"{field} {BOUNDS[bound]} (ISO 8601).")
+
+
+class CreatedAtRange(SnakeModel):
+    """The documents' `created_at` date-range object, bracketed: `?created_at[gte]=…&created_at[lt]=…`."""
+
+    created_at_gte: Moment | None = _bound("created_at", "gte")
+    created_at_gt: Moment | None = _bound("created_at", "gt")
+    created_at_lte: Moment | None = _bound("created_at", "lte")
+    created_at_lt: Moment | None = _bound("created_at", "lt")
+
+
+class UpdatedAtRange(SnakeModel):
+    """The documents' `updated_at` date-range object, in bracket form."""
+
+    updated_at_gte: Moment | None = _bound("updated_at", "gte")
+    updated_at_gt: Moment | None = _bound("updated_at", "gt")
+    updated_at_lte: Moment | None = _bound("updated_at", "lte")
+    updated_at_lt: Moment | None = _bound("updated_at", "lt")
+
+
+def in_range(stmt: Any, column: Any, q: SnakeModel, field: str) -> Any:
+    """`stmt` limited to the bounds of q's `field` range (created_at or updated_at) that are set."""
+    for bound in BOUNDS:
+        value = getattr(q, f"{field}_{bound}", None)
+        if value:
+            ops = {"gte": column >= value, "gt": column > value, "lte": column <= value, "lt": column < value}
+            stmt = stmt.where(ops[bound])
+    return stmt
 
 
 class Pagination(SnakeModel):

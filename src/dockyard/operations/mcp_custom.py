@@ -12,7 +12,7 @@ from dockyard.domain.ids import new_id
 from dockyard.hosting import sealing
 from dockyard.operations.catalog import Family, operation
 from dockyard.operations.context import Context
-from dockyard.operations.mcp_common import McpPageQuery, actor, filtered, page
+from dockyard.operations.mcp_common import McpPageQuery, actor, filtered, in_range, page
 from dockyard.operations.mcp_custom_models import (
     CreateCustomProvider,
     CreateCustomProviderVersion,
@@ -460,10 +460,8 @@ def list_custom_provider_versions(
                 )
             )
         )
-    if inp.created_after:
-        stmt = stmt.where(McpCustomVersion.created_at >= inp.created_after)
-    if inp.created_before:
-        stmt = stmt.where(McpCustomVersion.created_at < inp.created_before)
+    stmt = in_range(stmt, McpCustomVersion.created_at, inp, "created_at")
+    stmt = in_range(stmt, McpCustomVersion.updated_at, inp, "updated_at")
     rows, pagination = page(ctx, stmt, McpCustomVersion.id, inp)
     return CustomProviderVersionList(items=[version_out(ctx, r) for r in rows], pagination=pagination)
 

@@ -5,7 +5,15 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from dockyard.domain.model import SnakeModel
-from dockyard.operations.mcp_common import McpId, McpPageQuery, OneOrMany, Pagination, Text
+from dockyard.operations.mcp_common import (
+    CreatedAtRange,
+    McpId,
+    McpPageQuery,
+    OneOrMany,
+    Pagination,
+    Text,
+    UpdatedAtRange,
+)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Arg = Annotated[str, StringConstraints(max_length=4000)]
@@ -208,7 +216,7 @@ class CustomProviderVersionList(SnakeModel):
     pagination: Pagination
 
 
-class CustomProviderVersionFilter(McpPageQuery):
+class CustomProviderVersionFilter(McpPageQuery, CreatedAtRange, UpdatedAtRange):
     status: OneOrMany | None = None
     id: OneOrMany | None = None
     provider_id: OneOrMany | None = None
@@ -216,8 +224,6 @@ class CustomProviderVersionFilter(McpPageQuery):
     custom_provider_id: OneOrMany | None = None
     custom_provider_deployment_id: OneOrMany | None = None
     custom_provider_environment_id: OneOrMany | None = None
-    created_after: str | None = Field(default=None, description="Created at or after (ISO 8601).")
-    created_before: str | None = Field(default=None, description="Created before (ISO 8601).")
 
 
 class CustomProviderVersionRef(SnakeModel):

@@ -5,7 +5,16 @@ from typing import Any, Literal
 from pydantic import Field
 
 from dockyard.domain.model import SnakeModel
-from dockyard.operations.mcp_common import McpId, McpPageQuery, Metadata, OneOrMany, Pagination, Text
+from dockyard.operations.mcp_common import (
+    CreatedAtRange,
+    McpId,
+    McpPageQuery,
+    Metadata,
+    OneOrMany,
+    Pagination,
+    Text,
+    UpdatedAtRange,
+)
 from dockyard.operations.mcp_custom_models import Name
 
 ProviderId = McpId("provider")
@@ -150,7 +159,7 @@ class DeleteProviderDeployment(ProviderDeploymentRef):
     force: bool = Field(default=False, description="Delete even while sessions use it (they lose it).")
 
 
-class ProviderDeploymentFilter(McpPageQuery):
+class ProviderDeploymentFilter(McpPageQuery, CreatedAtRange, UpdatedAtRange):
     id: OneOrMany | None = None
     provider_id: OneOrMany | None = None
     provider_version_id: OneOrMany | None = None
@@ -160,10 +169,6 @@ class ProviderDeploymentFilter(McpPageQuery):
     identity_credential_id: OneOrMany | None = None
     status: OneOrMany | None = None
     search: Text | None = None
-    created_after: str | None = None
-    created_before: str | None = None
-    updated_after: str | None = None
-    updated_before: str | None = None
 
 
 class DeletedOut(SnakeModel):

@@ -16,7 +16,7 @@ from dockyard.domain.ids import new_id
 from dockyard.hosting import sealing
 from dockyard.operations.catalog import Family, operation
 from dockyard.operations.context import Context
-from dockyard.operations.mcp_common import McpPageQuery, filtered, page
+from dockyard.operations.mcp_common import McpPageQuery, filtered, in_range, page
 from dockyard.operations.mcp_provider_models import (
     CreateProviderConfig,
     CreateProviderDeployment,
@@ -333,14 +333,8 @@ def list_provider_deployments(ctx: Context, inp: ProviderDeploymentFilter) -> Pr
         stmt = stmt.where(
             or_(McpProviderDeployment.name.ilike(like), McpProviderDeployment.description.ilike(like))
         )
-    for column, bound, op in (
-        (McpProviderDeployment.created_at, inp.created_after, "ge"),
-        (McpProviderDeployment.created_at, inp.created_before, "lt"),
-        (McpProviderDeployment.updated_at, inp.updated_after, "ge"),
-        (McpProviderDeployment.updated_at, inp.updated_before, "lt"),
-    ):
-        if bound:
-            stmt = stmt.where(column >= bound if op == "ge" else column < bound)
+    stmt = in_range(stmt, McpProviderDeployment.created_at, inp, "created_at")
+    stmt = in_range(stmt, McpProviderDeployment.updated_at, inp, "updated_at")
     rows, pagination = page(ctx, stmt, McpProviderDeployment.id, inp)
     return ProviderDeploymentList(items=[deployment_out(ctx, r) for r in rows], pagination=pagination)
 
