@@ -199,3 +199,34 @@ def test_the_cli_reads_runs_and_sessions(plane: Any, mcp_api: McpApi) -> None:
     assert runs and all(r["object"] == "server.server_run" for r in runs)
     missing = plane.cli("mcp", "sessions", "show", "ses_01m84psgz8nf81wt2vasycp55g")
     assert missing.returncode == 1 and "mcp_session_not_found" in missing.stderr + missing.stdout
+
+
+def test_a_session_over_a_custom_server_deployment_serves_that_version_with_all_its_tools(
+    mcp_api: McpApi,
+) -> None:
+    server = mcp_api.call("POST", "/custom-servers", 201, json={"name": "Echo server", "from": ECHO_STDIO})
+
+    def completed() -> str | None:
+        items = mcp_api.call("GET", f"/custom-servers/{server['id']}/deployments")["items"]
+        return items[0]["id"] if items and items[0]["status"] == "completed" else None
+
+    deployment_id = poll(completed, "the custom server's deployment", 60)
+    body = {"custom_server_deployment_ids": [deployment_id]}
+    session = mcp_api.call("POST", "/sessions", 201, json=body)
+
+    async def tools() -> list[str]:
+        async with mcp_client(session["connection_url"], session["client_secret"]["secret"]) as client:
+            assert (await client.call_tool("echo", {"text": "hi"})).content[0].text.endswith("hi")
+            return sorted(t.name for t in (await client.list_tools()).tools)
+
+    assert {"echo", "reverse"} <= set(anyio.run(tools))
+    again = mcp_api.call("POST", "/sessions", 201, json=body)
+    serving = [
+        mcp_api.call("GET", f"/sessions/{s['id']}")["server_sessions"][0]["provider_deployment_id"]
+        for s in (session, again)
+    ]
+    assert serving[0] == serving[1]  # one pinned provider deployment, reused
+    unknown = mcp_api.http.post("/sessions", json={"custom_server_deployment_ids": ["csd_" + "0" * 26]})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "custom_server_deployment_not_found"
+    empty = mcp_api.http.post("/sessions", json={})
+    assert empty.status_code == 422 and "custom_server_deployment_ids" in empty.text

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dockyard.domain.model import SnakeModel
 from dockyard.operations.mcp_common import McpId, McpPageQuery, Metadata, OneOrMany, Pagination
@@ -11,12 +11,30 @@ SessionId = McpId("mcp_session")
 ServerRunId = McpId("server_run")
 
 
+ProviderDeploymentRefId = McpId("provider_deployment")
+ServerDeploymentRefId = McpId("custom_server_deployment")
+
+
 class CreateSession(SnakeModel):
-    provider_deployment_ids: Annotated[list[McpId("provider_deployment")], Field(min_length=1, max_length=10)]  # type: ignore[valid-type]
+    provider_deployment_ids: list[ProviderDeploymentRefId] = Field(default_factory=list, max_length=10)
+    custom_server_deployment_ids: list[ServerDeploymentRefId] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Completed custom server deployments: each serves the exact version it deployed, all "
+        "its tools (a provider deployment pinned to that version is made on first use and reused).",
+    )
     expires_in_s: Annotated[int, Field(ge=60, le=30 * 86400)] = Field(
         default=86400, description="The client secret's lifetime in seconds."
     )
     metadata: Metadata = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _some_server(self) -> "CreateSession":
+        if not self.provider_deployment_ids and not self.custom_server_deployment_ids:
+            raise ValueError("give provider_deployment_ids or custom_server_deployment_ids (at least one)")
+        if len(self.provider_deployment_ids) + len(self.custom_server_deployment_ids) > 10:
+            raise ValueError("a session combines at most 10 servers")
+        return self
 
 
 class Usage(SnakeModel):

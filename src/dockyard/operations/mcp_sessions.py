@@ -14,7 +14,8 @@ from dockyard.domain.ids import new_id
 from dockyard.operations.catalog import Family, operation
 from dockyard.operations.context import Context
 from dockyard.operations.mcp_common import filtered, page
-from dockyard.operations.mcp_providers import load_deployment
+from dockyard.operations.mcp_provider_models import CreateProviderDeployment
+from dockyard.operations.mcp_providers import create_provider_deployment, load_deployment
 from dockyard.operations.mcp_session_models import (
     ClientSecret,
     ConnectionUrls,
@@ -37,8 +38,12 @@ from dockyard.operations.mcp_session_models import (
 )
 from dockyard.store import queries
 from dockyard.store.tables import (
+    McpCustomDeployment,
+    McpCustomServer,
+    McpCustomVersion,
     McpProvider,
     McpProviderDeployment,
+    McpProviderVersion,
     McpRunLog,
     McpServerRun,
     McpServerSession,
@@ -109,7 +114,9 @@ def _namespace(name: str, taken: set[str]) -> str:
 @operation("sessions.create", "POST", "/sessions", status_code=201, family=MCP, cli="mcp sessions create")
 def create_session(ctx: Context, inp: CreateSession) -> SessionOut:
     """Open a gateway session over provider deployments: a connection URL and a client secret (shown once)."""
+    servers = [serving_deployment(ctx, d) for d in dict.fromkeys(inp.custom_server_deployment_ids)]
     deployments = [load_deployment(ctx, d) for d in dict.fromkeys(inp.provider_deployment_ids)]
+    deployments += [d for d in servers if d.id not in {dep.id for dep in deployments}]
     for dep in deployments:
         if dep.status != "active":
             raise Conflict(
@@ -150,6 +157,51 @@ def create_session(ctx: Context, inp: CreateSession) -> SessionOut:
         )
     ctx.session.flush()
     return session_out(ctx, row, secret)
+
+
+def serving_deployment(ctx: Context, custom_server_deployment_id: str) -> McpProviderDeployment:
+    """The provider deployment that serves a completed custom server deployment: pinned to the version
+    it deployed, all tools; made on first use, reused after."""
+    dep = queries.get_or_404(
+        ctx.session, McpCustomDeployment, custom_server_deployment_id, "custom_server_deployment"
+    )
+    version = ctx.session.get(McpCustomVersion, dep.version_id)
+    provider_version = (
+        ctx.session.scalars(
+            select(McpProviderVersion).where(McpProviderVersion.custom_version_id == dep.version_id)
+        ).first()
+        if version is not None
+        else None
+    )
+    if dep.status != "completed" or provider_version is None:
+        raise Conflict(
+            f"Custom server deployment {dep.id} is {dep.status}: only a completed one can serve a session.",
+            code="custom_server_deployment_not_ready",
+            details={"custom_server_deployment_id": dep.id, "status": dep.status},
+            next_action="Wait for it to complete, or deploy the server again and use the new deployment.",
+        )
+    pinned = ctx.session.scalars(
+        select(McpProviderDeployment).where(
+            McpProviderDeployment.provider_id == provider_version.provider_id,
+            McpProviderDeployment.locked_version_id == provider_version.id,
+            McpProviderDeployment.status == "active",
+        )
+    )
+    for candidate in pinned:
+        if (candidate.tool_filter or {"type": "allow_all"}) == {"type": "allow_all"}:
+            return candidate
+    custom = ctx.session.get(McpCustomServer, dep.custom_id)
+    label = f"{custom.name if custom else 'server'} {version.identifier if version else ''}"
+    made = create_provider_deployment(
+        ctx,
+        CreateProviderDeployment(
+            name=label[:80].strip(),
+            description=f"Serves custom server deployment {dep.id}",
+            provider_id=provider_version.provider_id,
+            locked_provider_version_id=provider_version.id,
+        ),
+    )
+    return load_deployment(ctx, made.id)
 
 
 @operation("sessions.list", "GET", "/sessions", family=MCP, cli="mcp sessions list")
