@@ -1,5 +1,6 @@
 """The CLI's HTTP client: where the control plane is, which token to send, errors as values."""
 
+import functools
 import json
 import os
 from collections.abc import Iterator
@@ -23,6 +24,13 @@ class ApiError(Exception):
 
 def base_url() -> str:
     return os.environ.get("DOCKYARD_URL", DEFAULT_URL).rstrip("/")
+
+
+@functools.cache
+def http_client(url: str) -> httpx.Client:
+    """One client per process: each new one builds a TLS context (~20 ms loading the CA store), which
+    a plain-HTTP control plane never uses."""
+    return httpx.Client(verify=url.startswith("https://"), timeout=30)
 
 
 def token() -> str | None:
@@ -70,8 +78,8 @@ def request(
 ) -> Any:
     url = base_url()
     try:
-        resp = httpx.request(
-            method, url + prefix + path, params=params, json=body, headers=_headers(), timeout=30
+        resp = http_client(url).request(
+            method, url + prefix + path, params=params, json=body, headers=_headers()
         )
     except httpx.TransportError as exc:
         raise _unreachable(url, exc) from exc
@@ -85,7 +93,7 @@ def stream(
     """The JSON objects of a server-sent-event stream, as they arrive."""
     url = base_url()
     try:
-        with httpx.stream(
+        with http_client(url).stream(
             method,
             url + prefix + path,
             params=params,

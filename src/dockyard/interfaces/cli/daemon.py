@@ -9,14 +9,14 @@ from urllib.parse import urlparse
 import httpx
 
 from dockyard.config import Settings
-from dockyard.interfaces.cli.client import base_url
+from dockyard.interfaces.cli.client import base_url, http_client
 
 STARTUP_DEADLINE_S = 30.0
 
 
 def answers(url: str) -> bool:
     try:
-        return httpx.get(url + "/api/health", timeout=1.0).status_code == 200
+        return http_client(url).get(url + "/api/health", timeout=1.0).status_code == 200
     except httpx.TransportError:
         return False
 
