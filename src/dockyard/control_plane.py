@@ -75,7 +75,7 @@ def handlers(svc: Services) -> dict[str, Callable[[str], Outcome | None]]:
 
     def mcp_deployment(deployment_id: str) -> Outcome:
         from dockyard.hosting.deploy import run_custom_deployment  # loads the MCP SDK on first use
-        from dockyard.store.tables import McpCustomDeployment
+        from dockyard.store.mcp_tables import McpCustomDeployment
 
         run_custom_deployment(svc, deployment_id)
         with svc.db.session() as s:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from dockyard.hosting.deploy import run_custom_deployment
 from dockyard.services import Services
-from dockyard.store.tables import McpProviderConfig
+from dockyard.store.mcp_tables import McpProviderConfig
 
 ECHO = Path(__file__).resolve().parents[2] / "examples" / "mcp-echo" / "server.py"
 SCHEMA = {

@@ -15,7 +15,7 @@ from dockyard.hosting.launch import describe
 from dockyard.hosting.sources import launchable
 from dockyard.operations.context import utc_now
 from dockyard.services import Services
-from dockyard.store.tables import (
+from dockyard.store.mcp_tables import (
     McpCustomDeployment,
     McpCustomEnvironment,
     McpCustomServer,

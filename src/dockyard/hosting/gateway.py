@@ -31,7 +31,7 @@ from dockyard.hosting.session_spec import Member, SessionSpec
 from dockyard.hosting.usage import UsageCounter
 from dockyard.operations.context import utc_now
 from dockyard.services import Services
-from dockyard.store.tables import McpServerSession
+from dockyard.store.mcp_tables import McpServerSession
 
 log = logging.getLogger("dockyard.mcp.gateway")
 AUTH_CACHE_S = 5.0  # a checked secret is trusted this long before the store is asked again

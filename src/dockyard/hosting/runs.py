@@ -24,7 +24,7 @@ from dockyard.hosting.session_spec import Member
 from dockyard.hosting.usage import UsageCounter
 from dockyard.operations.context import utc_now
 from dockyard.services import Services
-from dockyard.store.tables import McpRunLog, McpServerRun
+from dockyard.store.mcp_tables import McpRunLog, McpServerRun
 
 log = logging.getLogger("dockyard.mcp.runs")
 TAIL_LINES = 20

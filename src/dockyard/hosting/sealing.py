@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dockyard.secrets import keyring
-from dockyard.store.tables import McpCustomVersion, McpProviderConfig, McpProviderVersion
+from dockyard.store.mcp_tables import McpCustomVersion, McpProviderConfig, McpProviderVersion
 
 SOURCE_FIELDS = ("password_sealed", "headers_sealed")  # of a version's `source`, owner: the custom version
 

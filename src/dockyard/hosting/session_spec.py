@@ -15,7 +15,7 @@ from dockyard.hosting.sources import launchable
 from dockyard.operations.context import utc_now
 from dockyard.operations.mcp_sessions import secret_hash
 from dockyard.services import Services
-from dockyard.store.tables import (
+from dockyard.store.mcp_tables import (
     McpProvider,
     McpProviderConfig,
     McpProviderDeployment,

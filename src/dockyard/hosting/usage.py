@@ -8,7 +8,7 @@ import anyio
 from sqlalchemy import update
 
 from dockyard.store.db import Database
-from dockyard.store.tables import McpServerRun, McpServerSession, McpSession
+from dockyard.store.mcp_tables import McpServerRun, McpServerSession, McpSession
 
 FLUSH_S = 0.5
 TABLES = {"session": McpSession, "server_session": McpServerSession, "run": McpServerRun}

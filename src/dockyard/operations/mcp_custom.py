@@ -1,6 +1,6 @@
-"""Custom MCP servers and custom providers: create from a stdio command, a container image or a remote
-URL; versions; deployments with steps. A deployment is durable work (`mcp_deployment`, see
-hosting.deploy): the answer comes at once with status `queued`."""
+"""Custom MCP servers, and what custom providers share with them (mcp_custom_providers): create from a
+stdio command, a container image or a remote URL; versions; deployments with steps. A deployment is
+durable work (`mcp_deployment`, see hosting.deploy): the answer comes at once with status `queued`."""
 
 from typing import Any
 
@@ -12,19 +12,12 @@ from dockyard.domain.ids import new_id
 from dockyard.hosting import sealing
 from dockyard.operations.catalog import Family, operation
 from dockyard.operations.context import Context
-from dockyard.operations.mcp_common import McpPageQuery, actor, filtered, in_range, page
+from dockyard.operations.mcp_common import McpPageQuery, actor, filtered, page
 from dockyard.operations.mcp_custom_models import (
-    CreateCustomProvider,
-    CreateCustomProviderVersion,
     CreateCustomServer,
     CreateCustomServerVersion,
     CustomProviderEnvironmentOut,
-    CustomProviderOut,
-    CustomProviderRef,
-    CustomProviderVersionFilter,
-    CustomProviderVersionList,
     CustomProviderVersionOut,
-    CustomProviderVersionRef,
     CustomServerDeploymentFilter,
     CustomServerDeploymentList,
     CustomServerDeploymentOut,
@@ -33,13 +26,12 @@ from dockyard.operations.mcp_custom_models import (
     CustomServerOut,
     CustomServerRef,
     From,
-    PromoteVersion,
     StepOut,
     VersionConfigIn,
     VersionConfigOut,
 )
 from dockyard.store import queries
-from dockyard.store.tables import (
+from dockyard.store.mcp_tables import (
     McpCustomDeployment,
     McpCustomEnvironment,
     McpCustomServer,
@@ -123,7 +115,7 @@ def new_version(
     return version, deployment
 
 
-def _new_custom(ctx: Context, kind: str, name: str, description: str | None) -> McpCustomServer:
+def new_custom(ctx: Context, kind: str, name: str, description: str | None) -> McpCustomServer:
     row = McpCustomServer(
         id=new_id(KIND[kind]),
         kind=kind,
@@ -172,7 +164,7 @@ def deployment_out(
     )
 
 
-def _load_custom(ctx: Context, custom_id: str, kind: str) -> McpCustomServer:
+def load_custom(ctx: Context, custom_id: str, kind: str) -> McpCustomServer:
     row = queries.get_or_404(ctx.session, McpCustomServer, custom_id, KIND[kind])
     if row.kind != kind:
         raise not_found(KIND[kind], custom_id)
@@ -204,7 +196,7 @@ def _server_out(ctx: Context, row: McpCustomServer) -> CustomServerOut:
     )
 
 
-def _environments(ctx: Context, custom: McpCustomServer) -> list[CustomProviderEnvironmentOut]:
+def environments_of(ctx: Context, custom: McpCustomServer) -> list[CustomProviderEnvironmentOut]:
     envs = ctx.session.scalars(
         select(McpCustomEnvironment)
         .where(McpCustomEnvironment.custom_id == custom.id)
@@ -259,7 +251,7 @@ def _source_views(source: dict[str, Any]) -> dict[str, Any]:
 def version_out(ctx: Context, row: McpCustomVersion) -> CustomProviderVersionOut:
     custom = ctx.session.get(McpCustomServer, row.custom_id)
     dep = ctx.session.get(McpCustomDeployment, row.deployment_id) if row.deployment_id else None
-    envs = [e for e in _environments(ctx, custom) if e.current_custom_provider_version_id == row.id]
+    envs = [e for e in environments_of(ctx, custom) if e.current_custom_provider_version_id == row.id]
     config = (
         VersionConfigOut.model_validate(
             {
@@ -296,7 +288,7 @@ def version_out(ctx: Context, row: McpCustomVersion) -> CustomProviderVersionOut
 )
 def create_custom_server(ctx: Context, inp: CreateCustomServer) -> CustomServerOut:
     """Register an MCP server (stdio command, container image or remote URL) and deploy its first version."""
-    row = _new_custom(ctx, "server", inp.name, inp.description)
+    row = new_custom(ctx, "server", inp.name, inp.description)
     new_version(ctx, row, inp.from_, inp.config, None)
     return _server_out(ctx, row)
 
@@ -315,7 +307,7 @@ def list_custom_servers(ctx: Context, inp: McpPageQuery) -> CustomServerList:
 )
 def show_custom_server(ctx: Context, inp: CustomServerRef) -> CustomServerOut:
     """Get a custom MCP server with its latest deployment."""
-    return _server_out(ctx, _load_custom(ctx, inp.custom_server_id, "server"))
+    return _server_out(ctx, load_custom(ctx, inp.custom_server_id, "server"))
 
 
 @operation(
@@ -329,7 +321,7 @@ def list_custom_server_deployments(
     ctx: Context, inp: CustomServerDeploymentFilter
 ) -> CustomServerDeploymentList:
     """List the deployments of a custom server, newest first, with their steps."""
-    custom = _load_custom(ctx, inp.custom_server_id, "server")
+    custom = load_custom(ctx, inp.custom_server_id, "server")
     stmt = filtered(
         select(McpCustomDeployment).where(McpCustomDeployment.custom_id == custom.id),
         McpCustomDeployment.version_id,
@@ -350,7 +342,7 @@ def list_custom_server_deployments(
 )
 def show_custom_server_deployment(ctx: Context, inp: CustomServerDeploymentRef) -> CustomServerDeploymentOut:
     """Get a custom server deployment: status, trigger, actor and steps with their logs."""
-    custom = _load_custom(ctx, inp.custom_server_id, "server")
+    custom = load_custom(ctx, inp.custom_server_id, "server")
     row = queries.get_or_404(
         ctx.session,
         McpCustomDeployment,
@@ -371,154 +363,6 @@ def show_custom_server_deployment(ctx: Context, inp: CustomServerDeploymentRef) 
 )
 def create_custom_server_version(ctx: Context, inp: CreateCustomServerVersion) -> CustomServerDeploymentOut:
     """Add a version to a custom server (a new command, image or URL) and deploy it."""
-    custom = _load_custom(ctx, inp.custom_server_id, "server")
+    custom = load_custom(ctx, inp.custom_server_id, "server")
     _, deployment = new_version(ctx, custom, inp.from_, inp.config, inp.identifier)
     return deployment_out(deployment, "server", custom.provider_id)
-
-
-# --- custom providers and their versions ----------------------------------------------------------------
-
-
-def _provider_out(ctx: Context, row: McpCustomServer) -> CustomProviderOut:
-    return CustomProviderOut(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        provider_id=row.provider_id,
-        environments=_environments(ctx, row),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-@operation(
-    "custom-providers.create",
-    "POST",
-    "/custom-providers",
-    status_code=201,
-    family=MCP,
-    cli="mcp custom-providers create",
-)
-def create_custom_provider(ctx: Context, inp: CreateCustomProvider) -> CustomProviderOut:
-    """Create a custom provider (with a `production` environment); add versions to deploy it."""
-    return _provider_out(ctx, _new_custom(ctx, "provider", inp.name, inp.description))
-
-
-@operation(
-    "custom-providers.show",
-    "GET",
-    "/custom-providers/{custom_provider_id}",
-    family=MCP,
-    cli="mcp custom-providers show",
-)
-def show_custom_provider(ctx: Context, inp: CustomProviderRef) -> CustomProviderOut:
-    """Get a custom provider and its environments."""
-    return _provider_out(ctx, _load_custom(ctx, inp.custom_provider_id, "provider"))
-
-
-@operation(
-    "custom-provider-versions.create",
-    "POST",
-    "/custom-provider-versions",
-    status_code=201,
-    family=MCP,
-    cli="mcp provider-versions create",
-)
-def create_custom_provider_version(
-    ctx: Context, inp: CreateCustomProviderVersion
-) -> CustomProviderVersionOut:
-    """Create a version of a custom provider from a container image, a remote MCP server or a stdio command;
-    it deploys at once (queued → deploying → deployment_succeeded / deployment_failed)."""
-    custom = _load_custom(ctx, inp.custom_provider_id, "provider")
-    version, _ = new_version(ctx, custom, inp.from_, inp.config, inp.identifier)
-    return version_out(ctx, version)
-
-
-@operation(
-    "custom-provider-versions.list",
-    "GET",
-    "/custom-provider-versions",
-    family=MCP,
-    cli="mcp provider-versions list",
-)
-def list_custom_provider_versions(
-    ctx: Context, inp: CustomProviderVersionFilter
-) -> CustomProviderVersionList:
-    """List custom provider versions, newest first, with the document's filters."""
-    stmt = select(McpCustomVersion).join(McpCustomServer).where(McpCustomServer.kind == "provider")
-    stmt = filtered(stmt, McpCustomVersion.status, inp.status)
-    stmt = filtered(stmt, McpCustomVersion.id, inp.id)
-    stmt = filtered(stmt, McpCustomVersion.provider_id, inp.provider_id)
-    stmt = filtered(stmt, McpCustomVersion.provider_version_id, inp.provider_version_id)
-    stmt = filtered(stmt, McpCustomVersion.custom_id, inp.custom_provider_id)
-    stmt = filtered(stmt, McpCustomVersion.deployment_id, inp.custom_provider_deployment_id)
-    if inp.custom_provider_environment_id:
-        stmt = stmt.where(
-            McpCustomVersion.id.in_(
-                select(McpCustomEnvironment.current_version_id).where(
-                    McpCustomEnvironment.id.in_(inp.custom_provider_environment_id)
-                )
-            )
-        )
-    stmt = in_range(stmt, McpCustomVersion.created_at, inp, "created_at")
-    stmt = in_range(stmt, McpCustomVersion.updated_at, inp, "updated_at")
-    rows, pagination = page(ctx, stmt, McpCustomVersion.id, inp)
-    return CustomProviderVersionList(items=[version_out(ctx, r) for r in rows], pagination=pagination)
-
-
-@operation(
-    "custom-provider-versions.show",
-    "GET",
-    "/custom-provider-versions/{custom_provider_version_id}",
-    family=MCP,
-    cli="mcp provider-versions show",
-)
-def show_custom_provider_version(ctx: Context, inp: CustomProviderVersionRef) -> CustomProviderVersionOut:
-    """Get a custom provider version with its deployment (steps and logs) and environments."""
-    row = queries.get_or_404(
-        ctx.session, McpCustomVersion, inp.custom_provider_version_id, "custom_provider_version"
-    )
-    return version_out(ctx, row)
-
-
-@operation(
-    "custom-provider-versions.promote",
-    "POST",
-    "/custom-provider-versions/{custom_provider_version_id}/promote",
-    family=MCP,
-    cli="mcp provider-versions promote",
-)
-def promote_custom_provider_version(ctx: Context, inp: PromoteVersion) -> CustomProviderVersionOut:
-    """Make a deployed version the current one of an environment (created when new); the provider follows."""
-    from dockyard.domain.errors import Conflict
-    from dockyard.store.tables import McpProvider
-
-    row = queries.get_or_404(
-        ctx.session, McpCustomVersion, inp.custom_provider_version_id, "custom_provider_version"
-    )
-    if row.status != "deployment_succeeded":
-        raise Conflict(
-            f"Version {row.id} is {row.status}; only a deployed version can be promoted.",
-            code="version_not_deployed",
-            next_action="Wait for its deployment to succeed, or create a new version.",
-        )
-    env = ctx.session.scalars(
-        select(McpCustomEnvironment).where(
-            McpCustomEnvironment.custom_id == row.custom_id, McpCustomEnvironment.name == inp.environment
-        )
-    ).first()
-    if env is None:
-        env = McpCustomEnvironment(
-            id=new_id("custom_provider_environment"),
-            custom_id=row.custom_id,
-            name=inp.environment,
-            created_at=ctx.now,
-            updated_at=ctx.now,
-        )
-        ctx.session.add(env)
-    env.current_version_id, env.updated_at = row.id, ctx.now
-    if inp.environment == "production" and row.provider_id:
-        provider = ctx.session.get(McpProvider, row.provider_id)
-        provider.current_version_id, provider.updated_at = row.provider_version_id, ctx.now
-    ctx.session.flush()
-    return version_out(ctx, row)

@@ -39,7 +39,7 @@ from dockyard.operations.mcp_provider_models import (
     UpdateProviderDeployment,
 )
 from dockyard.store import queries
-from dockyard.store.tables import (
+from dockyard.store.mcp_tables import (
     McpProvider,
     McpProviderConfig,
     McpProviderDeployment,

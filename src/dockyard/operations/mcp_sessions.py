@@ -37,7 +37,7 @@ from dockyard.operations.mcp_session_models import (
     Usage,
 )
 from dockyard.store import queries
-from dockyard.store.tables import (
+from dockyard.store.mcp_tables import (
     McpCustomDeployment,
     McpCustomServer,
     McpCustomVersion,

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from dockyard.domain.deployment import ACTIVE
 from dockyard.operations.context import utc_now
 from dockyard.services import Services
-from dockyard.store.tables import Deployment, McpCustomDeployment, McpCustomVersion, WorkItem
+from dockyard.store.mcp_tables import McpCustomDeployment, McpCustomVersion
+from dockyard.store.tables import Deployment, WorkItem
 
 log = logging.getLogger("dockyard.reconcile")
 INTERRUPTED = "interrupted: the control plane stopped while this ran"
