@@ -183,6 +183,32 @@ def run_attempt(svc: Services, attempt_id: str) -> None:
         files.remove_files(svc.settings.data_dir, old)
 
 
+def supersede_active(session: Session, binding_id: str, keep_id: str | None = None) -> list[str]:
+    """The binding's active certificates (but `keep_id`) become `superseded`; returns their ids, whose
+    files can go once the edge stopped using them."""
+    rows = session.scalars(
+        select(Certificate).where(
+            Certificate.domain_binding_id == binding_id,
+            Certificate.status == "active",
+            Certificate.id != (keep_id or ""),
+        )
+    ).all()
+    for old in rows:
+        old.status = "superseded"
+    return [old.id for old in rows]
+
+
+def put_in_service(cert: Certificate, checked: files.CheckedCertificate, now: str) -> None:
+    """The certificate is active with the checked chain's metadata (an import, an issue, a renewal)."""
+    cert.status, cert.issued_at = "active", now
+    cert.expires_at, cert.not_before = iso(checked.not_after), iso(checked.not_before)
+    cert.fingerprint, cert.issuer = checked.fingerprint, checked.issuer
+    cert.key_algorithm, cert.subject_alternative_names = (
+        checked.key_algorithm,
+        checked.subject_alternative_names,
+    )
+
+
 def _succeeded(s: Session, attempt: CertificateAttempt, checked: files.CheckedCertificate) -> list[str]:
     """Put the new files in service; returns the certificates whose files can go once the edge moved."""
     now = utc_now()
@@ -194,26 +220,11 @@ def _succeeded(s: Session, attempt: CertificateAttempt, checked: files.CheckedCe
             IssuanceFailed("certificate_gone", "finalize", "The certificate was removed.", retriable=False),
         )
         return [attempt.certificate_id]
-    others = s.scalars(
-        select(Certificate).where(
-            Certificate.domain_binding_id == cert.domain_binding_id,
-            Certificate.status == "active",
-            Certificate.id != cert.id,
-        )
-    ).all()
-    for old in others:
-        old.status = "superseded"
-    cert.status = "active"
-    cert.issued_at, cert.expires_at, cert.not_before = now, iso(checked.not_after), iso(checked.not_before)
-    cert.fingerprint, cert.issuer, cert.key_algorithm = (
-        checked.fingerprint,
-        checked.issuer,
-        checked.key_algorithm,
-    )
-    cert.subject_alternative_names = checked.subject_alternative_names
+    superseded = supersede_active(s, cert.domain_binding_id, keep_id=cert.id)
+    put_in_service(cert, checked, now)
     attempt.status, attempt.issued_at, attempt.expires_at = SUCCEEDED, now, cert.expires_at
     log.info("certificate %s for %s issued (expires %s)", cert.id, cert.domain_name, cert.expires_at)
-    return [old.id for old in others]
+    return superseded
 
 
 def interrupted(s: Session, attempt_id: str, message: str) -> None:

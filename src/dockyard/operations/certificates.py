@@ -9,8 +9,6 @@ edge serves HTTPS with the active certificate of a verified binding (edge.sync.d
 re-applied after every change.
 """
 
-from datetime import datetime
-
 from sqlalchemy import select
 
 from dockyard.domain import certificates as files
@@ -45,16 +43,8 @@ def load(ctx: Context, certificate_id: str) -> Certificate:
     return queries.get_or_404(ctx.session, Certificate, certificate_id, "certificate")
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _attempts(ctx: Context, certificate_id: str) -> list[AttemptOut]:
-    rows = ctx.session.scalars(
-        select(CertificateAttempt)
-        .where(CertificateAttempt.certificate_id == certificate_id)
-        .order_by(CertificateAttempt.id.desc())
-    )
+    rows = issuance.attempts_of(ctx.session, certificate_id)
     return [AttemptOut.model_validate(r, from_attributes=True) for r in rows]
 
 
@@ -106,28 +96,18 @@ def _remove_files_after_commit(ctx: Context, certificate_id: str) -> None:
 def import_certificate(ctx: Context, inp: ImportCertificate) -> AttemptCreated:
     """Import a PEM certificate chain and private key for a domain binding; it replaces the active one."""
     binding = load_binding(ctx, inp.domain_binding_id)
-    now = datetime.fromisoformat(ctx.now.replace("Z", "+00:00"))
-    checked = files.check(inp.certificate_chain, inp.private_key, binding.domain_name, now)
-    previous = ctx.session.scalars(
-        select(Certificate).where(Certificate.domain_binding_id == binding.id, Certificate.status == ACTIVE)
-    ).all()
-    for old in previous:
-        old.status = "superseded"
+    checked = files.check(
+        inp.certificate_chain, inp.private_key, binding.domain_name, issuance.moment(ctx.now)
+    )
+    previous = issuance.supersede_active(ctx.session, binding.id)
     row = Certificate(
         id=new_id("certificate"),
         domain_binding_id=binding.id,
         domain_name=binding.domain_name,
-        status=ACTIVE,
         source="imported",
-        issued_at=ctx.now,
-        expires_at=_iso(checked.not_after),
-        not_before=_iso(checked.not_before),
-        fingerprint=checked.fingerprint,
-        issuer=checked.issuer,
-        key_algorithm=checked.key_algorithm,
-        subject_alternative_names=checked.subject_alternative_names,
         created_at=ctx.now,
     )
+    issuance.put_in_service(row, checked, ctx.now)
     attempt = CertificateAttempt(
         id=new_id("certificate_attempt"),
         certificate_id=row.id,
@@ -146,7 +126,7 @@ def import_certificate(ctx: Context, inp: ImportCertificate) -> AttemptCreated:
     files.write_files(ctx.settings.data_dir, row.id, checked)
     sync_after_commit(ctx, binding.server_id)
     for old in previous:  # after the edge stopped using them
-        _remove_files_after_commit(ctx, old.id)
+        _remove_files_after_commit(ctx, old)
     return AttemptCreated(certificate_id=row.id, attempt_id=attempt.id)
 
 

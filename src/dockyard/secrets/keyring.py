@@ -136,8 +136,8 @@ def _load(data_dir: Path) -> Keyring:
     return Keyring(keys[0], tuple(keys[1:]), "file")
 
 
-def _cache_key(settings: Settings) -> tuple[str, str, str]:
-    return str(settings.data_dir), os.environ.get(ENV_KEY, ""), os.environ.get(ENV_PREVIOUS, "")
+def _cache_key(data_dir: Path) -> tuple[str, str, str]:
+    return str(data_dir), os.environ.get(ENV_KEY, ""), os.environ.get(ENV_PREVIOUS, "")
 
 
 def for_settings(settings: Settings) -> Keyring:
@@ -146,7 +146,7 @@ def for_settings(settings: Settings) -> Keyring:
 
 
 def for_data_dir(data_dir: Path) -> Keyring:
-    cache_key = (str(data_dir), os.environ.get(ENV_KEY, ""), os.environ.get(ENV_PREVIOUS, ""))
+    cache_key = _cache_key(data_dir)
     with _LOCK:
         ring = _CACHE.get(cache_key)
         if ring is None:
@@ -162,7 +162,7 @@ def begin_rotation(settings: Settings) -> Keyring:
             return ring
         rotated = Keyring(os.urandom(KEY_BYTES), (ring.current, *ring.previous), "file")
         _write_keys(_file(settings.data_dir), [rotated.current, *rotated.previous])
-        _CACHE[_cache_key(settings)] = rotated
+        _CACHE[_cache_key(settings.data_dir)] = rotated
         return rotated
 
 
@@ -172,4 +172,4 @@ def finish_rotation(settings: Settings) -> None:
         ring = for_settings(settings)
         if ring.source == "file" and ring.previous:
             _write_keys(_file(settings.data_dir), [ring.current])
-            _CACHE[_cache_key(settings)] = Keyring(ring.current, (), "file")
+            _CACHE[_cache_key(settings.data_dir)] = Keyring(ring.current, (), "file")
