@@ -125,7 +125,6 @@ class EdgeContract:
             state_dir=tmp_path / "edge",
             http_port=free_port(),
             https_port=free_port(),
-            admin_port=free_port(),
             listen_address="127.0.0.1",
         )
 
@@ -296,7 +295,7 @@ class EdgeContract:
             "from dockyard.edge.protocol import EdgeSettings, Route\n"
             f"s = EdgeSettings(kind={settings.kind!r}, state_dir=Path({str(settings.state_dir)!r}), "
             f"http_port={settings.http_port}, https_port={settings.https_port}, "
-            f"admin_port={settings.admin_port}, listen_address='127.0.0.1')\n"
+            "listen_address='127.0.0.1')\n"
             f"print(make_edge(s).apply([Route('a.localhost', {a.port})]).pid)\n"
         )
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)

@@ -155,19 +155,22 @@ def terminate(pid: int, name: str, first: signal.Signals, timeout: float) -> Non
 _DETACH = (
     "import subprocess, sys\n"
     "p = subprocess.Popen(\n"
-    "    sys.argv[1:], stdin=subprocess.DEVNULL, stdout=2, stderr=2, start_new_session=True\n"
+    "    sys.argv[2:], stdin=subprocess.DEVNULL, stdout=2, stderr=2, start_new_session=True,\n"
+    "    umask=int(sys.argv[1]),\n"
     ")\n"
     "print(p.pid, flush=True)\n"
 )
 
 
-def spawn_detached(argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> int:
-    """Start `argv` in its own session, output appended to `log_path`, reparented away from us (no zombie
-    left in a long-lived caller, no ResourceWarning); returns its pid."""
+def spawn_detached(
+    argv: list[str], log_path: Path, env: dict[str, str] | None = None, umask: int = -1
+) -> int:
+    """Start `argv` in its own session (with `umask` unless -1), output appended to `log_path`,
+    reparented away from us (no zombie left in a long-lived caller, no ResourceWarning); returns its pid."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         done = subprocess.run(
-            [sys.executable, "-I", "-S", "-c", _DETACH, *argv],
+            [sys.executable, "-I", "-S", "-c", _DETACH, str(umask), *argv],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,

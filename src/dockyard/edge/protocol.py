@@ -44,7 +44,6 @@ class EdgeSettings:
     state_dir: Path  # everything the edge owns: config, pid file, logs (data_dir/edge/<kind>)
     http_port: int = 80
     https_port: int = 443
-    admin_port: int = 2019  # caddy's admin API (loopback only)
     listen_address: str = "0.0.0.0"
 
 

@@ -36,7 +36,6 @@ def edge_settings(data_dir: Any, edge_proxy: dict[str, Any]) -> EdgeSettings | N
         state_dir=data_dir / "edge" / kind,
         http_port=int(edge_proxy.get("httpPort") or 80),
         https_port=int(edge_proxy.get("httpsPort") or 443),
-        admin_port=int(edge_proxy.get("adminPort") or 2019),
     )
 
 
