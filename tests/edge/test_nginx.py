@@ -242,6 +242,30 @@ class EdgeContract:
 
         assert fresh.apply(good).last_error is None
 
+    def test_a_route_the_config_cannot_hold_is_skipped_and_the_others_applied(
+        self, edge: Edge, backends: tuple[Backend, Backend], settings: EdgeSettings
+    ) -> None:
+        """Before: one such route (stored before the API refused it) failed the whole apply."""
+        a, b = backends
+        bad = [
+            Route("bad.localhost", b.port, path_prefix="/a;b", resource_id="res-bad"),
+            Route("evil.localhost\n", b.port, resource_id="res-evil"),
+        ]
+        status = edge.apply([*self.routes(a, b), *bad])
+        assert status.running and status.last_error is None and status.route_count == 3
+        assert [(r.resource_id, r.hostname, r.path_prefix) for r in status.skipped] == [
+            ("res-bad", "bad.localhost", "/a;b"),
+            ("res-evil", "evil.localhost\n", "/"),
+        ]
+        assert "/a;b" in status.skipped[0].message
+        port = settings.http_port
+        assert get(port, "a.localhost").json()["name"] == "a"
+        assert get(port, "b.localhost", "/api/x").json()["name"] == "b"
+        assert get(port, "bad.localhost", "/a;b").status_code == 404
+        fresh = make_edge(settings)  # another process reads the same from the state dir
+        assert fresh is not None and fresh.status().skipped == status.skipped
+        assert edge.apply(self.routes(a, b)).skipped == []
+
     def test_reload_under_a_request_loop_drops_nothing(
         self, edge: Edge, backends: tuple[Backend, Backend]
     ) -> None:

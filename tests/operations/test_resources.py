@@ -160,6 +160,7 @@ def test_profiles_merge_and_persist(api: Any, new_resource: str) -> None:
         ("runtime-profile", {"runtimeProfile": {"strategy": "magic"}}),
         ("source", {"source": {"kind": "local-folder"}}),
         ("access-profile", {"accessProfile": {"pathPrefix": "x", "extra": 1}}),
+        ("access-profile", {"accessProfile": {"pathPrefix": "/a;b"}}),  # the edge cannot render it
     ],
 )
 def test_bad_profiles_are_refused_and_nothing_changes(

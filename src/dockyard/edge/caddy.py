@@ -35,6 +35,7 @@ from dockyard.edge.process import (
     log_tail,
     pid_alive,
     read_pid,
+    renderable,
     spawn_detached,
     state_lock,
     tcp_migrate_req,
@@ -141,9 +142,10 @@ class CaddyEdge:
     def apply(self, routes: list[Route], challenges: Challenges = NO_CHALLENGES) -> EdgeStatus:
         self._binary()
         with state_lock(self.state_dir):
+            good, skipped = renderable(routes)
             try:
-                text = self.render(routes, challenges)
-            except ValueError as exc:
+                text = self.render(good, challenges)
+            except ValueError as exc:  # a challenge: not one resource's route
                 self._fail(str(exc))
             self._ensure_running()
             try:
@@ -156,7 +158,7 @@ class CaddyEdge:
                 self._fail(f"caddy rejected the configuration: {_error_text(resp)}")
             self._socket_owner_only()  # a load may have re-created it
             atomic_write(self.config_path, text)
-            EdgeState(last_error=None, route_count=len(routes)).save(self.state_dir)
+            EdgeState.applied(self.state_dir, good, skipped)
         return self.status()
 
     def status(self) -> EdgeStatus:

@@ -62,6 +62,7 @@ def configure_edge(ctx: Context, inp: ConfigureEdge) -> ConfiguredEdge:
     state = dict(server.edge_proxy or {})
     state.pop("adminPort", None)  # recorded before the admin API became a unix socket
     previous = state.get("kind", "none")
+    before = (previous, state.get("httpPort") or 80, state.get("httpsPort") or 443)
     state.update(
         kind=inp.proxy_kind,
         status="disabled" if inp.proxy_kind == "none" else "pending",
@@ -69,9 +70,14 @@ def configure_edge(ctx: Context, inp: ConfigureEdge) -> ConfiguredEdge:
         httpsPort=inp.https_port or state.get("httpsPort") or 443,
     )
     server.edge_proxy = state
-    if previous != "none" and (previous != inp.proxy_kind or inp.http_port or inp.https_port):
+    if previous != "none" and before != (inp.proxy_kind, state["httpPort"], state["httpsPort"]):
         old = {**state, "kind": previous}
         ctx.after_commit.append(lambda: _stop(ctx, old))  # the new kind or ports take over at bootstrap
+    elif inp.proxy_kind != "none" and ctx.services is not None:
+        from dockyard.edge.sync import sync_if_running
+
+        services = ctx.services
+        ctx.after_commit.append(lambda: sync_if_running(services, server.id))  # unchanged: re-apply now
     return ConfiguredEdge(id=server.id, edge_proxy=EdgeState(kind=inp.proxy_kind, status=state["status"]))
 
 

@@ -7,6 +7,7 @@ from pydantic import Field, StringConstraints
 from dockyard.domain.model import CamelModel
 from dockyard.domain.profiles import (
     AccessProfile,
+    AccessProfileChange,
     HealthCheck,
     NetworkProfile,
     RuntimeProfile,
@@ -215,4 +216,4 @@ class ConfigureHealth(ResourceRef):
 
 
 class ConfigureAccess(ResourceRef):
-    access_profile: AccessProfile
+    access_profile: AccessProfileChange

@@ -39,6 +39,13 @@ TargetKind = Literal["single-server", "docker-swarm"]
 SshPort = Annotated[int, Field(ge=1, le=65535)]
 
 
+class SkippedRouteOut(CamelModel):
+    hostname: str
+    path_prefix: str
+    resource_id: str | None
+    message: str
+
+
 class EdgeProxyStatus(CamelModel):
     kind: Literal["none", "nginx", "caddy"]
     status: Literal["pending", "starting", "ready", "failed", "disabled"]
@@ -49,6 +56,9 @@ class EdgeProxyStatus(CamelModel):
     http_port: int | None = None
     https_port: int | None = None
     admin_port: int | None = None
+    skipped_routes: list[SkippedRouteOut] = Field(
+        default_factory=list, description="Routes the applied config left out (the others are served)."
+    )
 
 
 class Credential(CamelModel):
