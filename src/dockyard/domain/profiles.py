@@ -68,6 +68,30 @@ class HealthCheck(CamelModel):
     http: HttpCheck | None = Field(default_factory=HttpCheck)
 
 
+INSTANCE_HOSTS = ("127.0.0.1", "localhost")  # what names the instance: checks connect to 127.0.0.1
+
+
+def _instance_host(host: str) -> str:
+    if host not in INSTANCE_HOSTS:
+        raise ValueError(
+            "health checks go to the app's own instance, reached on 127.0.0.1: leave host out "
+            "(or use 127.0.0.1); to check another port of the instance, set port"
+        )
+    return host
+
+
+class HttpCheckChange(HttpCheck):
+    host: Annotated[str, AfterValidator(_instance_host)] = "127.0.0.1"
+
+
+class HealthCheckChange(HealthCheck):
+    """What resources.configure-health accepts: a check of the instance only (a host elsewhere made
+    the control plane probe any address for a user). Stored policies are read as HealthCheck, and
+    verify ignores their host."""
+
+    http: HttpCheckChange | None = Field(default_factory=HttpCheckChange)
+
+
 RuntimeStrategy = Literal[
     "auto", "static", "workspace-commands", "dockerfile", "docker-compose", "prebuilt-image"
 ]

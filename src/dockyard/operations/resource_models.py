@@ -9,6 +9,7 @@ from dockyard.domain.profiles import (
     AccessProfile,
     AccessProfileChange,
     HealthCheck,
+    HealthCheckChange,
     NetworkProfile,
     RuntimeProfile,
     Service,
@@ -212,7 +213,7 @@ class ConfigureNetwork(ResourceRef):
 
 
 class ConfigureHealth(ResourceRef):
-    health_check: HealthCheck
+    health_check: HealthCheckChange
 
 
 class ConfigureAccess(ResourceRef):

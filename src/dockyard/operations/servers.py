@@ -331,7 +331,7 @@ def test_connectivity(ctx: Context, inp: ServerRef) -> ConnectivityOut:
     checks = (
         connectivity.check_local(ctx.settings.data_dir)
         if row.is_control_plane
-        else connectivity.check_remote(row.host, row.port)
+        else connectivity.check_remote(ctx.settings.egress_policy(), row.host, row.port)
     )
     return _report(ctx, row, checks)
 
@@ -339,4 +339,8 @@ def test_connectivity(ctx: Context, inp: ServerRef) -> ConnectivityOut:
 @operation("servers.test-draft-connectivity", "POST", "/servers/connectivity-tests")
 def test_draft_connectivity(ctx: Context, inp: DraftConnectivity) -> ConnectivityOut:
     """Check a server before registering it."""
-    return _report(ctx, inp.server, connectivity.check_remote(inp.server.host, inp.server.port))
+    return _report(
+        ctx,
+        inp.server,
+        connectivity.check_remote(ctx.settings.egress_policy(), inp.server.host, inp.server.port),
+    )
