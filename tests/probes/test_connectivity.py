@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.domain import dns
-from dockyard.domain.egress import policy_from
+from dockyard.domain.egress import EgressPolicy, policy_from
 from dockyard.probes import connectivity
 
 LOOPBACK = policy_from({"DOCKYARD_PROBE_ALLOW": "127.0.0.0/8,::1/128"}, [])
@@ -109,7 +109,7 @@ class FakeDns:
     ],
 )
 def test_the_egress_policy_refuses_before_any_connection(
-    host: str, policy: object, monkeypatch: pytest.MonkeyPatch
+    host: str, policy: EgressPolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def no_network(*_: object, **__: object) -> None:
         raise AssertionError("a refused probe must not connect anywhere")
@@ -118,7 +118,7 @@ def test_the_egress_policy_refuses_before_any_connection(
     monkeypatch.setattr(socket, "getaddrinfo", no_network)  # names go through the resolver below
     records = {"example.com": ["203.0.113.9"], "metadata.example.com": ["169.254.169.254"]}
     with dns.use_resolver(FakeDns(records)):
-        checks = connectivity.check_remote(policy, host, 22)  # type: ignore[arg-type]
+        checks = connectivity.check_remote(policy, host, 22)
     assert [(c.name, c.status) for c in checks] == [("egress-policy", "failed")]
     assert "refused" in checks[0].message
 
