@@ -189,7 +189,6 @@ def main() -> int:
                 state_dir=root / f"dockyard-{kind}",
                 http_port=free_port(),
                 https_port=free_port(),
-                admin_port=free_port(),
                 listen_address="127.0.0.1",
             )
 

@@ -3,6 +3,9 @@
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from dockyard.domain.egress import EgressPolicy, policy_from
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -70,6 +73,15 @@ class Settings:
     mcp_idle_timeout_s: float = 300.0  # a server run with no MCP traffic this long is shut down
     public_url: str = "http://127.0.0.1:8420"  # where MCP clients reach this control plane
     recovery: RecoverySettings = field(default_factory=RecoverySettings)
+    listen: tuple[str, int] | None = None  # host and port `dockyard serve` listens on
+
+    def egress_policy(self) -> EgressPolicy:
+        """What outbound requests made on a user's behalf may reach (domain/egress.py), from the
+        DOCKYARD_EGRESS_* settings; the control plane's own listener and public URL are never reached."""
+        public = urlsplit(self.public_url)
+        port = public.port or (443 if public.scheme == "https" else 80)
+        listeners = [(public.hostname or "", port), *([self.listen] if self.listen else [])]
+        return policy_from(os.environ, listeners)
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> "Settings":

@@ -5,6 +5,7 @@ libraries (Typer, Rich) in memory.
 """
 
 import argparse
+import dataclasses
 import gc
 import logging
 
@@ -16,7 +17,8 @@ from dockyard.control_plane import assemble
 
 def run_server(host: str, port: int, data_dir: str | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env(data_dir)
+    settings = dataclasses.replace(Settings.from_env(data_dir), listen=(host, port))
+    settings.egress_policy()  # a bad DOCKYARD_EGRESS_* setting stops the start, naming the setting
     plane = assemble(settings)
     plane.start()
     gc.collect()

@@ -2,7 +2,14 @@
 
 import pytest
 
-from dockyard.domain.access import Policy, generated_hostname, hostname_error, provider_for, template_error
+from dockyard.domain.access import (
+    Policy,
+    generated_hostname,
+    hostname_error,
+    path_prefix_error,
+    provider_for,
+    template_error,
+)
 
 RID = "res_01m84ft8pws9kat7qy08536abc"
 
@@ -53,3 +60,17 @@ def test_a_template_must_name_the_slug_and_make_valid_hostnames() -> None:
     assert template_error("apps.example.com") == "the template must contain {slug}"
     assert template_error("{slug}.Apps.example.com") is not None
     assert template_error("{slug}-{suffix}.apps.example.com") is None
+
+
+@pytest.mark.parametrize("prefix", ["/", "/api", "/a-b_c.d~e/", "/v1/items", "/%7Euser"])
+def test_path_prefixes_the_edge_can_render(prefix: str) -> None:
+    assert path_prefix_error(prefix) is None
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["", "app", "/a;b", "/a b", "/a{b}", '/a"b', "/a'b", "/a\\b", "/a?x", "/a#x", "/a\n", "/" + "x" * 200],
+)
+def test_path_prefixes_that_would_break_out_of_a_config_statement_are_refused(prefix: str) -> None:
+    problem = path_prefix_error(prefix)
+    assert problem and "/" in problem

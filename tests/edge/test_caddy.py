@@ -4,13 +4,38 @@ shape of the JSON config."""
 from __future__ import annotations
 
 import json
+import os
+import stat
+import subprocess
 from pathlib import Path
 
-from test_nginx import EdgeContract
+import pytest
+from test_nginx import Backend, EdgeContract, get
 
 from dockyard.edge import make_edge
 from dockyard.edge.caddy import CaddyEdge
-from dockyard.edge.protocol import EdgeSettings, EdgeStatus, Route, TlsFiles
+from dockyard.edge.protocol import Edge, EdgeSettings, EdgeStatus, Route, TlsFiles
+
+CONNECT = "import socket, sys\nsocket.socket(socket.AF_UNIX).connect(sys.argv[1])\nprint('connected')\n"
+
+
+def tcp_listening_ports(pid: int) -> set[int]:
+    """The TCP ports process `pid` listens on, read from /proc (its socket inodes in /proc/net/tcp*)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 class TestCaddy(EdgeContract):
@@ -27,15 +52,47 @@ class TestCaddy(EdgeContract):
             "so connections queued on the old one are reset (run the tests as root on Linux >= 5.14)"
         )
 
+    def test_the_admin_api_is_a_unix_socket_only_its_owner_can_reach(
+        self, edge: Edge, backends: tuple[Backend, Backend]
+    ) -> None:
+        """No TCP admin port another local user could use to replace every route."""
+        a, b = backends
+        status = edge.apply(self.routes(a, b))
+        assert status.pid is not None
+        assert tcp_listening_ports(status.pid) == {edge.settings.http_port}  # no admin port on TCP
+        socket_path = Path(status.details["admin"])
+        info = socket_path.stat()
+        assert stat.S_ISSOCK(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o600
+        assert info.st_uid == os.geteuid()
+        assert stat.S_IMODE(socket_path.parent.stat().st_mode) == 0o700
+        if os.geteuid() != 0:
+            pytest.skip("connecting as another user needs root")
+        mine = subprocess.run(["python3", "-c", CONNECT, str(socket_path)], capture_output=True, text=True)
+        assert mine.stdout.strip() == "connected", mine.stderr  # the socket is live
+        other = subprocess.run(
+            ["python3", "-c", CONNECT, str(socket_path)], capture_output=True, text=True, user="nobody"
+        )
+        assert other.returncode != 0 and "PermissionError" in other.stderr, other.stdout
+        assert edge.apply(self.routes(a, b)[:1]).route_count == 1  # and it still takes configs
+
+    def test_a_caddy_without_the_admin_socket_is_replaced(
+        self, edge: Edge, backends: tuple[Backend, Backend]
+    ) -> None:
+        """As one started by an older Dockyard (admin API on TCP): restarted with the socket."""
+        a, b = backends
+        first = edge.apply(self.routes(a, b))
+        Path(first.details["admin"]).unlink()
+        again = edge.apply(self.routes(a, b))
+        assert again.pid != first.pid and Path(again.details["admin"]).is_socket()
+        assert get(edge.settings.http_port, "a.localhost").json()["name"] == "a"
+
 
 def test_make_edge_caddy(tmp_path: Path) -> None:
     assert isinstance(make_edge(EdgeSettings(kind="caddy", state_dir=tmp_path)), CaddyEdge)
 
 
 def test_caddy_config_shape(tmp_path: Path) -> None:
-    settings = EdgeSettings(
-        kind="caddy", state_dir=tmp_path / "s", http_port=8080, https_port=8443, admin_port=2999
-    )
+    settings = EdgeSettings(kind="caddy", state_dir=tmp_path / "s", http_port=8080, https_port=8443)
     tls = TlsFiles("/certs/s.crt", "/certs/s.key")
     config = json.loads(
         CaddyEdge(settings).render(
@@ -48,7 +105,11 @@ def test_caddy_config_shape(tmp_path: Path) -> None:
             ]
         )
     )
-    assert config["admin"] == {"listen": "127.0.0.1:2999", "config": {"persist": False}}
+    assert config["admin"] == {
+        "listen": f"unix/{tmp_path / 's' / 'run' / 'admin.sock'}",
+        "origins": ["caddy-admin"],
+        "config": {"persist": False},
+    }
     servers = config["apps"]["http"]["servers"]
     assert servers["http"]["listen"] == ["0.0.0.0:8080"]
     assert servers["http"]["automatic_https"] == {"disable": True}

@@ -125,7 +125,6 @@ class EdgeContract:
             state_dir=tmp_path / "edge",
             http_port=free_port(),
             https_port=free_port(),
-            admin_port=free_port(),
             listen_address="127.0.0.1",
         )
 
@@ -243,6 +242,30 @@ class EdgeContract:
 
         assert fresh.apply(good).last_error is None
 
+    def test_a_route_the_config_cannot_hold_is_skipped_and_the_others_applied(
+        self, edge: Edge, backends: tuple[Backend, Backend], settings: EdgeSettings
+    ) -> None:
+        """Before: one such route (stored before the API refused it) failed the whole apply."""
+        a, b = backends
+        bad = [
+            Route("bad.localhost", b.port, path_prefix="/a;b", resource_id="res-bad"),
+            Route("evil.localhost\n", b.port, resource_id="res-evil"),
+        ]
+        status = edge.apply([*self.routes(a, b), *bad])
+        assert status.running and status.last_error is None and status.route_count == 3
+        assert [(r.resource_id, r.hostname, r.path_prefix) for r in status.skipped] == [
+            ("res-bad", "bad.localhost", "/a;b"),
+            ("res-evil", "evil.localhost\n", "/"),
+        ]
+        assert "/a;b" in status.skipped[0].message
+        port = settings.http_port
+        assert get(port, "a.localhost").json()["name"] == "a"
+        assert get(port, "b.localhost", "/api/x").json()["name"] == "b"
+        assert get(port, "bad.localhost", "/a;b").status_code == 404
+        fresh = make_edge(settings)  # another process reads the same from the state dir
+        assert fresh is not None and fresh.status().skipped == status.skipped
+        assert edge.apply(self.routes(a, b)).skipped == []
+
     def test_reload_under_a_request_loop_drops_nothing(
         self, edge: Edge, backends: tuple[Backend, Backend]
     ) -> None:
@@ -296,7 +319,7 @@ class EdgeContract:
             "from dockyard.edge.protocol import EdgeSettings, Route\n"
             f"s = EdgeSettings(kind={settings.kind!r}, state_dir=Path({str(settings.state_dir)!r}), "
             f"http_port={settings.http_port}, https_port={settings.https_port}, "
-            f"admin_port={settings.admin_port}, listen_address='127.0.0.1')\n"
+            "listen_address='127.0.0.1')\n"
             f"print(make_edge(s).apply([Route('a.localhost', {a.port})]).pid)\n"
         )
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)

@@ -4,7 +4,9 @@ speak MCP, a server that crashes during a call."""
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import anyio
@@ -83,14 +85,47 @@ def test_a_remote_server_is_proxied_with_its_configured_headers(mcp_api: McpApi,
     assert run["type"] == "external" and run["status"] == "active"
 
 
-def test_a_url_that_does_not_speak_mcp_fails_the_connection_test(mcp_api: McpApi) -> None:
-    version = mcp_api.deploy_version(
-        {"type": "remote_mcp_server", "url": mcp_api.url + "/api/health"}, name="not mcp"
-    )
+@pytest.fixture
+def plain_http() -> Iterator[str]:
+    """A loopback HTTP server that answers every request with a plain 200: not MCP."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        do_POST = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/health"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_url_that_does_not_speak_mcp_fails_the_connection_test(mcp_api: McpApi, plain_http: str) -> None:
+    version = mcp_api.deploy_version({"type": "remote_mcp_server", "url": plain_http}, name="not mcp")
     assert version["status"] == "deployment_failed"
     step = version["deployment"]["steps"][-1]
     assert step["type"] == "remote_server_connection_test" and step["status"] == "failed"
     assert "does not speak MCP" in step["logs"][-1]["line"]
+
+
+def test_a_remote_url_on_the_control_plane_itself_is_refused_by_the_egress_policy(mcp_api: McpApi) -> None:
+    """Before: the gateway called its own API from its own network position (an SSRF)."""
+    version = mcp_api.deploy_version({"type": "remote_mcp_server", "url": mcp_api.url + "/mcp"}, name="self")
+    assert version["status"] == "deployment_failed"
+    error = version["deployment"]["error"]
+    assert error["code"] == "egress_denied", error
+    assert "control plane's own API" in error["message"]
+    step = version["deployment"]["steps"][-1]
+    assert step["type"] == "remote_server_connection_test" and step["status"] == "failed"
 
 
 def test_a_failing_stdio_command_fails_its_deployment_with_the_reason(mcp_api: McpApi) -> None:

@@ -187,6 +187,17 @@ def test_invalid_hostnames_are_refused_naming_the_field(api: Any, ids: dict[str,
     assert api.get("/api/domain-bindings").json()["items"] == []
 
 
+@pytest.mark.parametrize("prefix", ["/a;b", "/a{b}", "/a'b", "/a\\b"])
+def test_a_path_prefix_the_edge_cannot_render_is_refused_at_the_door(
+    api: Any, ids: dict[str, str], prefix: str
+) -> None:
+    """Accepted before, it was refused only when the edge config was rendered, and then no app got a route."""
+    resp = bind(api, ids, "ok.example.com", pathPrefix=prefix)
+    assert resp.status_code == 422 and error_code(resp) == "validation_failed", resp.text
+    assert [e["field"] for e in resp.json()["error"]["details"]["errors"]] == ["pathPrefix"]
+    assert api.get("/api/domain-bindings").json()["items"] == []
+
+
 def test_a_domain_is_bound_once_across_resources(
     api: Any, ids: dict[str, str], new_project: str, new_environment: str
 ) -> None:

@@ -160,6 +160,9 @@ def test_profiles_merge_and_persist(api: Any, new_resource: str) -> None:
         ("runtime-profile", {"runtimeProfile": {"strategy": "magic"}}),
         ("source", {"source": {"kind": "local-folder"}}),
         ("access-profile", {"accessProfile": {"pathPrefix": "x", "extra": 1}}),
+        ("access-profile", {"accessProfile": {"pathPrefix": "/a;b"}}),  # the edge cannot render it
+        ("health-policy", {"healthCheck": {"http": {"host": "169.254.169.254"}}}),  # not the instance
+        ("health-policy", {"healthCheck": {"http": {"host": "db.internal"}}}),
     ],
 )
 def test_bad_profiles_are_refused_and_nothing_changes(
@@ -172,6 +175,19 @@ def test_bad_profiles_are_refused_and_nothing_changes(
     assert {k: v for k, v in after.items() if k != "generatedAt"} == {
         k: v for k, v in before.items() if k != "generatedAt"
     }
+
+
+def test_a_health_check_host_other_than_the_instance_is_refused_naming_the_field(
+    api: Any, new_resource: str
+) -> None:
+    refused = api.post(
+        f"/api/resources/{new_resource}/health-policy", json={"healthCheck": {"http": {"host": "10.0.0.5"}}}
+    )
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["error"]["details"]["errors"]] == ["healthCheck.http.host"]
+    for host in ("127.0.0.1", "localhost"):
+        body = {"healthCheck": {"http": {"host": host}}}
+        assert api.post(f"/api/resources/{new_resource}/health-policy", json=body).status_code == 200
 
 
 def test_locked_environment_refuses_profile_changes(

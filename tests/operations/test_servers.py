@@ -112,6 +112,31 @@ def test_draft_connectivity_respects_the_egress_allowlist(api: Any) -> None:
             "status": "failed",
             "durationMs": 0,
             "metadata": {},
-            "message": "192.0.2.10 is outside DOCKYARD_PROBE_ALLOW",
+            "message": (
+                "Outbound connections to 192.0.2.10 (port 22) are refused: it is outside "
+                "DOCKYARD_PROBE_ALLOW (127.0.0.0/8, ::1/128). If this destination is meant to be "
+                "reached, add it to DOCKYARD_PROBE_ALLOW (e.g. 192.0.2.10/32)."
+            ),
         }
     ]
+
+
+def test_connectivity_tests_never_reach_the_control_planes_own_api(api: Any) -> None:
+    """Loopback is allowed here, but 127.0.0.1:8420 (the default public URL) is the API itself."""
+    body = {"server": {"host": "127.0.0.1", "port": 8420}}
+    report = api.post("/api/servers/connectivity-tests", json=body).json()
+    assert [(c["name"], c["status"]) for c in report["checks"]] == [("egress-policy", "failed")]
+    assert "control plane's own API" in report["checks"][0]["message"]
+
+
+def test_without_an_allow_list_loopback_and_link_local_are_refused(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DOCKYARD_PROBE_ALLOW")
+    for host in ("127.0.0.1", "169.254.169.254", "fd00:ec2::254"):
+        report = api.post("/api/servers/connectivity-tests", json={"server": {"host": host}}).json()
+        assert [(c["name"], c["status"]) for c in report["checks"]] == [("egress-policy", "failed")], host
+        assert (
+            host in report["checks"][0]["message"]
+            and "DOCKYARD_EGRESS_ALLOW" in report["checks"][0]["message"]
+        )

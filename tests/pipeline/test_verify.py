@@ -67,3 +67,9 @@ def test_a_dead_candidate_fails_fast(port: int) -> None:
 
 def test_disabled_checks_only_need_a_running_process(port: int) -> None:
     assert verify(HealthCheck(enabled=False), port, lambda: True).healthy
+
+
+def test_the_check_goes_to_the_instance_whatever_host_a_stored_policy_names(port: int) -> None:
+    """The host field once sent checks anywhere (an SSRF oracle); a policy stored then still has it."""
+    elsewhere = HealthCheck(interval_seconds=1, retries=1, http=HttpCheck(host="127.0.0.2"))
+    assert verify(elsewhere, port, lambda: True).healthy  # the instance listens on 127.0.0.1 only

@@ -1,4 +1,5 @@
-"""Generated access hostnames. Pure: a policy, a resource and the hostnames already taken in, a name out.
+"""Generated access hostnames and the rules of a route's hostname and path prefix. Pure: a policy, a
+resource and the hostnames already taken in, a name out.
 
 Loopback servers get `<slug>.localhost`; a server with a public IPv4 gets `<slug>-<suffix>.<ip>.sslip.io`
 (which resolves to that IP with no DNS setup); a custom template like `{slug}.apps.example.com` is
@@ -13,6 +14,10 @@ from dataclasses import dataclass
 
 LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 TEMPLATE_FIELDS = ("{slug}", "{suffix}")
+# What the edge pastes into a config statement (nginx `location`, Caddy path matcher) unquoted: nothing
+# that could end the statement or open another (; { } quotes, backslash, spaces).
+PATH_PREFIX = re.compile(r"^/[A-Za-z0-9._~%/-]*$")
+PATH_PREFIX_MAX = 200  # the stored column's length
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,25 @@ def hostname_error(name: str) -> str | None:
             "expected a DNS name like app.example.com: labels of a-z, 0-9 and '-', at most 63 characters each"
         )
     return None
+
+
+def path_prefix_error(prefix: str) -> str | None:
+    """Why `prefix` cannot be a route's path prefix, or None. The door (API models) and the edge's renderer
+    apply this one rule, so what the API accepts the edge can always serve."""
+    if len(prefix) > PATH_PREFIX_MAX or not PATH_PREFIX.fullmatch(prefix):  # `$` lets a final "\n" by
+        return (
+            f"expected a path like / or /app: starts with '/', then at most {PATH_PREFIX_MAX - 1} of "
+            "A-Z a-z 0-9 . _ ~ % / -"
+        )
+    return None
+
+
+def checked_path_prefix(prefix: str) -> str:
+    """`prefix`, or ValueError with `path_prefix_error` (for pydantic validators)."""
+    problem = path_prefix_error(prefix)
+    if problem:
+        raise ValueError(problem)
+    return prefix
 
 
 def template_error(template: str) -> str | None:

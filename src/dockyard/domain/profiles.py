@@ -3,13 +3,18 @@ access) and how to know it is healthy (health policy). Stored as JSON on the res
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, StringConstraints
 
+from dockyard.domain.access import PATH_PREFIX_MAX, checked_path_prefix
 from dockyard.domain.model import CamelModel
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 ShortText = Annotated[str, Field(max_length=1000)]
 PathText = Annotated[str, Field(max_length=1000, pattern=r"^/")]
+# A route's path prefix: the edge renderer's own rule (the length is repeated for the OpenAPI schema).
+PathPrefix = Annotated[
+    str, StringConstraints(max_length=PATH_PREFIX_MAX), AfterValidator(checked_path_prefix)
+]
 
 BuildArgName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
 MemoryLimit = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,6}[kmg]$")]
@@ -63,6 +68,30 @@ class HealthCheck(CamelModel):
     http: HttpCheck | None = Field(default_factory=HttpCheck)
 
 
+INSTANCE_HOSTS = ("127.0.0.1", "localhost")  # what names the instance: checks connect to 127.0.0.1
+
+
+def _instance_host(host: str) -> str:
+    if host not in INSTANCE_HOSTS:
+        raise ValueError(
+            "health checks go to the app's own instance, reached on 127.0.0.1: leave host out "
+            "(or use 127.0.0.1); to check another port of the instance, set port"
+        )
+    return host
+
+
+class HttpCheckChange(HttpCheck):
+    host: Annotated[str, AfterValidator(_instance_host)] = "127.0.0.1"
+
+
+class HealthCheckChange(HealthCheck):
+    """What resources.configure-health accepts: a check of the instance only (a host elsewhere made
+    the control plane probe any address for a user). Stored policies are read as HealthCheck, and
+    verify ignores their host."""
+
+    http: HttpCheckChange | None = Field(default_factory=HttpCheckChange)
+
+
 RuntimeStrategy = Literal[
     "auto", "static", "workspace-commands", "dockerfile", "docker-compose", "prebuilt-image"
 ]
@@ -99,6 +128,13 @@ class NetworkProfile(CamelModel):
 class AccessProfile(CamelModel):
     generated_access_mode: Literal["inherit", "disabled"] = "inherit"
     path_prefix: PathText = "/"
+
+
+class AccessProfileChange(AccessProfile):
+    """What resources.configure-access accepts: a path prefix the edge can render (domain.access's one
+    rule). Stored profiles are read as AccessProfile, so one saved before the rule still loads."""
+
+    path_prefix: PathPrefix = "/"
 
 
 class Service(CamelModel):

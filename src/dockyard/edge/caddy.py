@@ -2,11 +2,14 @@
 
 Layout of the state dir: caddy.json (the last config Caddy accepted; a restart comes back with it),
 caddy.pid, logs/caddy.log (Caddy's output), data/ and config/ (Caddy's storage and XDG dirs, so nothing
-lands in the user's home), edge-state.json (last error, route count). A new config goes through the admin
-API on 127.0.0.1:admin_port (`POST /load`): Caddy provisions it and swaps it in with the listeners kept
-open, or refuses it and keeps the running one. Caddy 2.6 reloads by opening a new SO_REUSEPORT socket and
-closing the old one; without net.ipv4.tcp_migrate_req=1 (set at start when we are root) connections
-queued on the old socket are reset, a few per hundred reloads under load.
+lands in the user's home), run/admin.sock (the admin API), edge-state.json (last error, route count).
+The admin API can replace every route, so it is a unix socket (0600, Caddy runs with umask 077) in a
+0700 directory, never a TCP port another local user could reach; it also only answers requests for
+the host `caddy-admin` (Caddy's origin check). A new config goes through it (`POST /load`): Caddy
+provisions it and swaps it in with the listeners kept open, or refuses it and keeps the running one.
+Caddy 2.6 reloads by opening a new SO_REUSEPORT socket and closing the old one; without
+net.ipv4.tcp_migrate_req=1 (set at start when we are root) connections queued on the old socket are
+reset, a few per hundred reloads under load.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from dockyard.edge.process import (
     log_tail,
     pid_alive,
     read_pid,
+    renderable,
     spawn_detached,
     state_lock,
     tcp_migrate_req,
@@ -52,6 +56,8 @@ from dockyard.edge.protocol import (
 START_TIMEOUT_S = 15.0
 LOAD_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
+ADMIN_HOST = "caddy-admin"  # the only Host the admin API answers (its `origins`)
+SUN_PATH_MAX = 107  # bytes of a unix socket path (sockaddr_un.sun_path less the NUL)
 UPSTREAM_IDLE = "4s"  # below the 5 s keep-alive of uvicorn and Node, so Caddy never reuses a closing one
 
 
@@ -62,7 +68,7 @@ class CaddyEdge:
         self.config_path = self.state_dir / "caddy.json"
         self.pid_path = self.state_dir / "caddy.pid"
         self.log_path = self.state_dir / "logs" / "caddy.log"
-        self.admin_url = f"http://127.0.0.1:{settings.admin_port}"
+        self.admin_socket = self.state_dir / "run" / "admin.sock"
 
     # -- configuration --------------------------------------------------------------------------------
 
@@ -111,7 +117,11 @@ class CaddyEdge:
                 "routes": [*(_route(r) for _, rs in tls_groups for r in rs), not_found],
             }
         config: dict[str, Any] = {
-            "admin": {"listen": f"127.0.0.1:{s.admin_port}", "config": {"persist": False}},
+            "admin": {
+                "listen": f"unix/{self.admin_socket}",
+                "origins": [ADMIN_HOST],
+                "config": {"persist": False},
+            },
             "storage": {"module": "file_system", "root": str(self.state_dir / "data")},
             "apps": {"http": {"http_port": s.http_port, "https_port": s.https_port, "servers": servers}},
         }
@@ -132,20 +142,23 @@ class CaddyEdge:
     def apply(self, routes: list[Route], challenges: Challenges = NO_CHALLENGES) -> EdgeStatus:
         self._binary()
         with state_lock(self.state_dir):
+            good, skipped = renderable(routes)
             try:
-                text = self.render(routes, challenges)
-            except ValueError as exc:
+                text = self.render(good, challenges)
+            except ValueError as exc:  # a challenge: not one resource's route
                 self._fail(str(exc))
             self._ensure_running()
             try:
                 headers = {"Content-Type": "application/json"}
                 resp = self._admin("POST", "/load", LOAD_TIMEOUT_S, content=text.encode(), headers=headers)
             except httpx.HTTPError as exc:
-                raise EdgeUnavailable(f"caddy's admin API at {self.admin_url} did not answer: {exc}") from exc
+                why = f"caddy's admin API at {self.admin_socket} did not answer: {exc}"
+                raise EdgeUnavailable(why) from exc
             if resp.status_code != 200:
                 self._fail(f"caddy rejected the configuration: {_error_text(resp)}")
+            self._socket_owner_only()  # a load may have re-created it
             atomic_write(self.config_path, text)
-            EdgeState(last_error=None, route_count=len(routes)).save(self.state_dir)
+            EdgeState.applied(self.state_dir, good, skipped)
         return self.status()
 
     def status(self) -> EdgeStatus:
@@ -157,7 +170,7 @@ class CaddyEdge:
             self.config_path,
             {
                 "log": str(self.log_path),
-                "admin": self.admin_url,
+                "admin": str(self.admin_socket),
                 "tcp_migrate_req": tcp_migrate_req(enable=False),  # "1": reloads drop nothing
                 "http_port": str(self.settings.http_port),
                 "https_port": str(self.settings.https_port),
@@ -199,12 +212,17 @@ class CaddyEdge:
             self._start_once()
 
     def _start_once(self) -> None:
-        if self._pid() is not None:
-            return
+        pid = self._pid()
+        if pid is not None:
+            if self._admin_is_ours():
+                return
+            # Started before the admin API moved to the socket (it listens on TCP): replace it.
+            terminate(pid, str(self.config_path), signal.SIGTERM, STOP_TIMEOUT_S)
         binary = self._binary()
         tcp_migrate_req(enable=True)
         for sub in ("logs", "data", "config"):
             (self.state_dir / sub).mkdir(parents=True, exist_ok=True)
+        self._private_admin_dir()
         self._refresh_admin_block()
         env = {
             **os.environ,
@@ -212,7 +230,8 @@ class CaddyEdge:
             "XDG_CONFIG_HOME": str(self.state_dir / "config"),
         }
         since = self.log_path.stat().st_size if self.log_path.exists() else 0
-        pid = spawn_detached([binary, "run", "--config", str(self.config_path)], self.log_path, env)
+        argv = [binary, "run", "--config", str(self.config_path)]
+        pid = spawn_detached(argv, self.log_path, env, umask=0o077)  # the admin socket: 0600
         atomic_write(self.pid_path, f"{pid}\n")
         name = str(self.config_path)
         why = None
@@ -224,10 +243,30 @@ class CaddyEdge:
         if why:
             EdgeState.record_error(self.state_dir, why)
             raise EdgeUnavailable(why)
+        self._socket_owner_only()
+
+    def _private_admin_dir(self) -> None:
+        """run/ as a 0700 directory of ours (whatever made it before), with room for the socket's path."""
+        if len(os.fsencode(self.admin_socket)) > SUN_PATH_MAX:
+            raise EdgeUnavailable(
+                f"the path of caddy's admin socket {self.admin_socket} is longer than {SUN_PATH_MAX} bytes: "
+                "choose a shorter DOCKYARD_DATA_DIR"
+            )
+        folder = self.admin_socket.parent
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if folder.is_symlink() or folder.stat().st_uid != os.geteuid():
+            raise EdgeUnavailable(f"{folder} is not a directory of this user's: remove it and retry")
+        folder.chmod(0o700)
+
+    def _socket_owner_only(self) -> None:
+        """0600: Caddy makes it 0700 under umask 077 (connecting needs write permission, so both keep
+        every other user out; 0600 says so plainly)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.admin_socket.chmod(0o600)
 
     def _refresh_admin_block(self) -> None:
         """The last good config (an empty one the first time), with the admin API and storage of the current
-        settings: how we find and recognise our Caddy even if the admin port changed since."""
+        settings: how we find and recognise our Caddy even if the config was written by an older Dockyard."""
         try:
             config = json.loads(self.config_path.read_text())
         except (OSError, ValueError):
@@ -239,10 +278,13 @@ class CaddyEdge:
         atomic_write(self.config_path, json.dumps(config, indent=2) + "\n")
 
     def _admin(self, method: str, path: str, timeout: float, **kwargs: Any) -> httpx.Response:
-        return httpx.request(method, f"{self.admin_url}{path}", timeout=timeout, trust_env=False, **kwargs)
+        # No TLS on a unix socket: verify=False skips loading the CA store (~75 ms per transport).
+        transport = httpx.HTTPTransport(uds=str(self.admin_socket), verify=False)
+        with httpx.Client(transport=transport, timeout=timeout, trust_env=False) as client:
+            return client.request(method, f"http://{ADMIN_HOST}{path}", **kwargs)
 
     def _admin_is_ours(self) -> bool:
-        """The admin API answers with our storage root (not another Caddy on the same admin port)."""
+        """The admin socket answers with our storage root (the Caddy started with this state dir)."""
         try:
             resp = self._admin("GET", "/config/storage/root", 1.0)
         except httpx.HTTPError:

@@ -28,6 +28,7 @@ from dockyard.edge.process import (
     log_tail,
     pid_alive,
     read_pid,
+    renderable,
     state_lock,
     terminate,
     wait_for,
@@ -198,9 +199,10 @@ class NginxEdge:
         binary = self._binary()
         with state_lock(self.state_dir):
             self._prepare()
+            good, skipped = renderable(routes)
             try:
-                text = self.render(routes, challenges)
-            except ValueError as exc:
+                text = self.render(good, challenges)
+            except ValueError as exc:  # a challenge: not one resource's route
                 self._fail(str(exc))
             candidate = self.state_dir / "nginx.conf.new"
             candidate.write_text(text)
@@ -225,7 +227,7 @@ class NginxEdge:
                     if previous is not None:
                         atomic_write(self.config_path, previous)
                     self._fail(str(exc))
-            EdgeState(last_error=None, route_count=len(routes)).save(self.state_dir)
+            EdgeState.applied(self.state_dir, good, skipped)
         return self.status()
 
     def status(self) -> EdgeStatus:

@@ -18,10 +18,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dockyard.edge.protocol import EdgeStatus, EdgeUnavailable, Route, TlsFiles
+from dockyard.domain.access import path_prefix_error
+from dockyard.edge.protocol import EdgeStatus, EdgeUnavailable, Route, SkippedRoute, TlsFiles
 
 POLL_S = 0.01
 SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
@@ -29,7 +30,6 @@ NOT_FOUND_BODY = "No app is served at this hostname (Dockyard).\n"
 HOSTNAME_RE = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # base64url (RFC 8555 §8.3)
 KEY_AUTHORIZATION_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}\.[A-Za-z0-9_-]{1,256}$")
-PATH_RE = re.compile(r"^/[A-Za-z0-9._~%/-]*$")
 
 
 def find_binary(name: str, package: str) -> str:
@@ -57,17 +57,32 @@ def version_of(argv: tuple[str, ...], pattern: str = r"(\d+\.\d+\.\d+\S*)") -> s
 
 def check_route(route: Route) -> None:
     """Refuse what could break out of a config statement (the API validates; this is the last line)."""
-    if not HOSTNAME_RE.match(route.hostname):
+    if not HOSTNAME_RE.fullmatch(route.hostname):  # fullmatch: `$` lets a final "\n" by
         raise ValueError(f"invalid hostname for the edge: {route.hostname!r}")
-    if not PATH_RE.match(route.path_prefix):
-        raise ValueError(f"invalid path prefix for {route.hostname}: {route.path_prefix!r}")
+    problem = path_prefix_error(route.path_prefix)
+    if problem:
+        raise ValueError(f"invalid path prefix for {route.hostname}: {route.path_prefix!r} ({problem})")
     if not 0 < route.upstream_port < 65536:
         raise ValueError(f"invalid upstream port for {route.hostname}: {route.upstream_port}")
-    if route.redirect_to is not None and not re.match(r"^[A-Za-z0-9.:\[\]-]+$", route.redirect_to):
+    if route.redirect_to is not None and not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", route.redirect_to):
         raise ValueError(f"invalid redirect target for {route.hostname}: {route.redirect_to!r}")
     for path in (route.tls.certificate_path, route.tls.key_path) if route.tls else ():
         if not path.startswith("/") or re.search(r"[\s;{}\"'\\]", path):
             raise ValueError(f"invalid TLS file path for {route.hostname}: {path!r}")
+
+
+def renderable(routes: list[Route]) -> tuple[list[Route], list[SkippedRoute]]:
+    """The routes `check_route` accepts, and the others with the reason: the edge applies the first and
+    reports the second, so one bad route (e.g. stored before the API refused it) blocks no other."""
+    good, skipped = [], []
+    for route in routes:
+        try:
+            check_route(route)
+        except ValueError as exc:
+            skipped.append(SkippedRoute(route.hostname, route.path_prefix, route.resource_id, str(exc)))
+        else:
+            good.append(route)
+    return good, skipped
 
 
 def _route_order(r: Route) -> tuple[bool, str, int, str]:
@@ -155,19 +170,22 @@ def terminate(pid: int, name: str, first: signal.Signals, timeout: float) -> Non
 _DETACH = (
     "import subprocess, sys\n"
     "p = subprocess.Popen(\n"
-    "    sys.argv[1:], stdin=subprocess.DEVNULL, stdout=2, stderr=2, start_new_session=True\n"
+    "    sys.argv[2:], stdin=subprocess.DEVNULL, stdout=2, stderr=2, start_new_session=True,\n"
+    "    umask=int(sys.argv[1]),\n"
     ")\n"
     "print(p.pid, flush=True)\n"
 )
 
 
-def spawn_detached(argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> int:
-    """Start `argv` in its own session, output appended to `log_path`, reparented away from us (no zombie
-    left in a long-lived caller, no ResourceWarning); returns its pid."""
+def spawn_detached(
+    argv: list[str], log_path: Path, env: dict[str, str] | None = None, umask: int = -1
+) -> int:
+    """Start `argv` in its own session (with `umask` unless -1), output appended to `log_path`,
+    reparented away from us (no zombie left in a long-lived caller, no ResourceWarning); returns its pid."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         done = subprocess.run(
-            [sys.executable, "-I", "-S", "-c", _DETACH, *argv],
+            [sys.executable, "-I", "-S", "-c", _DETACH, str(umask), *argv],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -224,14 +242,24 @@ class EdgeState:
 
     last_error: str | None = None
     route_count: int = 0
+    skipped: list[SkippedRoute] = field(default_factory=list)
 
     @classmethod
     def load(cls, state_dir: Path) -> EdgeState:
         try:
             data = json.loads((state_dir / "edge-state.json").read_text())
-            return cls(last_error=data.get("last_error"), route_count=int(data.get("route_count", 0)))
+            return cls(
+                last_error=data.get("last_error"),
+                route_count=int(data.get("route_count", 0)),
+                skipped=[SkippedRoute(**r) for r in data.get("skipped", [])],
+            )
         except (OSError, ValueError, TypeError, AttributeError):
             return cls()
+
+    @classmethod
+    def applied(cls, state_dir: Path, routes: list[Route], skipped: list[SkippedRoute]) -> None:
+        """Record a good apply of `routes` (the ones left out: `skipped`)."""
+        cls(last_error=None, route_count=len(routes), skipped=skipped).save(state_dir)
 
     def save(self, state_dir: Path) -> None:
         atomic_write(state_dir / "edge-state.json", json.dumps(asdict(self), indent=1) + "\n")
@@ -278,6 +306,7 @@ def edge_status(
         config_path=str(config_path),
         last_error=state.last_error,
         route_count=state.route_count,
+        skipped=state.skipped,
         details=details,
     )
 
@@ -286,6 +315,6 @@ def checked_challenges(challenges: Mapping[str, str]) -> list[tuple[str, str]]:
     """(token, key authorization) pairs, sorted; ValueError for anything that is not base64url, since
     both are pasted into the proxy's config."""
     for token, key_authorization in challenges.items():
-        if not TOKEN_RE.match(token) or not KEY_AUTHORIZATION_RE.match(key_authorization):
+        if not TOKEN_RE.fullmatch(token) or not KEY_AUTHORIZATION_RE.fullmatch(key_authorization):
             raise ValueError(f"invalid ACME HTTP-01 challenge {token[:40]!r}: not base64url")
     return sorted(challenges.items())

@@ -39,12 +39,21 @@ class Route:
 
 
 @dataclass(frozen=True)
+class SkippedRoute:
+    """A route the edge left out of its config, and why (the rest were applied)."""
+
+    hostname: str
+    path_prefix: str
+    resource_id: str | None
+    message: str
+
+
+@dataclass(frozen=True)
 class EdgeSettings:
     kind: EdgeKind
     state_dir: Path  # everything the edge owns: config, pid file, logs (data_dir/edge/<kind>)
     http_port: int = 80
     https_port: int = 443
-    admin_port: int = 2019  # caddy's admin API (loopback only)
     listen_address: str = "0.0.0.0"
 
 
@@ -57,6 +66,7 @@ class EdgeStatus:
     config_path: str | None = None
     last_error: str | None = None  # the last failed apply/validation, kept until a good apply
     route_count: int = 0
+    skipped: list[SkippedRoute] = field(default_factory=list)  # by the last good apply
     details: dict[str, str] = field(default_factory=dict)
 
 
@@ -80,7 +90,8 @@ class Edge(Protocol):
         ...
 
     def apply(self, routes: list[Route], challenges: Challenges = NO_CHALLENGES) -> EdgeStatus:
-        """Render, validate, swap in and reload gracefully; raise EdgeConfigInvalid (old config kept)."""
+        """Render, validate, swap in and reload gracefully; raise EdgeConfigInvalid (old config kept).
+        A route the config cannot hold is left out and reported in the status's `skipped`."""
         ...
 
     def status(self) -> EdgeStatus: ...

@@ -1,8 +1,11 @@
 """Keeping a server's edge proxy in step with the store: which hostnames route to which resources.
 
 Called after a deployment switches, after the edge is configured or bootstrapped, after an access
-policy changes, and when `dockyard serve` starts. A failure never fails a deployment: the app is
-live on its direct URL, and the server's `edgeProxy` status says what went wrong.
+policy changes, and when `dockyard serve` starts. Each sync first gives every live resource of the
+server its generated route (so apps deployed before the edge existed are routed by its bootstrap).
+A failure never fails a deployment: the app is live on its direct URL, and the server's `edgeProxy`
+status says what went wrong; a route the edge could not render is left out, the others applied, and
+it is listed in `edgeProxy.skippedRoutes`.
 """
 
 import logging
@@ -10,17 +13,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dockyard.domain import certificates
 from dockyard.domain.access import Policy, generated_hostname
 from dockyard.domain.ids import new_id
 from dockyard.domain.work import SUCCEEDED, Outcome
-from dockyard.edge.protocol import Edge, EdgeConfigInvalid, EdgeSettings, EdgeUnavailable, Route, TlsFiles
+from dockyard.edge.protocol import (
+    Edge,
+    EdgeConfigInvalid,
+    EdgeSettings,
+    EdgeUnavailable,
+    Route,
+    SkippedRoute,
+    TlsFiles,
+)
 from dockyard.operations.context import Context, utc_now
 from dockyard.services import Services
-from dockyard.store.tables import AccessPolicy, AccessRoute, Certificate, DomainBinding, Resource, Server
+from dockyard.store.tables import (
+    AccessPolicy,
+    AccessRoute,
+    Certificate,
+    Deployment,
+    DomainBinding,
+    Resource,
+    Server,
+)
 
 log = logging.getLogger("dockyard.edge")
 GENERATED = "generated-default"
@@ -36,7 +55,6 @@ def edge_settings(data_dir: Any, edge_proxy: dict[str, Any]) -> EdgeSettings | N
         state_dir=data_dir / "edge" / kind,
         http_port=int(edge_proxy.get("httpPort") or 80),
         https_port=int(edge_proxy.get("httpsPort") or 443),
-        admin_port=int(edge_proxy.get("adminPort") or 2019),
     )
 
 
@@ -112,6 +130,34 @@ def assign_route(session: Session, resource: Resource, server: Server, now: str)
     return route
 
 
+def route_live_resources(session: Session, svc: Services, server: Server) -> None:
+    """Give each live resource of the server (its newest succeeded deployment is there and something
+    answers on its front port) its generated route, if it has none yet."""
+    newest = (
+        select(func.max(Deployment.id))
+        .where(Deployment.status == "succeeded")
+        .group_by(Deployment.resource_id)
+    )
+    routed = select(AccessRoute.resource_id).where(
+        AccessRoute.server_id == server.id, AccessRoute.source == GENERATED
+    )
+    unrouted = session.scalars(
+        select(Resource)
+        .join(Deployment, Deployment.resource_id == Resource.id)
+        .where(
+            Deployment.id.in_(newest),
+            Deployment.server_id == server.id,
+            Resource.deleted_at.is_(None),
+            Resource.id.not_in(routed),
+        )
+        .order_by(Resource.id)
+    ).all()
+    now = utc_now()
+    for resource in unrouted:
+        if svc.runtime.front_port(resource.id) is not None:
+            assign_route(session, resource, server, now)
+
+
 def desired_routes(session: Session, svc: Services, server_id: str) -> list[Route]:
     """Every route of a live resource on the server that has something running behind it."""
     rows = session.execute(
@@ -163,12 +209,30 @@ def _tls_files(data_dir: Any, certificate_id: str, fingerprint: str | None) -> T
     return TlsFiles(chain, key, fingerprint or "")
 
 
-def _record(session: Session, server: Server, status: str, code: str | None, message: str | None) -> None:
+def _record(
+    session: Session,
+    server: Server,
+    status: str,
+    code: str | None,
+    message: str | None,
+    skipped: list[SkippedRoute] | None,
+) -> None:
+    """`skipped`: the routes the applied config left out (None: no config was applied, keep the last)."""
     now = utc_now()
     state = dict(server.edge_proxy or {})
     state.update(status=status, lastAttemptAt=now, lastErrorCode=code, lastErrorMessage=message)
     if status == "ready":
         state["lastSucceededAt"] = now
+    if skipped is not None:
+        state["skippedRoutes"] = [
+            {
+                "hostname": r.hostname,
+                "pathPrefix": r.path_prefix,
+                "resourceId": r.resource_id,
+                "message": r.message,
+            }
+            for r in skipped
+        ]
     server.edge_proxy = state
 
 
@@ -181,11 +245,14 @@ def sync(svc: Services, server_id: str) -> dict[str, Any]:
         edge = make(svc.settings.data_dir, server.edge_proxy or {})
         if edge is None:
             return dict(server.edge_proxy or {})
+        route_live_resources(s, svc, server)
         routes = desired_routes(s, svc, server_id)
-    code = message = None
+    code = message = skipped = None
     try:
         edge.ensure_running()
-        edge.apply(routes, pending_challenges(svc.settings.data_dir))
+        skipped = edge.apply(routes, pending_challenges(svc.settings.data_dir)).skipped
+        for route in skipped:
+            log.warning("edge of server %s left out a route: %s", server_id, route.message)
     except EdgeConfigInvalid as exc:
         code, message = "edge-config-invalid", str(exc)
     except EdgeUnavailable as exc:
@@ -197,7 +264,7 @@ def sync(svc: Services, server_id: str) -> dict[str, Any]:
     with svc.db.session() as s:
         server = s.get(Server, server_id)
         assert server is not None
-        _record(s, server, "failed" if code else "ready", code, message)
+        _record(s, server, "failed" if code else "ready", code, message, skipped)
         return dict(server.edge_proxy)
 
 
@@ -220,7 +287,19 @@ def route_resource(svc: Services, resource_id: str, server_id: str) -> Routed:
     state = sync(svc, server_id)
     if state.get("status") != "ready":
         return Routed(problem=state.get("lastErrorMessage") or "the edge proxy is not ready", proxy_kind=kind)
-    return Routed(routed_url(hostname, state) if hostname else None, kind)
+    left_out = [r["message"] for r in state.get("skippedRoutes", []) if r["resourceId"] == resource_id]
+    problem = "; ".join(f"a route was left out: {m}" for m in left_out) or None
+    return Routed(routed_url(hostname, state) if hostname else None, kind, problem)
+
+
+def sync_if_running(svc: Services, server_id: str) -> None:
+    """Sync the server's edge when its proxy is running (a configure that changed neither kind nor
+    ports); otherwise the bootstrap does it."""
+    with svc.db.session() as s:
+        server = s.get(Server, server_id)
+        edge = make(svc.settings.data_dir, server.edge_proxy or {}) if server else None
+    if edge is not None and edge.status().running:
+        sync(svc, server_id)
 
 
 def sync_after_commit(ctx: Context, server_id: str) -> None:

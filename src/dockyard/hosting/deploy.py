@@ -14,6 +14,7 @@ from dockyard.hosting.discovery import discover
 from dockyard.hosting.launch import describe
 from dockyard.hosting.sources import launchable
 from dockyard.operations.context import utc_now
+from dockyard.outbound.guard import EgressDenied
 from dockyard.services import Services
 from dockyard.store.mcp_tables import (
     McpCustomDeployment,
@@ -111,11 +112,18 @@ def run_custom_deployment(svc: Services, deployment_id: str) -> None:
     def stderr(line: str) -> None:
         steps.log(line, "stderr")
 
+    egress = svc.settings.egress_policy()
     try:
         ready = launchable(svc.settings.data_dir, source, version_id)
         found = anyio.run(
-            lambda: discover(ready, stderr=stderr, data_dir=svc.settings.data_dir, connected=connected)
+            lambda: discover(
+                ready, stderr=stderr, data_dir=svc.settings.data_dir, connected=connected, egress=egress
+            )
         )
+    except EgressDenied as exc:  # the URL points where the control plane may not connect
+        steps.end("failed", exc.message, "error")
+        _finish(svc, deployment_id, failure={"code": exc.code, "message": exc.message})
+        return
     except Exception as exc:
         message = describe(exc)
         if remote and not stage["connected"]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import anyio
 
+from dockyard.domain.egress import EgressPolicy
 from dockyard.domain.mcp_config import LaunchInputs
 from dockyard.hosting.launch import StderrSink, connect
 
@@ -23,12 +24,14 @@ async def discover(
     stderr: StderrSink = lambda _line: None,
     data_dir: Path | None = None,
     connected: Callable[[str], None] = lambda _summary: None,
+    egress: EgressPolicy | None = None,
 ) -> dict[str, Any]:
     """What the server says about itself: server info, capabilities, protocol version, and its tools,
     prompts and resources (each list read only when the capability is there). `connected` hears of
     the initialized connection before the lists are read."""
     with anyio.fail_after(DISCOVERY_TIMEOUT_S):
-        async with connect(source, inputs, stderr=stderr, data_dir=data_dir) as (session, init):
+        opened = connect(source, inputs, stderr=stderr, data_dir=data_dir, egress=egress)
+        async with opened as (session, init):
             info = init.server_info
             connected(f"{info.name} {info.version} answered initialize (protocol {init.protocol_version})")
             caps = init.capabilities

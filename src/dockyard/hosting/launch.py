@@ -1,6 +1,7 @@
 """Connecting to an MCP server with the SDK's client: a stdio command as a host process, a container
 image through the container engine (stdio over the engine's attach stream), or a remote URL
-(streamable HTTP or SSE) with configured headers. `connect` yields an initialized ClientSession."""
+(streamable HTTP or SSE) with configured headers, every request of which goes through the egress
+policy (dockyard.outbound). `connect` yields an initialized ClientSession."""
 
 import os
 import sys
@@ -9,11 +10,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+import anyio
 import mcp_types as types
 from mcp import ClientSession, StdioServerParameters, stdio_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 
+from dockyard.domain.egress import EgressPolicy
 from dockyard.domain.mcp_config import LaunchInputs
+from dockyard.outbound.guard import EgressDenied
 
 CLIENT_INFO = types.Implementation(name="dockyard-gateway", version="1.0")
 StderrSink = Callable[[str], None]
@@ -74,18 +77,31 @@ async def _stdio(
 
 
 @asynccontextmanager
-async def _remote(source: dict[str, Any], inputs: LaunchInputs) -> AsyncIterator[tuple[Any, Any]]:
+async def _remote(
+    source: dict[str, Any], inputs: LaunchInputs, egress: EgressPolicy
+) -> AsyncIterator[tuple[Any, Any]]:
+    from urllib.parse import urlsplit
+
+    from dockyard.outbound.guard import DEFAULT_PORTS, checked_addresses
+    from dockyard.outbound.http import http_client_factory
+
+    url = urlsplit(source["url"])
+    # Checked once up front for a clear EgressDenied (the SDK's task groups would bury one raised in a
+    # request); the client's transport checks every request again, redirects included.
+    port = url.port or DEFAULT_PORTS.get(url.scheme, 80)
+    await anyio.to_thread.run_sync(checked_addresses, egress, url.hostname or "", port)
     headers = {**source.get("headers", {}), **inputs.headers}
+    client = http_client_factory(egress)
     if source.get("transport", "streamable_http") == "sse":
         from mcp.client.sse import sse_client
 
-        async with sse_client(source["url"], headers=headers) as streams:
+        async with sse_client(source["url"], headers=headers, httpx_client_factory=client) as streams:
             yield streams
         return
     from mcp.client.streamable_http import streamable_http_client
 
     async with (
-        create_mcp_http_client(headers=headers) as http,
+        client(headers=headers) as http,
         streamable_http_client(source["url"], http_client=http) as streams,
     ):
         yield streams
@@ -99,9 +115,11 @@ async def connect(
     stderr: StderrSink = lambda _line: None,
     workdir: Path | None = None,
     data_dir: Path | None = None,
+    egress: EgressPolicy | None = None,
 ) -> AsyncIterator[tuple[ClientSession, types.InitializeResult]]:
     """An initialized client session to the server `source` describes; LaunchFailed when it cannot be
-    started, reached or initialized."""
+    started, reached or initialized, EgressDenied when a remote URL points where the egress policy
+    (required for remote sources) refuses."""
     inputs = inputs or LaunchInputs()
     async with AsyncExitStack() as stack:
         try:
@@ -109,7 +127,9 @@ async def connect(
             if kind == "stdio":
                 streams = await stack.enter_async_context(_stdio(source, inputs, stderr, workdir))
             elif kind == "remote":
-                streams = await stack.enter_async_context(_remote(source, inputs))
+                if egress is None:
+                    raise LaunchFailed("a remote MCP server needs the egress policy to be reached")
+                streams = await stack.enter_async_context(_remote(source, inputs, egress))
             elif kind == "container":
                 from dockyard.hosting.container_stdio import container_stdio
 
@@ -120,7 +140,7 @@ async def connect(
                 ClientSession(streams[0], streams[1], client_info=CLIENT_INFO)
             )
             init = await session.initialize()
-        except LaunchFailed:
+        except (LaunchFailed, EgressDenied):
             raise
         except Exception as exc:
             raise LaunchFailed(describe(exc)) from exc

@@ -153,6 +153,7 @@ class RunSlot:
                 self.member.inputs,
                 stderr=run.log.write,
                 data_dir=self.svc.settings.data_dir,
+                egress=self.svc.settings.egress_policy(),
             ) as (client, init):
                 run.client = client
                 info = init.server_info

@@ -6,6 +6,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from dockyard.domain.access import hostname_error
 from dockyard.domain.model import CamelModel
+from dockyard.domain.profiles import PathPrefix
 from dockyard.operations.common import (
     Blocker,
     EnvironmentId,
@@ -28,14 +29,7 @@ def _hostname(value: str) -> str:
     return value
 
 
-def _path_prefix(value: str) -> str:
-    if not value.startswith("/") or any(c.isspace() for c in value) or "?" in value or "#" in value:
-        raise ValueError("expected a path like / or /app: starts with '/', no spaces, '?' or '#'")
-    return value
-
-
 DomainName = Annotated[str, StringConstraints(max_length=253), AfterValidator(_hostname)]
-PathPrefix = Annotated[str, StringConstraints(max_length=200), AfterValidator(_path_prefix)]
 
 
 class DnsObservationOut(CamelModel):

@@ -22,7 +22,10 @@ class ConfigureEdge(CamelModel):
     proxy_kind: Literal["none", "nginx", "caddy"]
     http_port: Port | None = Field(default=None, description="Default 80.")
     https_port: Port | None = Field(default=None, description="Default 443.")
-    admin_port: Port | None = Field(default=None, description="Caddy's admin API on loopback; default 2019.")
+    admin_port: Port | None = Field(
+        default=None,
+        description="Ignored: Caddy's admin API is a unix socket in the data dir, not a TCP port.",
+    )
 
 
 class EdgeState(CamelModel):
@@ -49,26 +52,32 @@ def configure_edge(ctx: Context, inp: ConfigureEdge) -> ConfiguredEdge:
     """Choose the server's edge proxy (none, nginx, caddy) and its ports; bootstrap applies it."""
     server = load_server(ctx, inp.server_id)
     lifecycle.ensure_server_active(server.lifecycle_status, server.id)
-    ports = [p for p in (inp.http_port, inp.https_port, inp.admin_port) if p is not None]
+    ports = [p for p in (inp.http_port, inp.https_port) if p is not None]
     if len(ports) != len(set(ports)):
         raise Conflict(
-            "The edge's HTTP, HTTPS and admin ports must differ.",
+            "The edge's HTTP and HTTPS ports must differ.",
             code="edge_ports_conflict",
-            next_action="Pick three different ports.",
+            next_action="Pick two different ports.",
         )
     state = dict(server.edge_proxy or {})
+    state.pop("adminPort", None)  # recorded before the admin API became a unix socket
     previous = state.get("kind", "none")
+    before = (previous, state.get("httpPort") or 80, state.get("httpsPort") or 443)
     state.update(
         kind=inp.proxy_kind,
         status="disabled" if inp.proxy_kind == "none" else "pending",
         httpPort=inp.http_port or state.get("httpPort") or 80,
         httpsPort=inp.https_port or state.get("httpsPort") or 443,
-        adminPort=inp.admin_port or state.get("adminPort") or 2019,
     )
     server.edge_proxy = state
-    if previous != "none" and (previous != inp.proxy_kind or inp.http_port or inp.https_port):
+    if previous != "none" and before != (inp.proxy_kind, state["httpPort"], state["httpsPort"]):
         old = {**state, "kind": previous}
         ctx.after_commit.append(lambda: _stop(ctx, old))  # the new kind or ports take over at bootstrap
+    elif inp.proxy_kind != "none" and ctx.services is not None:
+        from dockyard.edge.sync import sync_if_running
+
+        services = ctx.services
+        ctx.after_commit.append(lambda: sync_if_running(services, server.id))  # unchanged: re-apply now
     return ConfiguredEdge(id=server.id, edge_proxy=EdgeState(kind=inp.proxy_kind, status=state["status"]))
 
 

@@ -7,7 +7,9 @@ from pydantic import Field, StringConstraints
 from dockyard.domain.model import CamelModel
 from dockyard.domain.profiles import (
     AccessProfile,
+    AccessProfileChange,
     HealthCheck,
+    HealthCheckChange,
     NetworkProfile,
     RuntimeProfile,
     Service,
@@ -211,8 +213,8 @@ class ConfigureNetwork(ResourceRef):
 
 
 class ConfigureHealth(ResourceRef):
-    health_check: HealthCheck
+    health_check: HealthCheckChange
 
 
 class ConfigureAccess(ResourceRef):
-    access_profile: AccessProfile
+    access_profile: AccessProfileChange

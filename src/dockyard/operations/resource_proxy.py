@@ -62,6 +62,7 @@ class ProxyConfiguration(CamelModel):
 @operation("resources.proxy-configuration", "GET", "/resources/{resourceId}/proxy-configuration")
 def proxy_configuration(ctx: Context, inp: ProxyQuery) -> ProxyConfiguration:
     """Preview the edge routes of a resource and the proxy configuration they generate."""
+    from dockyard.edge.process import renderable
     from dockyard.edge.protocol import Route
     from dockyard.edge.sync import make, routed_url
 
@@ -93,10 +94,13 @@ def proxy_configuration(ctx: Context, inp: ProxyQuery) -> ProxyConfiguration:
     ]
     edge = make(ctx.settings.data_dir, edge_state) if kind != "none" else None
     sections = []
+    # Without a front port nothing is rendered; the routes' hostnames and prefixes are still checked.
+    upstream = port or 1
+    good, skipped = renderable(
+        [Route(r.hostname, upstream, r.path_prefix, resource_id=resource.id) for r in rows]
+    )
     if edge is not None and port is not None:
-        rendered = edge.render(
-            [Route(r.hostname, port, r.path_prefix, resource_id=resource.id) for r in rows]
-        )
+        rendered = edge.render(good)
         language = "nginx" if kind == "nginx" else "json"
         sections.append(
             Section(
@@ -107,7 +111,9 @@ def proxy_configuration(ctx: Context, inp: ProxyQuery) -> ProxyConfiguration:
                 content=rendered,
             )
         )
-    warnings = []
+    warnings = [
+        {"code": "route-skipped", "message": f"The edge leaves this route out: {r.message}"} for r in skipped
+    ]
     if kind == "none":
         warnings.append(
             {
@@ -118,7 +124,7 @@ def proxy_configuration(ctx: Context, inp: ProxyQuery) -> ProxyConfiguration:
     status = (
         "not-configured"
         if kind == "none" or not rows
-        else ("applied" if edge_state.get("status") == "ready" else "failed")
+        else ("applied" if edge_state.get("status") == "ready" and not skipped else "failed")
     )
     return ProxyConfiguration(
         resource_id=resource.id,

@@ -39,6 +39,13 @@ TargetKind = Literal["single-server", "docker-swarm"]
 SshPort = Annotated[int, Field(ge=1, le=65535)]
 
 
+class SkippedRouteOut(CamelModel):
+    hostname: str
+    path_prefix: str
+    resource_id: str | None
+    message: str
+
+
 class EdgeProxyStatus(CamelModel):
     kind: Literal["none", "nginx", "caddy"]
     status: Literal["pending", "starting", "ready", "failed", "disabled"]
@@ -49,6 +56,9 @@ class EdgeProxyStatus(CamelModel):
     http_port: int | None = None
     https_port: int | None = None
     admin_port: int | None = None
+    skipped_routes: list[SkippedRouteOut] = Field(
+        default_factory=list, description="Routes the applied config left out (the others are served)."
+    )
 
 
 class Credential(CamelModel):
@@ -321,7 +331,7 @@ def test_connectivity(ctx: Context, inp: ServerRef) -> ConnectivityOut:
     checks = (
         connectivity.check_local(ctx.settings.data_dir)
         if row.is_control_plane
-        else connectivity.check_remote(row.host, row.port)
+        else connectivity.check_remote(ctx.settings.egress_policy(), row.host, row.port)
     )
     return _report(ctx, row, checks)
 
@@ -329,4 +339,8 @@ def test_connectivity(ctx: Context, inp: ServerRef) -> ConnectivityOut:
 @operation("servers.test-draft-connectivity", "POST", "/servers/connectivity-tests")
 def test_draft_connectivity(ctx: Context, inp: DraftConnectivity) -> ConnectivityOut:
     """Check a server before registering it."""
-    return _report(ctx, inp.server, connectivity.check_remote(inp.server.host, inp.server.port))
+    return _report(
+        ctx,
+        inp.server,
+        connectivity.check_remote(ctx.settings.egress_policy(), inp.server.host, inp.server.port),
+    )

@@ -44,7 +44,7 @@ def verify(
     if not policy.enabled or policy.type == "none" or policy.http is None:
         return Verdict(candidate_alive(), "health checks disabled; the process is running", 0)
     http = policy.http
-    url = f"{http.scheme}://{http.host}:{http.port or port}{http.path}"
+    url = f"{http.scheme}://127.0.0.1:{http.port or port}{http.path}"  # the instance; never `http.host`
     started = clock()
     end = started + deadline_s(policy)
     attempts, last = 0, "no answer yet"

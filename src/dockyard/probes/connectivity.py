@@ -1,18 +1,20 @@
 """Connectivity checks against a server: can the control plane resolve, reach and talk to it?
 
 Each check is timed and returns passed/warning/failed with a human message; later checks are
-skipped once the host is unreachable.
+skipped once the host is unreachable. The host is resolved once and checked against the egress
+policy (a refused one is an `egress-policy` check, no packet sent); the connection goes to the
+checked addresses (outbound/guard.py).
 """
 
-import ipaddress
-import os
 import platform
 import shutil
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from dockyard.domain.egress import EgressPolicy
+from dockyard.outbound import guard
 
 CONNECT_TIMEOUT_S = 3.0
 LOW_DISK_BYTES = 1 << 30
@@ -36,14 +38,8 @@ def _timed(name: str, fn: Callable[[], tuple[str, str, dict[str, str]]]) -> Chec
     return Check(name, status, message, int((time.perf_counter() - start) * 1000), meta)
 
 
-def _resolve(host: str, port: int) -> tuple[str, str, dict[str, str]]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = sorted({str(info[4][0]) for info in infos})
-    return "passed", f"{host} resolves to {', '.join(addresses)}", {"addresses": ",".join(addresses)}
-
-
-def _connect(host: str, port: int) -> tuple[str, str, dict[str, str]]:
-    with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S) as sock:
+def _connect(policy: EgressPolicy, host: str, port: int) -> tuple[str, str, dict[str, str]]:
+    with guard.connect(policy, host, port, CONNECT_TIMEOUT_S) as sock:
         sock.settimeout(CONNECT_TIMEOUT_S)
         try:
             banner = sock.recv(256).split(b"\n", 1)[0].decode(errors="replace").strip()
@@ -54,34 +50,19 @@ def _connect(host: str, port: int) -> tuple[str, str, dict[str, str]]:
     return "warning", f"port {port} accepts connections but sent no SSH banner", {"banner": banner}
 
 
-def egress_allowlist() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None:
-    """Networks probes may reach, from DOCKYARD_PROBE_ALLOW (CIDRs, comma-separated); None = any."""
-    raw = os.environ.get("DOCKYARD_PROBE_ALLOW", "").strip()
-    return [ipaddress.ip_network(p.strip()) for p in raw.split(",") if p.strip()] if raw else None
-
-
-def _egress_refusal(host: str) -> str | None:
-    """Why a probe to `host` may not leave this machine, decided before any packet (or DNS query)."""
-    allowed = egress_allowlist()
-    if allowed is None:
-        return None
+def check_remote(policy: EgressPolicy, host: str, port: int) -> list[Check]:
+    start = time.perf_counter()
     try:
-        address = ipaddress.ip_address("127.0.0.1" if host == "localhost" else host)
-    except ValueError:
-        return f"{host} is a name and DOCKYARD_PROBE_ALLOW permits only listed address ranges"
-    if any(address in net for net in allowed):
-        return None
-    return f"{address} is outside DOCKYARD_PROBE_ALLOW"
-
-
-def check_remote(host: str, port: int) -> list[Check]:
-    refusal = _egress_refusal(host)
-    if refusal:
-        return [Check("egress-policy", "failed", refusal)]
-    resolved = _timed("dns-resolve", lambda: _resolve(host, port))
-    if resolved.status == "failed":
+        addresses = guard.checked_addresses(policy, host, port)
+    except guard.EgressDenied as exc:
+        return [Check("egress-policy", "failed", exc.message)]
+    except OSError as exc:
+        resolved = Check("dns-resolve", "failed", f"{type(exc).__name__}: {exc}")
         return [resolved, Check("tcp-connect", "skipped", "host did not resolve")]
-    return [resolved, _timed("ssh-reachable", lambda: _connect(host, port))]
+    listed = ", ".join(addresses)
+    took = int((time.perf_counter() - start) * 1000)
+    resolved = Check("dns-resolve", "passed", f"{host} resolves to {listed}", took, {"addresses": listed})
+    return [resolved, _timed("ssh-reachable", lambda: _connect(policy, host, port))]
 
 
 def _disk(data_dir: Path) -> tuple[str, str, dict[str, str]]:
