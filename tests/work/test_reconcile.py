@@ -1,0 +1,100 @@
+"""At start, every attempt still active whose work will never run again ends terminal.
+
+A deployment stuck `planning` or `cancel-requested` (its worker crashed, or recording its end failed
+while the store was briefly read-only) ends `failed` (interrupted), or `canceled` when a cancel was
+asked; one whose work is still pending or running under a live worker is left to it.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, update
+
+from dockyard.services import Services
+from dockyard.store.tables import Deployment, WorkItem
+from dockyard.work.reconcile import reconcile
+
+STUCK = ("created", "planning", "planned", "running", "cancel-requested")
+
+
+@pytest.fixture
+def deploy(api: Any, tmp_path: Path) -> Any:
+    """A function that requests a deployment of a small static site and returns its id."""
+
+    def made(path: str, body: dict[str, Any]) -> str:
+        resp = api.post(path, json=body)
+        assert resp.status_code == 201, resp.text
+        return resp.json()["id"]
+
+    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
+    project = made("/api/projects", {"name": "stuck"})
+    env = made("/api/environments", {"projectId": project, "name": "production", "kind": "production"})
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("hi")
+
+    def deployment() -> str:
+        resource = made("/api/resources", {"projectId": project, "environmentId": env, "name": "web"})
+        source = {"source": {"kind": "local-folder", "locator": str(site)}}
+        assert api.post(f"/api/resources/{resource}/source", json=source).status_code == 200
+        ids = {"projectId": project, "environmentId": env, "resourceId": resource, "serverId": server}
+        return made("/api/deployments", ids)
+
+    return deployment
+
+
+def leave(stack: Any, deployment_id: str, status: str, item: dict[str, Any] | None) -> None:
+    """Put the attempt in `status` and its work item as given (None: the item is gone)."""
+    with stack.db.session() as s:
+        s.execute(update(Deployment).where(Deployment.id == deployment_id).values(status=status))
+        rows = WorkItem.kind == "deployment", WorkItem.subject_id == deployment_id
+        if item is None:
+            s.execute(delete(WorkItem).where(*rows))
+        else:
+            s.execute(update(WorkItem).where(*rows).values(**item))
+
+
+def shown(api: Any, deployment_id: str) -> dict[str, Any]:
+    return api.get(f"/api/deployments/{deployment_id}").json()["deployment"]
+
+
+FINISHED = {"status": "failed", "error_code": "handler_crashed", "finished_at": "2026-01-01T00:00:00.000Z"}
+
+
+@pytest.mark.parametrize("item", [FINISHED, None], ids=["work-failed", "work-gone"])
+@pytest.mark.parametrize("status", STUCK)
+def test_an_attempt_no_work_will_run_again_ends_terminal(
+    api: Any, stack: Any, deploy: Any, status: str, item: dict[str, Any] | None
+) -> None:
+    dep = deploy()
+    leave(stack, dep, status, item)
+    assert dep in reconcile(Services.create(stack.settings, stack.db))
+    after = shown(api, dep)
+    if status == "cancel-requested":
+        assert after["status"] == "canceled", after
+    else:
+        assert after["status"] == "failed" and after["failure"]["code"] == "interrupted", after
+        assert "retry" in after["failure"]["nextAction"]
+    assert after["finishedAt"]
+
+
+LIVE_ELSEWHERE = {"status": "running", "lease_owner": "replica-2:4242:abcd", "lease_expires_at": "2999-01-01"}
+
+
+@pytest.mark.parametrize(
+    ("status", "item"),
+    [
+        ("created", {"status": "pending"}),
+        ("cancel-requested", {"status": "pending"}),
+        ("running", LIVE_ELSEWHERE),
+    ],
+    ids=["queued", "canceled-while-queued", "running-on-another-replica"],
+)
+def test_an_attempt_whose_work_is_still_queued_or_running_is_left_to_it(
+    api: Any, stack: Any, deploy: Any, status: str, item: dict[str, Any]
+) -> None:
+    dep = deploy()
+    leave(stack, dep, status, item)
+    assert reconcile(Services.create(stack.settings, stack.db)) == []
+    assert shown(api, dep)["status"] == status
