@@ -12,11 +12,13 @@ import uvicorn
 
 from dockyard.config import Settings
 from dockyard.control_plane import assemble
+from dockyard.startup import ensure_writable
 
 
 def run_server(host: str, port: int, data_dir: str | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env(data_dir)
+    ensure_writable(settings)
     plane = assemble(settings)
     plane.start()
     gc.collect()
