@@ -2,19 +2,29 @@
 
 A deployment stuck `planning` or `cancel-requested` (its worker crashed, or recording its end failed
 while the store was briefly read-only) ends `failed` (interrupted), or `canceled` when a cancel was
-asked; one whose work is still pending or running under a live worker is left to it.
+asked; one whose work is still pending or running under a live worker is left to it. A build
+command that a killed control plane left running is stopped, its whole process group.
 """
 
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import delete, update
 
 from dockyard.services import Services
 from dockyard.store.tables import Deployment, WorkItem
 from dockyard.work.reconcile import reconcile
+from polling import poll
 
+DOCKYARD = Path(sys.executable).parent / "dockyard"
 STUCK = ("created", "planning", "planned", "running", "cancel-requested")
 
 
@@ -98,3 +108,51 @@ def test_an_attempt_whose_work_is_still_queued_or_running_is_left_to_it(
     leave(stack, dep, status, item)
     assert reconcile(Services.create(stack.settings, stack.db)) == []
     assert shown(api, dep)["status"] == status
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")  # a zombie has ended (PID 1 here may not reap it)
+
+
+def test_a_build_left_running_by_a_killed_control_plane_is_stopped_at_start(
+    live_server: Any, tmp_path: Path
+) -> None:
+    pids = tmp_path / "build.pids"
+    folder = tmp_path / "slow-build"
+    folder.mkdir()
+    (folder / "index.html").write_text("never served")
+    # The shell (the group's leader) and a child of it in the background, both waiting for ever.
+    build = f"echo $$ > {pids}; sleep 600 & echo $! >> {pids}; wait"
+    (folder / "dockyard.yml").write_text(f"build: {json.dumps(build)}\nstatic: .\n")
+    started: list[int] = []
+    request = subprocess.Popen(
+        [str(DOCKYARD), "up", str(folder), "--json"],
+        env=live_server.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        started = poll(
+            lambda: len(found := pids.read_text().split()) == 2 and [int(p) for p in found],
+            "the build to start its processes",
+            deadline=60,
+        )
+        assert all(_alive(pid) for pid in started)
+        live_server.proc.send_signal(signal.SIGKILL)
+        live_server.proc.wait()
+        live_server.start()
+        poll(lambda: not any(_alive(pid) for pid in started), "the build's processes to be gone")
+        token = {"Authorization": f"Bearer {live_server.token}"}
+        (dep,) = httpx.get(f"{live_server.url}/api/deployments", headers=token).json()["items"]
+        assert dep["status"] == "failed" and dep["failure"]["code"] == "interrupted", dep
+    finally:
+        request.kill()
+        request.wait()
+        for pid in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -9,6 +9,9 @@
 - an MCP server deployment fails, its running step too;
 - idempotent jobs (proxy bootstrap, runtime maintenance) are simply queued again.
 
+A command (install, build) an interrupted deployment was running is stopped with its whole process
+group, when the group recorded on the attempt is still the one it started (pipeline.command_groups).
+
 Then every deployment still active whose work will never run it again (its item ended or is gone:
 a worker crashed, or recording the end failed while the store was briefly read-only) is closed the
 same way; one asked to cancel ends `canceled`. Only work pending or running under a live worker
@@ -26,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from dockyard.domain.deployment import ACTIVE
 from dockyard.operations.context import utc_now
+from dockyard.pipeline import command_groups
 from dockyard.services import Services
 from dockyard.store.mcp_tables import McpCustomDeployment, McpCustomVersion
 from dockyard.store.tables import Deployment, WorkItem
@@ -74,10 +78,12 @@ class _Interrupted:
     resource_id: str
     item_id: str | None  # the work item reconciled with it (None: its work had already ended)
     cancel: bool = False  # a cancel was asked: it ends `canceled`, not `failed`
+    command_group: dict[str, Any] | None = None  # the command it was running, if any
 
     @classmethod
     def of(cls, dep: Deployment, item_id: str | None) -> "_Interrupted":
-        return cls(dep.id, dep.resource_id, item_id, dep.status == "cancel-requested")
+        group = (dep.runtime_state or {}).get(command_groups.KEY)
+        return cls(dep.id, dep.resource_id, item_id, dep.status == "cancel-requested", group)
 
 
 def _abandoned(s: Session, seen: set[str]) -> list[Deployment]:
@@ -137,6 +143,8 @@ def _close(svc: Services, found: _Interrupted, now: str) -> None:
     """End one interrupted deployment according to where its runner got to."""
     from dockyard.pipeline.timeline import Timeline
 
+    if command_groups.stop(found.command_group):
+        log.warning("deployment %s left a command running; its process group was killed", found.deployment_id)
     runtime = svc.runtime
     status = runtime.status(found.resource_id) or {}
     switched = (status.get("active") or {}).get("deploymentId") == found.deployment_id
@@ -170,6 +178,9 @@ def _end(svc: Services, found: _Interrupted, now: str, status: str, kept: str | 
         if dep is None:
             return
         dep.status, dep.finished_at = status, now
+        if found.command_group is not None:
+            state = dep.runtime_state or {}
+            dep.runtime_state = {k: v for k, v in state.items() if k != command_groups.KEY}
         if status == "succeeded":
             dep.runtime_state = {**(dep.runtime_state or {}), "url": svc.runtime.url(found.resource_id)}
             if item is not None:
