@@ -17,6 +17,7 @@ from typing import Any
 import docker
 import pytest
 
+from deploy_target import made, new_target, with_source
 from dockyard.pipeline.execute import run_deployment
 from dockyard.services import Services
 from engine import BUSYBOX_IMAGE, engine_client, engine_or_skip
@@ -46,21 +47,10 @@ def svc(stack: Any, engine: docker.DockerClient, monkeypatch: pytest.MonkeyPatch
 
 
 def _deployment(api: Any, folder: Path) -> tuple[str, str]:
-    def made(path: str, body: dict[str, Any]) -> str:
-        resp = api.post(path, json=body)
-        assert resp.status_code == 201, resp.text
-        return resp.json()["id"]
-
-    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
-    project = made("/api/projects", {"name": "boxed"})
-    env = made("/api/environments", {"projectId": project, "name": "production", "kind": "production"})
-    resource = made("/api/resources", {"projectId": project, "environmentId": env, "name": "web"})
-    source = {"source": {"kind": "local-folder", "locator": str(folder)}}
-    assert api.post(f"/api/resources/{resource}/source", json=source).status_code == 200
+    target = with_source(api, new_target(api, "boxed"), folder)
     health = {"healthCheck": {"retries": 2, "intervalSeconds": 1}}
-    assert api.post(f"/api/resources/{resource}/health-policy", json=health).status_code == 200
-    ids = {"projectId": project, "environmentId": env, "resourceId": resource, "serverId": server}
-    return made("/api/deployments", ids), resource
+    assert api.post(f"/api/resources/{target['resourceId']}/health-policy", json=health).status_code == 200
+    return made(api, "/api/deployments", target), target["resourceId"]
 
 
 def _hang_attach(svc: Services, engine: docker.DockerClient, resource: str, deployment: str) -> None:

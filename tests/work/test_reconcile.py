@@ -19,6 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import delete, update
 
+from deploy_target import made, new_target, with_source
 from dockyard.services import Services
 from dockyard.store.tables import Deployment, WorkItem
 from dockyard.work.reconcile import reconcile
@@ -31,27 +32,10 @@ STUCK = ("created", "planning", "planned", "running", "cancel-requested")
 @pytest.fixture
 def deploy(api: Any, tmp_path: Path) -> Any:
     """A function that requests a deployment of a small static site and returns its id."""
-
-    def made(path: str, body: dict[str, Any]) -> str:
-        resp = api.post(path, json=body)
-        assert resp.status_code == 201, resp.text
-        return resp.json()["id"]
-
-    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
-    project = made("/api/projects", {"name": "stuck"})
-    env = made("/api/environments", {"projectId": project, "name": "production", "kind": "production"})
     site = tmp_path / "site"
     site.mkdir()
     (site / "index.html").write_text("hi")
-
-    def deployment() -> str:
-        resource = made("/api/resources", {"projectId": project, "environmentId": env, "name": "web"})
-        source = {"source": {"kind": "local-folder", "locator": str(site)}}
-        assert api.post(f"/api/resources/{resource}/source", json=source).status_code == 200
-        ids = {"projectId": project, "environmentId": env, "resourceId": resource, "serverId": server}
-        return made("/api/deployments", ids)
-
-    return deployment
+    return lambda: made(api, "/api/deployments", with_source(api, new_target(api, "stuck"), site))
 
 
 def leave(stack: Any, deployment_id: str, status: str, item: dict[str, Any] | None) -> None:
