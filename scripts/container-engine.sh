@@ -10,6 +10,9 @@
 # "container-engine: unavailable: <reason>" and exits 0, and the container tests skip with it.
 # On success the last line is "container-engine: ready at <url>".
 # `container-engine.sh ping URL` only checks that an engine answers at URL (exit status).
+# `container-engine.sh mirror [APT_DIR]` prints the Debian mirror debootstrap uses: the one this
+# machine's apt sources name (scripts/apt_mirror.py reads APT_DIR, default /etc/apt, with the
+# deb822 .sources files), unless DOCKYARD_DEBIAN_MIRROR is set; exit 1 with the reason if none.
 set -uo pipefail
 
 OURS=unix:///run/dockyard-podman.sock
@@ -17,7 +20,7 @@ LOG=/tmp/dockyard-podman.log
 CACHE=/var/cache/dockyard-rootfs
 BUSYBOX_IMAGE=${DOCKYARD_BUSYBOX_IMAGE:-localhost/dockyard-busybox:1}
 PYTHON_IMAGE=${DOCKYARD_PYTHON_IMAGE:-localhost/dockyard-python:3.11}
-MIRROR=${DOCKYARD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HOST_CA=/etc/ssl/certs/ca-certificates.crt
 
 # The Docker API bits, in Python's standard library (curl is not on a fresh machine).
@@ -85,8 +88,20 @@ unavailable() { say "unavailable: $*"; exit 0; }
 now() { date +%s.%N; }
 took() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f} s')" "$1" "$(now)"; }
 
+debian_mirror() {  # [APT_DIR]
+  if [ -n "${DOCKYARD_DEBIAN_MIRROR:-}" ]; then
+    echo "$DOCKYARD_DEBIAN_MIRROR"
+  else
+    python3 "$HERE/apt_mirror.py" "${1:-/etc/apt}"
+  fi
+}
+
 if [ "${1:-}" = ping ]; then
   api ping "$2"
+  exit
+fi
+if [ "${1:-}" = mirror ]; then
+  debian_mirror "${2:-}"
   exit
 fi
 command -v python3 >/dev/null || unavailable "python3 is not installed"
@@ -160,20 +175,21 @@ build_busybox() {
 # 3. localhost/dockyard-python:3.11 — bookworm minbase with python3, pip, venv. The host's CA bundle
 # goes in (registries may be reached through a TLS-intercepting proxy) and pip is pointed at it.
 build_python() {
-  local tree=$CACHE/bookworm-python3 partial=$CACHE/bookworm-python3.partial t
+  local tree=$CACHE/bookworm-python3 partial=$CACHE/bookworm-python3.partial t mirror
   if [ ! -d "$tree" ]; then
     command -v debootstrap >/dev/null ||
       { say "cannot build $PYTHON_IMAGE: debootstrap is not installed (as root: make system-deps)"; return 1; }
     [ "$(id -u)" = 0 ] || { say "cannot build $PYTHON_IMAGE: debootstrap needs root"; return 1; }
+    mirror=$(debian_mirror 2>&1) || { say "cannot build $PYTHON_IMAGE: $mirror"; return 1; }
     mkdir -p "$CACHE"
     if [ -e "$partial" ]; then  # an interrupted run: unmount what debootstrap mounted, then remove
       grep -o " $partial/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
       rm -rf --one-file-system "$partial"
     fi
-    say "debootstrap bookworm (minbase + python3, pip, venv) from $MIRROR into $tree (about a minute)"
+    say "debootstrap bookworm (minbase + python3, pip, venv) from $mirror into $tree (about a minute)"
     t=$(now)
     if ! debootstrap --variant=minbase --include=python3,python3-pip,python3-venv \
-      bookworm "$partial" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1; then
+      bookworm "$partial" "$mirror" >"$CACHE/debootstrap.log" 2>&1; then
       say "cannot build $PYTHON_IMAGE: debootstrap failed (see $CACHE/debootstrap.log)"
       return 1
     fi

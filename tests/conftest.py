@@ -29,6 +29,7 @@ with warnings.catch_warnings():  # Starlette's notice about httpx vs httpx2: not
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
+from deploy_target import made, new_target
 from dockyard.config import Settings
 from dockyard.interfaces.http.app import build_app
 from dockyard.runtimes.host_process import HostProcessRuntime
@@ -250,17 +251,8 @@ def verified_binding(api: TestClient) -> dict[str, str]:
     """shop.example.com bound to a new resource on the local server, its ownership confirmed by hand:
     {id, serverId, resourceId, projectId, environmentId}."""
 
-    def made(path: str, body: dict[str, Any]) -> str:
-        resp = api.post(path, json=body)
-        assert resp.status_code == 201, resp.text
-        return resp.json()["id"]
-
-    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
-    project = made("/api/projects", {"name": "bound shop"})
-    env = made("/api/environments", {"projectId": project, "name": "production", "kind": "production"})
-    resource = made("/api/resources", {"projectId": project, "environmentId": env, "name": "Web"})
-    ids = {"projectId": project, "environmentId": env, "resourceId": resource, "serverId": server}
-    binding = made("/api/domain-bindings", {**ids, "domainName": "shop.example.com"})
+    ids = new_target(api, "bound shop")
+    binding = made(api, "/api/domain-bindings", {**ids, "domainName": "shop.example.com"})
     confirmed = api.post(f"/api/domain-bindings/{binding}/ownership-confirmations", json={"method": "manual"})
     assert confirmed.status_code == 200, confirmed.text
     return {"id": binding, **ids}

@@ -64,9 +64,11 @@ def handlers(svc: Services) -> dict[str, Callable[[str], Outcome | None]]:
     """The worker's handler per work kind; each says how its job really ended."""
 
     def deployment(deployment_id: str) -> Outcome:
+        from dockyard.pipeline import command_groups
         from dockyard.pipeline.execute import run_deployment  # the pipeline loads on first use
 
-        return run_deployment(svc, deployment_id)
+        with command_groups.recorded(svc.db, deployment_id):  # its commands, for a restart to stop
+            return run_deployment(svc, deployment_id)
 
     def certificate_attempt(attempt_id: str) -> Outcome:
         from dockyard.issuance.attempts import run_and_report

@@ -13,11 +13,13 @@ import uvicorn
 
 from dockyard.config import Settings
 from dockyard.control_plane import assemble
+from dockyard.startup import ensure_writable
 
 
 def run_server(host: str, port: int, data_dir: str | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = dataclasses.replace(Settings.from_env(data_dir), listen=(host, port))
+    ensure_writable(settings)
     settings.egress_policy()  # a bad DOCKYARD_EGRESS_* setting stops the start, naming the setting
     plane = assemble(settings)
     plane.start()

@@ -1,10 +1,11 @@
 """First start and every start: schema, default organization, the `local` server, first admin."""
 
+import errno
 import logging
 import os
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 
 from dockyard.auth import issue_token
 from dockyard.config import Settings
@@ -83,3 +84,27 @@ def prepare(settings: Settings, *, bootstrap_admin: bool = True) -> Database:
                 write_secret_file(settings.token_file, issue_token(s, admin.id, "admin", "admin.token", now))
                 log.info("admin token written to %s", settings.token_file)
     return db
+
+
+def ensure_writable(settings: Settings) -> None:
+    """Stop the start with one line when the data dir (or the SQLite file in it) cannot be written:
+    a read-only mount, a path that is a file, no room. SQLite would otherwise open read-only without
+    a word and every write would fail later, one traceback at a time."""
+    where, step = settings.data_dir, "create it"
+    try:
+        if where.exists() and not where.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a directory")
+        where.mkdir(parents=True, exist_ok=True)
+        step = "create a file in it"
+        probe = where / f".write-check-{os.getpid()}"
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+        url = make_url(settings.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and Path(url.database).exists():
+            step = f"open {url.database} for writing"
+            os.close(os.open(url.database, os.O_RDWR))
+    except OSError as exc:
+        raise SystemExit(
+            f"Dockyard cannot write its data dir {where}: could not {step} ({exc.strerror or exc}). "
+            "Give a writable directory with --data-dir or DOCKYARD_DATA_DIR, or make this one writable."
+        ) from None

@@ -1,5 +1,7 @@
 """The container runtime against a real engine (Podman's Docker API): builds, candidates, crashes."""
 
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,6 +129,18 @@ def test_discarding_a_candidate_removes_its_container(
         lambda: not client.containers.list(all=True, filters={"label": f"dockyard.deployment={deployment}"}),
         "removal",
     )
+
+
+def test_discarding_a_candidate_whose_attach_process_hangs_still_removes_its_container(
+    runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
+) -> None:
+    resource = new_id("resource")
+    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "stuck")), tmp_path)
+    attach = (runtime.host.status(resource) or {})["candidate"]["pid"]
+    os.killpg(attach, signal.SIGSTOP)  # it will not act on SIGTERM; the runner kills it after its grace
+    runtime.discard(resource, deployment)
+    left = client.containers.list(all=True, filters={"label": f"dockyard.deployment={deployment}"})
+    assert [(c.name, c.status) for c in left] == []
 
 
 def test_limits_and_the_project_network_are_applied(

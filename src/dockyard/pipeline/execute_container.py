@@ -152,4 +152,9 @@ def start_container(
         f"Check that the app listens on port {port} inside the container (0.0.0.0, not 127.0.0.1), or "
         f"set the port it uses: dockyard resources configure-network {resource_id} --internal-port PORT"
     )
-    return ex.verify_switch(resource_id, host_port, log_path, health, port_hint)
+    try:
+        return ex.verify_switch(resource_id, host_port, log_path, health, port_hint)
+    except BaseException:  # failed, canceled or switched back: none of its containers may stay
+        runtime.discard(resource_id, ex.id)
+        ex.candidate_started = False
+        raise

@@ -15,6 +15,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from dockyard.pipeline import command_groups
+
 IGNORED = shutil.ignore_patterns(".git", "node_modules", ".venv", "venv", "__pycache__", ".dockyard")
 NODE_LOCKS = ("package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb")
 Emit = Callable[[str], None]
@@ -55,7 +57,8 @@ def run_streamed(
     canceled: Callable[[], bool] | None = None,
 ) -> None:
     """Run a command, handing each output line to `emit`; raise StepFailed on a non-zero exit and
-    StepCanceled when `canceled()` turned true while it ran."""
+    StepCanceled when `canceled()` turned true while it ran. Its process group is announced while it
+    runs (command_groups), so a restart after a crash can stop what it left."""
     proc = subprocess.Popen(
         command,
         cwd=cwd,
@@ -68,6 +71,7 @@ def run_streamed(
         errors="replace",
         start_new_session=True,
     )
+    command_groups.started(proc.pid)
     assert proc.stdout is not None
     done = threading.Event()
     if canceled is not None:
@@ -81,6 +85,7 @@ def run_streamed(
         code = proc.wait()
     finally:
         done.set()
+        command_groups.ended()
     if canceled is not None and code != 0 and canceled():
         raise StepCanceled(f"{what} was stopped: the deployment was canceled")
     if code != 0:

@@ -2,7 +2,9 @@
 under the same per-resource runner as host processes (see container_attach), so candidate-first
 replacement, the stable front port, crash restarts, stop/start and logs are shared."""
 
+import contextlib
 import json
+import logging
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 
 Emit = Callable[[str], None]
 MANAGED_BY = "dockyard"
+log = logging.getLogger("dockyard.runtime")
 
 
 class BuildFailed(RuntimeError):
@@ -55,6 +58,27 @@ def labels(project_id: str, resource_id: str, deployment_id: str) -> dict[str, s
         "dockyard.resource": resource_id,
         "dockyard.deployment": deployment_id,
     }
+
+
+def remove_containers(engine: str, deployment_id: str, api_version: str | None = None) -> list[str]:
+    """Remove every container labelled with the deployment, running, exited or only created; the
+    names removed. Best effort: an engine that does not answer is logged, not raised."""
+    import docker
+    from docker.errors import APIError, DockerException, NotFound
+
+    removed: list[str] = []
+    try:
+        client = docker.DockerClient(base_url=engine, version=api_version or "auto", timeout=60)
+        with contextlib.closing(client):
+            for box in client.containers.list(
+                all=True, filters={"label": f"dockyard.deployment={deployment_id}"}
+            ):
+                with contextlib.suppress(NotFound):
+                    box.remove(force=True)
+                    removed.append(box.name)
+    except (APIError, DockerException, OSError) as exc:
+        log.warning("could not remove the containers of %s: %s", deployment_id, exc)
+    return removed
 
 
 def _build_stream(client: "docker.DockerClient", **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -146,3 +170,11 @@ class ContainerRuntime:
                 runtime_kind="container",
             ),
         )
+
+    def discard(self, resource_id: str, deployment_id: str) -> None:
+        """Stop the candidate, then remove whatever container of the deployment is left: its attach
+        process removes it on the way out, unless it was killed first (a slow engine, a crash)."""
+        self.host.discard(resource_id, deployment_id)
+        left = remove_containers(self.engine, deployment_id, self.api_version)
+        if left:
+            log.warning("removed the containers %s that deployment %s left", left, deployment_id)

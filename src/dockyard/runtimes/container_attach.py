@@ -59,26 +59,35 @@ def run(spec: dict[str, Any]) -> int:
         options["mem_limit"] = spec["memory"]
     if spec.get("cpus"):
         options["nano_cpus"] = int(float(spec["cpus"]) * 1e9)
-    container = client.containers.run(spec["image"], **options)
     stopping = threading.Event()
+    box: list[Any] = []  # the container, once created
 
     def stop(*_: object) -> None:
         stopping.set()
-        with contextlib.suppress(NotFound, APIError):
-            container.stop(timeout=STOP_TIMEOUT_S)
+        for container in box:
+            with contextlib.suppress(NotFound, APIError):
+                container.stop(timeout=STOP_TIMEOUT_S)
 
+    # Asked to stop while the container is being created: it is removed as soon as it exists.
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=stop, daemon=True).start())
+    try:  # whatever happens from here (the port taken once the container exists, say), it goes
+        box.append(client.containers.run(spec["image"], **options))
+        code = 0 if stopping.is_set() else _follow(box[0])
+    finally:
+        _remove(client, name)
+    return 0 if stopping.is_set() else code
+
+
+def _follow(container: Any) -> int:
+    """Copy the container's output to ours until it ends; its exit code."""
     try:
         for chunk in container.logs(stream=True, follow=True):
             sys.stdout.buffer.write(chunk)
             sys.stdout.flush()
-        code = int(container.wait(timeout=60).get("StatusCode", 1))
+        return int(container.wait(timeout=60).get("StatusCode", 1))
     except Exception as exc:
         print(f"[dockyard] lost the container: {type(exc).__name__}: {exc}", flush=True)
-        code = 1
-    finally:
-        _remove(client, name)
-    return 0 if stopping.is_set() else code
+        return 1
 
 
 def main() -> None:
