@@ -57,8 +57,8 @@ def check_secret(svc: Services, session_id: str, secret: str | None) -> float | 
     Asked on every request, never cached: a session closed or expired a moment ago is refused."""
     if not secret:
         return None
-    with svc.db.session() as s:
-        row = s.execute(
+    with svc.db.engine.connect() as db:  # a plain read: half the cost of an ORM session
+        row = db.execute(
             select(McpSession.status, McpSession.expires_at, McpSession.secret_hash).where(
                 McpSession.id == session_id
             )
@@ -73,9 +73,9 @@ def check_secret(svc: Services, session_id: str, secret: str | None) -> float | 
 
 def open_sessions(svc: Services, session_ids: list[str]) -> set[str]:
     """Those of `session_ids` that are active and not expired now."""
-    with svc.db.session() as s:
+    with svc.db.engine.connect() as db:
         return set(
-            s.scalars(
+            db.scalars(
                 select(McpSession.id).where(
                     McpSession.id.in_(session_ids),
                     McpSession.status == "active",
