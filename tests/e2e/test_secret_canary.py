@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from interfaces.cli.control_plane_process import ControlPlane
+from leaks import parts_shown
 from polling import poll
 
 pytestmark = pytest.mark.e2e
@@ -56,8 +57,7 @@ HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
 
 
 def leaked(text: str) -> list[str]:
-    """The pieces of the canary (four characters or more) in `text`."""
-    return [CANARY[i : i + 4] for i in range(len(CANARY) - 3) if CANARY[i : i + 4] in text]
+    return parts_shown(CANARY, text)
 
 
 class Reader:
@@ -82,10 +82,8 @@ class Reader:
 
 @pytest.fixture(scope="module")
 def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    cp = ControlPlane(tmp_path_factory.mktemp("canary-plane"))
-    cp.start()
-    yield cp
-    cp.stop()
+    with ControlPlane(tmp_path_factory.mktemp("canary-plane")) as cp:
+        yield cp
 
 
 @pytest.fixture(scope="module")

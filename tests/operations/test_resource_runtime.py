@@ -20,15 +20,13 @@ from dockyard.operations.resource_runtime_models import RuntimeLogsStreamQuery
 from dockyard.pipeline.execute import run_deployment
 from dockyard.runtimes.host_process import HostProcessRuntime
 from dockyard.services import Services
+from leaks import parts_shown
 from polling import poll
 
-APP = """\
-import http.server, os
-print("booting on", os.environ["PORT"], flush=True)
-
+SERVE = """
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        print("hit", self.path, flush=True)
+        on_hit(self.path)
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -39,6 +37,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
 """
+APP = (
+    """\
+import http.server, os
+print("booting on", os.environ["PORT"], flush=True)
+
+def on_hit(path):
+    print("hit", path, flush=True)
+"""
+    + SERVE
+)
 
 
 @pytest.fixture
@@ -246,28 +254,21 @@ def test_the_stream_over_http_sends_history_then_closes(
 
 
 SECRET = "tok-8c1f4e9a2b7d"
-SECRET_APP = """\
+SECRET_APP = (
+    """\
 import http.server, os, sys
 secret = os.environ["API_TOKEN"]
 print("token", secret, "loaded", flush=True)
 sys.stdout.write("half " + secret[:9])  # half a line, flushed: the rest comes on GET /rest
 sys.stdout.flush()
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        if self.path == "/rest":
-            sys.stdout.write(secret[9:] + " end\\n")
-            sys.stdout.flush()
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
-
-http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+def on_hit(path):
+    if path == "/rest":
+        sys.stdout.write(secret[9:] + " end\\n")
+        sys.stdout.flush()
 """
+    + SERVE
+)
 
 
 @pytest.fixture
@@ -281,8 +282,7 @@ def with_secret(
 
 
 def secret_parts_in(text: str) -> list[str]:
-    """The pieces of SECRET (four characters or more) that `text` shows."""
-    return [SECRET[i : i + 4] for i in range(len(SECRET) - 3) if SECRET[i : i + 4] in text]
+    return parts_shown(SECRET, text)
 
 
 def test_a_cursor_anywhere_inside_a_line_never_shows_part_of_a_secret(api: Any, with_secret: dict) -> None:
