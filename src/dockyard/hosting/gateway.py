@@ -40,7 +40,7 @@ from dockyard.services import Services
 from dockyard.store.mcp_tables import McpServerSession
 
 log = logging.getLogger("dockyard.mcp.gateway")
-STREAM_RECHECK_S = 1.0  # how often the sessions of open connections are checked in the store
+STREAM_RECHECK_S = 1.0  # how often the sessions being served are checked in the store
 SPEC_TTL_S = 2.0  # changes to a session's deployments (tool filter, current version) show within this
 SEP = "__"
 
@@ -305,14 +305,19 @@ class Gateway:
             self.tasks.start_soon(host.close)
 
     async def _recheck_forever(self) -> None:
-        """Ends the connections of sessions closed elsewhere (another replica) or expired by now."""
+        """Ends the connections and runs of sessions closed elsewhere (another replica) or expired."""
         while True:
             await anyio.sleep(STREAM_RECHECK_S)
-            serving = [sid for sid, host in self.hosts.items() if host.open]
-            if serving:
+            serving = list(self.hosts)
+            if not serving:
+                continue
+            try:
                 still = await anyio.to_thread.run_sync(session_spec.open_sessions, self.svc, serving)
-                for session_id in set(serving) - still:
-                    self._end(session_id)
+            except Exception:  # the store is unreachable for a moment: ask again next time
+                log.exception("could not check the sessions being served")
+                continue
+            for session_id in set(serving) - still:
+                self._end(session_id)
 
     async def _host(self, session_id: str) -> SessionHost:
         async with self._lock:
