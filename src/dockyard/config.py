@@ -12,6 +12,10 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'dockyard.db'}"
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _positive(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if not raw:
@@ -72,6 +76,7 @@ class Settings:
     acme: AcmeSettings = field(default_factory=AcmeSettings)
     mcp_idle_timeout_s: float = 300.0  # a server run with no MCP traffic this long is shut down
     public_url: str = "http://127.0.0.1:8420"  # where MCP clients reach this control plane
+    mcp_allow_query_key: bool = False  # accept an MCP client secret in the URL (?key=): it leaks into logs
     recovery: RecoverySettings = field(default_factory=RecoverySettings)
     listen: tuple[str, int] | None = None  # host and port `dockyard serve` listens on
 
@@ -103,6 +108,7 @@ class Settings:
             acme=AcmeSettings.from_env(),
             mcp_idle_timeout_s=idle,
             public_url=public.rstrip("/"),
+            mcp_allow_query_key=_flag("DOCKYARD_MCP_ALLOW_QUERY_KEY"),
             recovery=RecoverySettings.from_env(),
         )
 

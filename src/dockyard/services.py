@@ -14,6 +14,7 @@ class Services:
     db: Database
     runtime: HostProcessRuntime
     wake_worker: Callable[[], None] = field(default=lambda: None)
+    mcp_session_closed: Callable[[str], None] = field(default=lambda _session_id: None)  # set by the gateway
 
     @classmethod
     def create(cls, settings: Settings, db: Database) -> "Services":

@@ -4,6 +4,7 @@ served through the gateway to the SDK's own client with a tool filter, runs boot
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 from mcp.shared.exceptions import MCPError
 from mcp_helpers import ECHO_STDIO, McpApi, mcp_client
@@ -230,3 +231,100 @@ def test_a_session_over_a_custom_server_deployment_serves_that_version_with_all_
     assert unknown.status_code == 404 and unknown.json()["code"] == "custom_server_deployment_not_found"
     empty = mcp_api.http.post("/sessions", json={})
     assert empty.status_code == 422 and "custom_server_deployment_ids" in empty.text
+
+
+STREAM_END_DEADLINE_S = 20.0  # a bound on waiting for an open stream to end, far above what it takes
+PING = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+
+
+def _echo_session(mcp_api: McpApi, echo_version: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    dep = mcp_api.call(
+        "POST", "/provider-deployments", 201, json={"provider_id": echo_version["provider_id"]}
+    )
+    session = mcp_api.session_for(dep["id"])
+    return session, {"Authorization": f"Bearer {session['client_secret']['secret']}"}
+
+
+async def _until_it_ends(lines: Any) -> None:
+    """Read an open SSE response's lines until the server ends it (cleanly or by closing the connection)."""
+    with anyio.fail_after(STREAM_END_DEADLINE_S):
+        try:
+            async for _ in lines:
+                pass
+        except httpx.RemoteProtocolError:
+            pass
+
+
+async def _while_open(session: dict[str, Any], auth: dict[str, str], end_it: Any) -> None:
+    """With an SDK client that has just used the secret and an SSE stream open, `end_it()` the session:
+    the next request with its secret is refused, both open connections are ended."""
+    url = session["connection_url"]
+    async with httpx.AsyncClient(timeout=30) as http, mcp_client(url, auth["Authorization"][7:]) as client:
+        assert (await client.call_tool("echo", {"text": "hi"})).content[0].text == "hi"
+        async with http.stream("GET", session["connection_urls"]["sse"], headers=auth) as sse:
+            assert sse.status_code == 200
+            lines = sse.aiter_lines()
+            assert (await anext(lines)).startswith("event: endpoint")
+            await anyio.to_thread.run_sync(end_it)
+            refused = await http.post(url, json=PING, headers=auth)
+            assert refused.status_code == 401, refused.text
+            await _until_it_ends(lines)
+        with anyio.fail_after(STREAM_END_DEADLINE_S), pytest.raises(Exception):  # noqa: B017
+            await client.list_tools()  # the SDK raises what it makes of the 401 (a timeout fails the test)
+
+
+def test_a_deleted_session_refuses_its_secret_at_once_and_ends_its_open_streams(
+    mcp_api: McpApi, echo_version: dict[str, Any]
+) -> None:
+    session, auth = _echo_session(mcp_api, echo_version)
+    anyio.run(_while_open, session, auth, lambda: mcp_api.call("DELETE", f"/sessions/{session['id']}"))
+    assert mcp_api.call("GET", f"/sessions/{session['id']}")["status"] == "closed"
+
+
+def test_an_expired_session_refuses_its_secret_and_ends_its_open_streams(
+    plane: Any, mcp_api: McpApi, echo_version: dict[str, Any]
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from dockyard.config import sqlite_url
+
+    session, auth = _echo_session(mcp_api, echo_version)
+    engine = create_engine(plane.env.get("DOCKYARD_DATABASE_URL") or sqlite_url(plane.data_dir))
+
+    def expire() -> None:  # as if its lifetime (60 s at least) had passed
+        with engine.begin() as db:
+            db.execute(
+                text("UPDATE mcp_sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = :id"),
+                {"id": session["id"]},
+            )
+
+    try:
+        anyio.run(_while_open, session, auth, expire)
+    finally:
+        engine.dispose()
+    assert mcp_api.call("GET", f"/sessions/{session['id']}")["status"] == "expired"
+
+
+def test_the_secret_in_the_url_is_refused_unless_enabled(
+    mcp_api: McpApi, echo_version: dict[str, Any]
+) -> None:
+    session, auth = _echo_session(mcp_api, echo_version)
+    secret = auth["Authorization"][7:]
+    resp = httpx.post(session["connection_url"], params={"key": secret}, json=PING)
+    assert resp.status_code == 401 and "Authorization: Bearer" in resp.json()["hint"]
+    assert "?key=" not in resp.text, "the hint no longer suggests putting the secret in the URL"
+
+
+def test_the_secret_in_the_url_is_read_only_when_the_setting_allows_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dockyard.config import Settings
+    from dockyard.hosting.gateway import _secret
+
+    scope = {"headers": [], "query_string": b"key=dys_abc"}
+    assert _secret(scope, allow_query=False) is None and _secret(scope, allow_query=True) == "dys_abc"
+    bearer = {**scope, "headers": [(b"authorization", b"Bearer dys_header")]}
+    assert _secret(bearer, allow_query=True) == "dys_header"
+    assert not Settings.from_env("/tmp/unused").mcp_allow_query_key
+    monkeypatch.setenv("DOCKYARD_MCP_ALLOW_QUERY_KEY", "1")
+    assert Settings.from_env("/tmp/unused").mcp_allow_query_key

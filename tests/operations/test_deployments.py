@@ -1,5 +1,6 @@
 """Deployment operations over the API (no worker runs here: attempts stay where create left them)."""
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,30 @@ def test_events_after_a_cursor_and_the_follow_flag(api: Any, context: dict, site
     assert resp.status_code == 422 and "events/stream" in resp.json()["error"]["nextAction"]
     bad = api.get(f"/api/deployments/{dep}/events", params={"cursor": "nonsense"})
     assert bad.status_code == 422
+
+
+def test_app_output_in_the_timeline_is_masked_and_says_so(
+    api: Any, svc: Services, context: dict, tmp_path: Path
+) -> None:
+    secret = "tok-3b9e51c0d7a2"
+    rid = context["resourceId"]
+    assert (
+        api.post(f"/api/resources/{rid}/secrets", json={"key": "API_TOKEN", "value": secret}).status_code
+        == 201
+    )
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "app.py").write_text(
+        'import os\nprint("token", os.environ["API_TOKEN"], flush=True)\nraise SystemExit(3)\n'
+    )
+    with_source(api, rid, folder)
+    profile = {"runtimeProfile": {"startCommand": f"exec {sys.executable} app.py"}}
+    assert api.post(f"/api/resources/{rid}/runtime-profile", json=profile).status_code == 200
+    dep = created(api.post("/api/deployments", json=context))
+    run_deployment(svc, dep)
+    lines = api.get(f"/api/deployments/{dep}/logs").json()["logs"]
+    printed = [x for x in lines if x["source"] == "application"]
+    assert printed and all(x["masked"] for x in printed if "token" in x["message"]), printed
+    assert "app: token ****" in [x["message"] for x in printed]
+    assert not any(x["masked"] for x in lines if x["source"] != "application")
+    assert secret not in api.get(f"/api/deployments/{dep}/events").text

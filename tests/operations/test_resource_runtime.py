@@ -20,15 +20,13 @@ from dockyard.operations.resource_runtime_models import RuntimeLogsStreamQuery
 from dockyard.pipeline.execute import run_deployment
 from dockyard.runtimes.host_process import HostProcessRuntime
 from dockyard.services import Services
+from leaks import parts_shown
 from polling import poll
 
-APP = """\
-import http.server, os
-print("booting on", os.environ["PORT"], flush=True)
-
+SERVE = """
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        print("hit", self.path, flush=True)
+        on_hit(self.path)
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -39,6 +37,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
 """
+APP = (
+    """\
+import http.server, os
+print("booting on", os.environ["PORT"], flush=True)
+
+def on_hit(path):
+    print("hit", path, flush=True)
+"""
+    + SERVE
+)
 
 
 @pytest.fixture
@@ -48,15 +56,11 @@ def services(stack: Any) -> Iterator[Services]:
     HostProcessRuntime(stack.settings.data_dir).shutdown_all()
 
 
-@pytest.fixture
-def deployed(
-    api: Any, services: Services, new_project: str, new_environment: str, new_resource: str, tmp_path: Path
-) -> dict:
-    """The resource after a real deployment of APP: {resourceId, deploymentId, url}."""
-    folder = tmp_path / "app"
+def deploy(api: Any, services: Services, ids: tuple[str, str, str], folder: Path, app: str) -> dict:
+    """The resource after a real deployment of `app`: {resourceId, deploymentId, url}."""
+    project, environment, rid = ids
     folder.mkdir()
-    (folder / "app.py").write_text(APP)
-    rid = new_resource
+    (folder / "app.py").write_text(app)
     assert (
         api.post(
             f"/api/resources/{rid}/source", json={"source": {"kind": "local-folder", "locator": str(folder)}}
@@ -69,18 +73,21 @@ def deployed(
     dep = created(
         api.post(
             "/api/deployments",
-            json={
-                "projectId": new_project,
-                "environmentId": new_environment,
-                "resourceId": rid,
-                "serverId": server,
-            },
+            json={"projectId": project, "environmentId": environment, "resourceId": rid, "serverId": server},
         )
     )
     run_deployment(services, dep)
     shown = api.get(f"/api/deployments/{dep}").json()["deployment"]
     assert shown["status"] == "succeeded", shown["failure"]
     return {"resourceId": rid, "deploymentId": dep, "url": shown["url"]}
+
+
+@pytest.fixture
+def deployed(
+    api: Any, services: Services, new_project: str, new_environment: str, new_resource: str, tmp_path: Path
+) -> dict:
+    """The resource after a real deployment of APP."""
+    return deploy(api, services, (new_project, new_environment, new_resource), tmp_path / "app", APP)
 
 
 def runtime_view(api: Any, rid: str) -> dict:
@@ -244,3 +251,70 @@ def test_the_stream_over_http_sends_history_then_closes(
     )
     kinds = [json.loads(line[6:])["kind"] for line in once.text.splitlines() if line.startswith("data: ")]
     assert kinds == ["log", "closed"]
+
+
+SECRET = "tok-8c1f4e9a2b7d"
+SECRET_APP = (
+    """\
+import http.server, os, sys
+secret = os.environ["API_TOKEN"]
+print("token", secret, "loaded", flush=True)
+sys.stdout.write("half " + secret[:9])  # half a line, flushed: the rest comes on GET /rest
+sys.stdout.flush()
+
+def on_hit(path):
+    if path == "/rest":
+        sys.stdout.write(secret[9:] + " end\\n")
+        sys.stdout.flush()
+"""
+    + SERVE
+)
+
+
+@pytest.fixture
+def with_secret(
+    api: Any, services: Services, new_project: str, new_environment: str, new_resource: str, tmp_path: Path
+) -> dict:
+    """A deployment of SECRET_APP with API_TOKEN=SECRET set as a secret of the resource."""
+    resp = api.post(f"/api/resources/{new_resource}/secrets", json={"key": "API_TOKEN", "value": SECRET})
+    assert resp.status_code == 201, resp.text
+    return deploy(api, services, (new_project, new_environment, new_resource), tmp_path / "app", SECRET_APP)
+
+
+def secret_parts_in(text: str) -> list[str]:
+    return parts_shown(SECRET, text)
+
+
+def test_a_cursor_anywhere_inside_a_line_never_shows_part_of_a_secret(api: Any, with_secret: dict) -> None:
+    rid = with_secret["resourceId"]
+    first = poll(
+        lambda: (a := log_lines(api, rid))["logs"] and a["logs"][0]["message"].startswith("token") and a,
+        "the secret's line",
+    )
+    line = first["logs"][0]
+    for offset in range(line["sequence"], int(line["cursor"])):
+        page = api.get(f"/api/resources/{rid}/runtime-logs", params={"cursor": str(offset)})
+        assert page.status_code == 200, page.text
+        assert not secret_parts_in(page.text), (offset, page.json()["logs"][:1])
+        if offset < line["sequence"] + len(f"token {SECRET}"):
+            assert page.json()["logs"][0]["message"].endswith("**** loaded"), (offset, page.text)
+    inside = line["sequence"] + len("token tok-")
+    stream = api.get(
+        f"/api/resources/{rid}/runtime-logs/stream", params={"cursor": str(inside), "follow": "false"}
+    )
+    assert stream.status_code == 200 and "**** loaded" in stream.text and not secret_parts_in(stream.text)
+    assert (line["message"], line["masked"]) == ("token **** loaded", True)
+
+
+def test_a_line_the_app_writes_in_two_parts_comes_back_masked(api: Any, with_secret: dict) -> None:
+    rid, url = with_secret["resourceId"], with_secret["url"]
+    half = poll(  # shown once the app has paused a second with the line unfinished
+        lambda: next((x for x in log_lines(api, rid)["logs"] if x["message"].startswith("half")), None),
+        "the unfinished line",
+    )
+    assert (half["message"], half["masked"]) == ("half ****", True), half
+    httpx.get(url.rstrip("/") + "/rest")
+    rest = poll(lambda: log_lines(api, rid, cursor=half["cursor"])["logs"], "the rest of the line")
+    assert [(x["message"], x["masked"]) for x in rest] == [("**** end", True)]
+    whole = messages(log_lines(api, rid))
+    assert whole[-1] == "half **** end" and not secret_parts_in(" ".join(whole))

@@ -2,12 +2,18 @@
 
 Each Dockyard session gets its own low-level MCP `Server` (capabilities from what discovery found) and
 a StreamableHTTPSessionManager for streamable HTTP, plus an SSE transport for older clients at
-/mcp/<session id>/sse. The client secret (Bearer header or `?key=`) is checked on every request (401
-when wrong or expired). tools/list, prompts/list and resources/list are answered from discovery with
-the tool filter applied and names namespaced when a session combines several servers; tools/call,
-prompts/get and resources/read go to the member's server run (booted on first need, see runs.py).
+/mcp/<session id>/sse. The client secret (`Authorization: Bearer`; `?key=` only when
+DOCKYARD_MCP_ALLOW_QUERY_KEY is set, since URLs end up in logs) is checked against the store on every
+request (401 when wrong, closed or expired). A connection left open ends when its session does: at
+once when it is closed here, at its expiry time, and within STREAM_RECHECK_S when it is closed by
+another control plane replica or its expiry is moved. tools/list, prompts/list and resources/list
+are answered from discovery with the tool filter applied and names namespaced when a session combines
+several servers; tools/call, prompts/get and resources/read go to the member's server run (booted on
+first need, see runs.py).
 """
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -34,7 +40,7 @@ from dockyard.services import Services
 from dockyard.store.mcp_tables import McpServerSession
 
 log = logging.getLogger("dockyard.mcp.gateway")
-AUTH_CACHE_S = 5.0  # a checked secret is trusted this long before the store is asked again
+STREAM_RECHECK_S = 1.0  # how often the sessions being served are checked in the store
 SPEC_TTL_S = 2.0  # changes to a session's deployments (tool filter, current version) show within this
 SEP = "__"
 
@@ -52,14 +58,32 @@ async def _json(send: Any, status: int, body: dict[str, Any], headers: list | No
     await send({"type": "http.response.body", "body": data})
 
 
-def _secret(scope: dict[str, Any]) -> str | None:
+def _secret(scope: dict[str, Any], allow_query: bool) -> str | None:
     for key, value in scope.get("headers", []):
         if key == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
             if scheme.lower() == "bearer":
                 return token.strip()
+    if not allow_query:
+        return None
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     return (query.get("key") or [None])[0]
+
+
+async def _unauthorized(send: Any, allow_query: bool) -> None:
+    await _json(
+        send,
+        401,
+        {
+            "ok": False,
+            "status": 401,
+            "code": "unauthorized",
+            "message": "Missing, wrong or expired client secret, or a closed session.",
+            "hint": "Send the session's client secret as `Authorization: Bearer <secret>`"
+            + (" (or ?key=<secret>)." if allow_query else "."),
+        },
+        [(b"www-authenticate", b"Bearer")],
+    )
 
 
 class SessionHost:
@@ -75,6 +99,8 @@ class SessionHost:
         self.server.middleware.append(self._observe)
         self.manager = StreamableHTTPSessionManager(self.server, json_response=True)
         self.sse = SseServerTransport(f"/{spec.session_id}/messages/")  # under the /mcp mount
+        self.open: set[anyio.CancelScope] = set()  # the requests being served, long-lived streams too
+        self._running = anyio.CancelScope()
 
     def refresh(self, spec: SessionSpec) -> None:
         """Newer deployment settings: filters apply at once, a new version from the next boot on."""
@@ -224,9 +250,16 @@ class SessionHost:
     # --- transports ---------------------------------------------------------------------------------
 
     async def run(self, *, task_status: TaskStatus[None]) -> None:
-        async with self.manager.run():
-            task_status.started()
-            await anyio.sleep_forever()
+        with self._running:
+            async with self.manager.run():
+                task_status.started()
+                await anyio.sleep_forever()
+
+    def end(self) -> None:
+        """Ends every open request and stream, and the MCP sessions the manager keeps for clients."""
+        for scope in list(self.open):
+            scope.cancel()
+        self._running.cancel()
 
     async def handle(self, rest: str, scope: Any, receive: Any, send: Any) -> None:
         if rest == "":
@@ -253,18 +286,38 @@ class Gateway:
         self.svc, self.tasks = svc, tasks
         self.usage = UsageCounter(svc.db)
         self.hosts: dict[str, SessionHost] = {}
-        self._trusted: dict[tuple[str, str], float] = {}
         self._lock = anyio.Lock()
+        self._loop = asyncio.get_running_loop()
+        svc.mcp_session_closed = self.session_closed
         tasks.start_soon(self.usage.flush_forever)
+        tasks.start_soon(self._recheck_forever)
 
-    async def _authenticated(self, session_id: str, secret: str | None) -> bool:
-        key = (session_id, secret or "")
-        if self._trusted.get(key, 0) > time.monotonic():
-            return True
-        ok = await anyio.to_thread.run_sync(session_spec.check_secret, self.svc, session_id, secret)
-        if ok:
-            self._trusted[key] = time.monotonic() + AUTH_CACHE_S
-        return ok
+    def session_closed(self, session_id: str) -> None:
+        """A session was closed (called from any thread, after the change is committed)."""
+        with contextlib.suppress(RuntimeError):  # the loop is gone: so are the connections
+            self._loop.call_soon_threadsafe(self._end, session_id)
+
+    def _end(self, session_id: str) -> None:
+        host = self.hosts.pop(session_id, None)
+        if host is not None:
+            log.info("session %s closed or expired: ending its connections and runs", session_id)
+            host.end()
+            self.tasks.start_soon(host.close)
+
+    async def _recheck_forever(self) -> None:
+        """Ends the connections and runs of sessions closed elsewhere (another replica) or expired."""
+        while True:
+            await anyio.sleep(STREAM_RECHECK_S)
+            serving = list(self.hosts)
+            if not serving:
+                continue
+            try:
+                still = await anyio.to_thread.run_sync(session_spec.open_sessions, self.svc, serving)
+            except Exception:  # the store is unreachable for a moment: ask again next time
+                log.exception("could not check the sessions being served")
+                continue
+            for session_id in set(serving) - still:
+                self._end(session_id)
 
     async def _host(self, session_id: str) -> SessionHost:
         async with self._lock:
@@ -280,25 +333,49 @@ class Gateway:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         session_id, _, rest = get_route_path(scope).strip("/").partition("/")
-        if not await self._authenticated(session_id, _secret(scope)):
-            await _json(
-                send,
-                401,
-                {
-                    "ok": False,
-                    "status": 401,
-                    "code": "unauthorized",
-                    "message": "Missing, wrong or expired client secret for this session.",
-                    "hint": "Send the session's client secret as `Authorization: Bearer <secret>` "
-                    "(or ?key=<secret>).",
-                },
-                [(b"www-authenticate", b"Bearer")],
-            )
+        allow_query = self.svc.settings.mcp_allow_query_key
+        secret = _secret(scope, allow_query)
+        left = await anyio.to_thread.run_sync(session_spec.check_secret, self.svc, session_id, secret)
+        if left is None:
+            await _unauthorized(send, allow_query)
             return
         host = await self._host(session_id)
-        await host.handle(rest.rstrip("/") if rest != "messages/" else rest, scope, receive, send)
+        response = _Response(send)
+        with anyio.CancelScope(deadline=anyio.current_time() + left) as request:  # ends at expiry
+            host.open.add(request)
+            try:
+                await host.handle(rest.rstrip("/") if rest != "messages/" else rest, scope, receive, response)
+            finally:
+                host.open.discard(request)
+        if request.cancelled_caught:  # the session ended meanwhile
+            with anyio.CancelScope(shield=True):
+                await response.end(allow_query)
 
     async def close(self) -> None:
         for host in list(self.hosts.values()):
             await host.close()
         await anyio.to_thread.run_sync(self.usage.flush)
+
+
+class _Response:
+    """An ASGI `send` that knows how far the response got, so one cut short can still end properly."""
+
+    def __init__(self, send: Any) -> None:
+        self.send, self.started, self.finished = send, False, False
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        await self.send(message)
+        if message["type"] == "http.response.start":
+            self.started = True
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.finished = True
+
+    async def end(self, allow_query: bool) -> None:
+        """A 401 when nothing was sent yet; else the end of the body (a stream closes cleanly)."""
+        try:
+            if not self.started:
+                await _unauthorized(self.send, allow_query)
+            elif not self.finished:
+                await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:  # the client went away first
+            pass

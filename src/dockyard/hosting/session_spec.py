@@ -4,6 +4,7 @@ launchable source, the config turned into env/args/headers, the tool filter and 
 import hmac
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -50,15 +51,42 @@ class SessionSpec:
     members: list[Member]
 
 
-def check_secret(svc: Services, session_id: str, secret: str | None) -> bool:
-    """True when `secret` opens this session now (active, not expired)."""
+def check_secret(svc: Services, session_id: str, secret: str | None) -> float | None:
+    """The seconds this session has left when `secret` opens it now (active, not expired); else None.
+
+    Asked on every request, never cached: a session closed or expired a moment ago is refused."""
     if not secret:
-        return False
-    with svc.db.session() as s:
-        row = s.get(McpSession, session_id)
-        if row is None or row.status != "active" or row.expires_at <= utc_now():
-            return False
-        return hmac.compare_digest(row.secret_hash, secret_hash(secret))
+        return None
+    with svc.db.engine.connect() as db:  # a plain read: half the cost of an ORM session
+        row = db.execute(
+            select(McpSession.status, McpSession.expires_at, McpSession.secret_hash).where(
+                McpSession.id == session_id
+            )
+        ).first()
+    now = utc_now()
+    if row is None or row.status != "active" or row.expires_at <= now:
+        return None
+    if not hmac.compare_digest(row.secret_hash, secret_hash(secret)):
+        return None
+    return (_instant(row.expires_at) - _instant(now)).total_seconds()
+
+
+def open_sessions(svc: Services, session_ids: list[str]) -> set[str]:
+    """Those of `session_ids` that are active and not expired now."""
+    with svc.db.engine.connect() as db:
+        return set(
+            db.scalars(
+                select(McpSession.id).where(
+                    McpSession.id.in_(session_ids),
+                    McpSession.status == "active",
+                    McpSession.expires_at > utc_now(),
+                )
+            )
+        )
+
+
+def _instant(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def load(svc: Services, session_id: str) -> SessionSpec:

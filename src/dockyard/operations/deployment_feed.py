@@ -29,7 +29,12 @@ def make_cursor(event_seq: int, log_seq: int) -> str:
 
 def log_line(row: DeploymentLog) -> LogLine:
     return LogLine(
-        timestamp=row.timestamp, source=row.source, phase=row.phase, level=row.level, message=row.message
+        timestamp=row.timestamp,
+        source=row.source,
+        phase=row.phase,
+        level=row.level,
+        message=row.message,
+        masked=bool(row.masked),
     )
 
 

@@ -15,7 +15,7 @@ class LogLine(CamelModel):
     phase: str
     level: Literal["debug", "info", "warn", "error"]
     message: str
-    masked: bool = False
+    masked: bool = Field(default=False, description="Whether a secret was hidden in this line (as ****).")
 
 
 class DeploymentOut(CamelModel):

@@ -221,10 +221,13 @@ def show_session(ctx: Context, inp: SessionRef) -> SessionOut:
 
 @operation("sessions.delete", "DELETE", "/sessions/{session_id}", family=MCP, cli="mcp sessions close")
 def close_session(ctx: Context, inp: SessionRef) -> SessionOut:
-    """Close a session: its client secret stops working; its runs stop at their idle timeout."""
+    """Close a session: its client secret stops working at once, its open connections and runs end."""
     row = queries.get_or_404(ctx.session, McpSession, inp.session_id, "mcp_session")
     row.status, row.updated_at = "closed", ctx.now
     ctx.session.flush()
+    if ctx.services is not None:
+        services, session_id = ctx.services, row.id
+        ctx.after_commit.append(lambda: services.mcp_session_closed(session_id))
     return session_out(ctx, row)
 
 

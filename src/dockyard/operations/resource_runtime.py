@@ -174,9 +174,7 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _line(
-    resource_id: str, src: LogSource, service: str, raw: log_file.RawLine, mask: Masker
-) -> RuntimeLogLine:
+def _line(resource_id: str, src: LogSource, service: str, raw: log_file.Line) -> RuntimeLogLine:
     return RuntimeLogLine(
         resource_id=resource_id,
         deployment_id=src.deployment_id,
@@ -187,17 +185,18 @@ def _line(
         timestamp=_iso(raw.written_at),
         sequence=raw.offset,
         cursor=str(raw.end),
-        message=mask(raw.text),
+        message=raw.text,
+        masked=raw.masked,
     )
 
 
-def _history(src: LogSource, inp: RuntimeLogsQuery) -> tuple[list[log_file.RawLine], int]:
-    """The lines asked for (last N, or up to N after the cursor) and the offset after them."""
+def _history(src: LogSource, inp: RuntimeLogsQuery, mask: Masker) -> tuple[list[log_file.Line], int]:
+    """The lines asked for (last N, or up to N after the cursor), masked, and the offset after them."""
     try:
         if inp.cursor is not None:
-            raws, resume = log_file.read_after(src.path, int(inp.cursor), inp.tail_lines, time.time())
+            raws, resume = log_file.read_after(src.path, int(inp.cursor), inp.tail_lines, time.time(), mask)
         else:
-            raws, resume = log_file.tail(src.path, inp.tail_lines, time.time())
+            raws, resume = log_file.tail(src.path, inp.tail_lines, time.time(), mask)
     except FileNotFoundError:  # nothing printed yet
         return [], int(inp.cursor or 0)
     since = _since(inp)
@@ -213,12 +212,11 @@ def _history(src: LogSource, inp: RuntimeLogsQuery) -> tuple[list[log_file.RawLi
 def runtime_logs(ctx: Context, inp: RuntimeLogsQuery) -> RuntimeLogs:
     """Read what a deployed resource's process printed: the last lines, or those after a cursor."""
     row, src, service = _source(ctx, inp)
-    raws, resume = _history(src, inp)
-    mask = _masker(ctx, row, src.deployment_id)
+    raws, resume = _history(src, inp, _masker(ctx, row, src.deployment_id))
     return RuntimeLogs(
         resource_id=row.id,
         deployment_id=src.deployment_id,
-        logs=[_line(row.id, src, service, r, mask) for r in raws],
+        logs=[_line(row.id, src, service, r) for r in raws],
         cursor=str(resume),
     )
 
@@ -227,9 +225,9 @@ def runtime_logs(ctx: Context, inp: RuntimeLogsQuery) -> RuntimeLogs:
 def stream_runtime_logs(ctx: Context, inp: RuntimeLogsStreamQuery) -> Iterator[RuntimeLogEnvelope]:
     """Follow what a deployed resource's process prints, live (server-sent events)."""
     row, src, service = _source(ctx, inp)
-    raws, resume = _history(src, inp)
     mask = _masker(ctx, row, src.deployment_id)
-    history = [_line(row.id, src, service, r, mask) for r in raws]
+    raws, resume = _history(src, inp, mask)
+    history = [_line(row.id, src, service, r) for r in raws]
     svc = ctx.svc
 
     def mask_for(deployment_id: str) -> Masker:  # the stream outlives the request's session
@@ -276,12 +274,12 @@ def follow(
     started = last_sent = last_check = time.monotonic()
     while keep_following and time.monotonic() - started < MAX_FOLLOW_S:
         try:
-            raws, offset = log_file.read_after(src.path, offset, BATCH_LINES, time.time())
+            raws, offset = log_file.read_after(src.path, offset, BATCH_LINES, time.time(), mask)
         except OSError:
             raws = []
         for raw in raws:
             if raw.written_at >= since:
-                line = _line(resource_id, src, service, raw, mask)
+                line = _line(resource_id, src, service, raw)
                 yield RuntimeLogEnvelope(kind="log", log=line, cursor=line.cursor)
         now = time.monotonic()
         if raws:

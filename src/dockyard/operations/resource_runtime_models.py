@@ -78,8 +78,8 @@ class RuntimeLogLine(CamelModel):
     timestamp: str = Field(description="When the line was in the log (within half a second).")
     sequence: int = Field(description="The line's byte offset in its instance's log: increasing.")
     cursor: str = Field(description="Pass as cursor to read the lines after this one.")
-    message: str
-    masked: bool = False
+    message: str = Field(description="What was printed, each secret (or part of one at a cut) as ****.")
+    masked: bool = Field(default=False, description="Whether a secret was hidden in this line.")
 
 
 class RuntimeLogs(CamelModel):

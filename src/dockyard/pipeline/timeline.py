@@ -60,6 +60,7 @@ class Timeline:
         with self.db.session() as s:
             for message in messages:
                 self._log_seq += 1
+                shown, masked = self.mask.masked(message)  # whole, then cut: no secret is split
                 s.add(
                     DeploymentLog(
                         deployment_id=self.deployment_id,
@@ -68,7 +69,8 @@ class Timeline:
                         source=source,
                         phase=phase,
                         level=level,
-                        message=self.mask(message)[:MAX_LINE],
+                        message=shown[:MAX_LINE],
+                        masked=masked,
                     )
                 )
             dep = s.get(Deployment, self.deployment_id)

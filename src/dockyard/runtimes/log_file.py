@@ -4,11 +4,18 @@ The file is what the process wrote (stdout and stderr together). A line's time c
 `LOG.times`, where the runner records `SIZE MTIME` each time the file has grown: the first record
 whose size covers the line's end says when it was there. Lines newer than the last record get the
 file's modification time. Offsets are bytes, so a reader resumes exactly where it stopped.
+
+Secrets are masked here, on whole lines, before anything is cut: an offset inside a line (the end of
+an unfinished line shown earlier, or any cursor a client sends) re-reads the line from its start,
+masks it, and shows only what follows the offset. A piece cut from its line (an unfinished line, a
+line too long to read at once) also hides a secret's prefix or suffix at the cut (see Masker.line).
 """
 
 import os
 from dataclasses import dataclass
 from typing import BinaryIO
+
+from dockyard.secrets.masking import Masker
 
 BLOCK = 64 * 1024
 MAX_READ = 4 * 1024 * 1024  # bytes read per call; a reader resumes from the returned offset
@@ -16,24 +23,34 @@ PARTIAL_AFTER_S = 1.0  # an unfinished last line is shown once the writer has pa
 
 
 @dataclass(frozen=True)
-class RawLine:
-    offset: int  # where the line starts in the file
-    end: int  # just after its newline
-    text: str
+class Line:
+    offset: int  # where the part shown starts in the file: the line's start, or the offset read from
+    end: int  # just after its newline (or the last byte read, for an unfinished line)
+    text: str  # masked
     written_at: float  # seconds since the epoch
+    masked: bool = False  # whether a secret (or part of one) was hidden in `text`
 
 
-def _split(buf: bytes, base: int, keep_partial: bool) -> list[tuple[int, int, bytes]]:
-    """(start, end, bytes) of each line of `buf` (which starts at file offset `base`)."""
+@dataclass(frozen=True)
+class _Piece:
+    start: int  # where the line (or the piece of it read) starts in the file
+    end: int
+    data: bytes  # without the line end
+    open_start: bool  # `start` is not the line's start (it began before what was read)
+    open_end: bool  # the line goes on past `end` (unfinished, or too long to read at once)
+
+
+def _split(buf: bytes, base: int, keep_partial: bool, open_start: bool) -> list[_Piece]:
+    """The lines of `buf` (which starts at file offset `base`)."""
     out, pos = [], 0
     while pos < len(buf):
         nl = buf.find(b"\n", pos)
         if nl < 0:
             if keep_partial:
-                out.append((base + pos, base + len(buf), buf[pos:]))
+                out.append(_Piece(base + pos, base + len(buf), buf[pos:].rstrip(b"\r"), open_start, True))
             break
-        out.append((base + pos, base + nl + 1, buf[pos:nl]))
-        pos = nl + 1
+        out.append(_Piece(base + pos, base + nl + 1, buf[pos:nl].rstrip(b"\r"), open_start, False))
+        pos, open_start = nl + 1, False
     return out
 
 
@@ -41,16 +58,31 @@ def _partial_ok(mtime: float, now: float) -> bool:
     return now - mtime >= PARTIAL_AFTER_S
 
 
-def _decode(raw: bytes) -> str:
-    return raw.rstrip(b"\r").decode("utf-8", errors="replace")
+def _shown(
+    path: str, pieces: list[_Piece], mtime: float, mask: Masker, after: int, limit: int
+) -> tuple[list[Line], int]:
+    """Up to `limit` lines of `pieces` masked whole, each shown from `after` on (only the first can
+    start before it); and the offset after the last piece taken (`after` when none was)."""
+    out: list[tuple[_Piece, int, str, bool]] = []
+    resume = after
+    for piece in pieces:
+        if len(out) == limit:
+            break
+        cut = max(0, after - piece.start)
+        text, masked = mask.line(piece.data, cut, open_start=piece.open_start, open_end=piece.open_end)
+        resume = piece.end
+        if cut and not text:  # nothing after the offset on this line yet
+            continue
+        out.append((piece, cut, text, masked))
+    times = line_times(path, [p.end for p, *_ in out], mtime)
+    lines = [
+        Line(p.start + cut, p.end, text, t, masked)
+        for (p, cut, text, masked), t in zip(out, times, strict=True)
+    ]
+    return lines, resume
 
 
-def _timed(path: str, parts: list[tuple[int, int, bytes]], mtime: float) -> list[RawLine]:
-    times = line_times(path, [end for _, end, _ in parts], mtime)
-    return [RawLine(s, e, _decode(raw), t) for (s, e, raw), t in zip(parts, times, strict=True)]
-
-
-def tail(path: str, lines: int, now: float) -> tuple[list[RawLine], int]:
+def tail(path: str, lines: int, now: float, mask: Masker) -> tuple[list[Line], int]:
     """The last `lines` lines and the offset after them (the file's end unless a line is unfinished)."""
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
@@ -60,13 +92,15 @@ def tail(path: str, lines: int, now: float) -> tuple[list[RawLine], int]:
             start -= step
             f.seek(start)
             buf = f.read(step) + buf
+    open_start = False
     if start > 0:  # the first piece is the end of an older line
         cut = buf.find(b"\n") + 1
-        buf, start = (buf[cut:], start + cut) if cut else (buf, start)
-    parts = _split(buf, start, _partial_ok(st.st_mtime, now))
-    parts = parts[-lines:] if lines else []
-    resume = parts[-1][1] if parts else _complete_end(buf, start)
-    return _timed(path, parts, st.st_mtime), resume
+        buf, start, open_start = (buf[cut:], start + cut, False) if cut else (buf, start, True)
+    pieces = _split(buf, start, _partial_ok(st.st_mtime, now), open_start)
+    pieces = pieces[-lines:] if lines else []
+    if not pieces:
+        return [], _complete_end(buf, start)
+    return _shown(path, pieces, st.st_mtime, mask, pieces[0].start, lines)
 
 
 def _complete_end(buf: bytes, start: int) -> int:
@@ -74,23 +108,37 @@ def _complete_end(buf: bytes, start: int) -> int:
     return start + buf.rfind(b"\n") + 1
 
 
-def read_after(path: str, offset: int, limit: int, now: float) -> tuple[list[RawLine], int]:
-    """Up to `limit` lines starting at `offset`, and the offset to resume from.
+def _line_start(f: BinaryIO, offset: int) -> tuple[int, bool]:
+    """Where the line holding `offset` starts, looking back at most MAX_READ bytes; and whether it
+    starts further back than that (the piece read then begins at a cut)."""
+    pos = offset
+    while pos > 0 and offset - pos < MAX_READ:
+        step = min(BLOCK, pos)
+        f.seek(pos - step)
+        nl = f.read(step).rfind(b"\n")
+        if nl >= 0:
+            return pos - step + nl + 1, False
+        pos -= step
+    return pos, pos > 0
 
-    An offset past the end means the file was replaced: reading starts over from its beginning.
+
+def read_after(path: str, offset: int, limit: int, now: float, mask: Masker) -> tuple[list[Line], int]:
+    """Up to `limit` lines from `offset` on, and the offset to resume from.
+
+    An offset inside a line shows the rest of that line (masked as a whole) first. An offset past the
+    end means the file was replaced: reading starts over from its beginning.
     """
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
         if offset > st.st_size:
             offset = 0
-        f.seek(offset)
-        buf = f.read(min(st.st_size - offset, MAX_READ))
-    whole = offset + len(buf) == st.st_size
+        start, open_start = _line_start(f, offset)
+        f.seek(start)
+        buf = f.read(min(st.st_size - start, offset - start + MAX_READ))
+    whole = start + len(buf) == st.st_size
     # A line longer than MAX_READ is shown in pieces rather than never.
     keep_partial = (whole and _partial_ok(st.st_mtime, now)) or (not whole and b"\n" not in buf)
-    parts = _split(buf, offset, keep_partial)[:limit]
-    resume = parts[-1][1] if parts else offset
-    return _timed(path, parts, st.st_mtime), resume
+    return _shown(path, _split(buf, start, keep_partial, open_start), st.st_mtime, mask, offset, limit)
 
 
 def size(path: str) -> int:

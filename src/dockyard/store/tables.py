@@ -172,6 +172,7 @@ class DeploymentLog(Base):
     phase: Mapped[str] = mapped_column(String(20))
     level: Mapped[str] = mapped_column(String(10))
     message: Mapped[str] = mapped_column(Text)
+    masked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class DeploymentEvent(Base):

@@ -84,6 +84,13 @@ class ControlPlane:
             self.proc.terminate()
             self.proc.wait(timeout=15)
 
+    def __enter__(self) -> "ControlPlane":
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
 
 def app(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
     folder = tmp_path / name
