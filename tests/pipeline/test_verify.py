@@ -9,10 +9,12 @@ import pytest
 from dockyard.domain.profiles import HealthCheck, HttpCheck
 from dockyard.pipeline.verify import verify
 
+ANSWERS = {"/broken": 500, "/missing": 404, "/": 200}
+
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        code = 500 if self.path == "/broken" else 200
+        code = ANSWERS.get(self.path, 404)
         body = b"all good" if code == 200 else b"boom"
         self.send_response(code)
         self.send_header("Content-Length", str(len(body)))
@@ -31,10 +33,27 @@ def port() -> Iterator[int]:
     server.shutdown()
 
 
-def policy(path: str = "/", retries: int = 1, text: str | None = None) -> HealthCheck:
+def policy(path: str = "/", retries: int = 1, text: str | None = None, interval: int = 1) -> HealthCheck:
     return HealthCheck(
-        interval_seconds=1, retries=retries, http=HttpCheck(path=path, expected_response_text=text)
+        interval_seconds=interval, retries=retries, http=HttpCheck(path=path, expected_response_text=text)
     )
+
+
+@pytest.fixture
+def django_like() -> Iterator[int]:
+    """An app that is up but has no page at `/` (Django with DEBUG=False, most APIs): 404 there."""
+    answers = {"/": 404, "/healthz": 200}
+
+    class NoIndex(Handler):
+        def do_GET(self) -> None:
+            self.send_response(answers.get(self.path, 404))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NoIndex)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
 
 
 def test_healthy_app_passes_at_once(port: int) -> None:
@@ -45,7 +64,45 @@ def test_healthy_app_passes_at_once(port: int) -> None:
 def test_a_500_fails_with_the_status_in_the_reason(port: int) -> None:
     verdict = verify(policy("/broken"), port, lambda: True)
     assert not verdict.healthy
-    assert "answered 500, expected 200" in verdict.reason
+    assert "answered 500 (expected 200)" in verdict.reason
+
+
+def test_with_no_health_path_an_app_answering_404_on_the_root_is_up(django_like: int) -> None:
+    verdict = verify(HealthCheck(), django_like, lambda: True)
+    assert verdict.healthy, verdict.reason
+    assert "answered 404" in verdict.reason
+
+
+def test_a_configured_path_must_answer_200(django_like: int) -> None:
+    assert verify(policy("/healthz"), django_like, lambda: True).healthy
+    assert not verify(policy("/nothing-here"), django_like, lambda: True).healthy
+
+
+@pytest.mark.parametrize("path", ["/missing", "/broken"])
+def test_a_wrong_answer_fails_at_once_not_after_the_whole_patience(port: int, path: str) -> None:
+    """A configured path answering 404, or a 500: the verdict comes from the answers, not the clock
+    (the policy would wait 60 s for an app that does not answer)."""
+    verdict = verify(policy(path, retries=6, interval=10), port, lambda: True)
+    assert not verdict.healthy and verdict.kind == "wrong-answer"
+    assert "not healthy after" not in verdict.reason, verdict.reason
+    assert "times in" in verdict.reason
+
+
+def test_a_500_on_the_root_fails_the_default_check_at_once() -> None:
+    class Broken(Handler):
+        def do_GET(self) -> None:
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        verdict = verify(HealthCheck(), server.server_address[1], lambda: True)
+    finally:
+        server.shutdown()
+    assert not verdict.healthy and verdict.kind == "wrong-answer"
+    assert "GET / answered 500" in verdict.reason and "not healthy after" not in verdict.reason
 
 
 def test_expected_text_must_be_in_the_body(port: int) -> None:

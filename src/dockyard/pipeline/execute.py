@@ -10,7 +10,6 @@ a rollback (pipeline/rollback.py) can start it again without building anything.
 
 import logging
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from dockyard.pipeline import workspace
 from dockyard.pipeline.detect import Evidence, detect
 from dockyard.pipeline.planner import Plan, plan, runtime_plan_document
 from dockyard.pipeline.timeline import Timeline
-from dockyard.pipeline.verify import confirm_switch, verify
+from dockyard.pipeline.verify import confirm_switch, next_action, verify
 from dockyard.runtimes import engine
 from dockyard.runtimes.host_process import free_port
 from dockyard.runtimes.protocol import InstanceSpec, Superseded
@@ -410,17 +409,12 @@ class Execution:
         verdict = verify(health, port, alive)
         if not verdict.healthy:
             self.app_output(log_path)
-            unreachable = "exited" not in verdict.reason and not re.search(r"answered \d{3}", verdict.reason)
-            hint = (
-                (
-                    port_hint
-                    or "Check that the app listens on $PORT (or set the network profile's internal port)"
-                )
-                if unreachable
-                else "Read the app's output above"
-            )
+            hint = port_hint or f"Check that the app listens on 127.0.0.1:$PORT (it was told PORT={port})."
             raise DeployFailure(
-                "verify", "health-check-failed", f"the candidate failed verification: {verdict.reason}", hint
+                "verify",
+                "health-check-failed",
+                f"the candidate failed verification: {verdict.reason}",
+                next_action(verdict, health, resource_id, hint),
             )
         self.timeline.log("verify", f"healthy: {verdict.reason}")
         self.switch(resource_id, log_path, health)

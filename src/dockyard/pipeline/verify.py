@@ -1,4 +1,7 @@
-"""Verify: the candidate must pass the resource's health policy before it receives traffic."""
+"""Verify: the candidate must pass the resource's health policy before it receives traffic.
+
+The decisions (what a check demands, when a failure is definite) are domain/health.py's; here is
+the polling: real requests on a clock, as fast as is cheap."""
 
 import time
 from collections.abc import Callable
@@ -6,6 +9,17 @@ from dataclasses import dataclass
 
 import httpx
 
+from dockyard.domain.health import (
+    DEFAULT_PATH,
+    EXITED,
+    Answer,
+    Exited,
+    NoAnswer,
+    Verification,
+    answer_passes,
+    expected_status,
+    patience_s,
+)
 from dockyard.domain.profiles import HealthCheck, HttpCheck
 
 POLL_S = 0.05
@@ -18,16 +32,15 @@ class Verdict:
     healthy: bool
     reason: str
     attempts: int
+    kind: str = "answered"  # answered | exited | wrong-answer | no-answer | not-checked
 
 
 def passes(resp: httpx.Response, http: HttpCheck) -> bool:
-    return resp.status_code == http.expected_status_code and (
-        not http.expected_response_text or http.expected_response_text in resp.text
-    )
+    return answer_passes(http, resp.status_code, resp.text)
 
 
 def deadline_s(policy: HealthCheck) -> float:
-    return policy.start_period_seconds + policy.retries * policy.interval_seconds
+    return patience_s(policy)
 
 
 def verify(
@@ -36,36 +49,59 @@ def verify(
     candidate_alive: Callable[[], bool],
     clock: Callable[[], float] = time.monotonic,
 ) -> Verdict:
-    """Poll until the check passes, the candidate dies, or the policy's patience runs out.
+    """Poll until the check passes, fails definitely, the candidate dies, or the policy's patience
+    for an app that does not answer runs out.
 
     Polling is fast (every 10 ms for a second, then 50 ms) so a healthy app is switched to as soon as
-    it answers; the policy's start period, interval and retries set how long an unhealthy one is given.
+    it answers, and an app answering wrong is told so within about a second (domain/health.py).
     """
     if not policy.enabled or policy.type == "none" or policy.http is None:
-        return Verdict(candidate_alive(), "health checks disabled; the process is running", 0)
+        alive = candidate_alive()
+        return Verdict(alive, "health checks disabled; the process is running", 0, "not-checked")
     http = policy.http
     url = f"{http.scheme}://{http.host}:{http.port or port}{http.path}"
     started = clock()
-    end = started + deadline_s(policy)
-    attempts, last = 0, "no answer yet"
+    verification = Verification(policy, started)
     with httpx.Client(timeout=policy.timeout_seconds, verify=False) as client:
         while True:
+            seen: Answer | NoAnswer | Exited
             if not candidate_alive():
-                return Verdict(False, f"the process exited before answering ({last})", attempts)
-            attempts += 1
-            try:
-                resp = client.request(http.method, url)
-                if passes(resp, http):
-                    return Verdict(True, f"{http.method} {http.path} answered {resp.status_code}", attempts)
-                last = (
-                    f"{http.method} {http.path} answered {resp.status_code}, "
-                    f"expected {http.expected_status_code}"
-                )
-            except httpx.HTTPError as exc:
-                last = f"{http.method} {http.path}: {type(exc).__name__}"
-            if clock() >= end:
-                return Verdict(False, f"not healthy after {deadline_s(policy):.0f}s: {last}", attempts)
+                seen = EXITED
+            else:
+                try:
+                    resp = client.request(http.method, url)
+                    seen = Answer(resp.status_code, passes(resp, http))
+                except httpx.HTTPError as exc:
+                    seen = NoAnswer(type(exc).__name__)
+            decision = verification.observe(clock(), seen)
+            if decision is not None:
+                return Verdict(decision.healthy, decision.reason, verification.attempts, decision.kind)
             time.sleep(FAST_POLL_S if clock() - started < FAST_FOR_S else POLL_S)
+
+
+SAMPLE_PATH = "/healthz"
+
+
+def next_action(verdict: Verdict, policy: HealthCheck, resource_id: str, port_hint: str) -> str:
+    """What to do about a failed verification, by how it failed; a wrong answer names both places
+    a check is set: `health:` in dockyard.yml and `dockyard resources configure-health`."""
+    if verdict.kind == "no-answer":
+        return port_hint
+    if verdict.kind != "wrong-answer" or policy.http is None:
+        return "Read the app's output above: it stopped before it answered its health check."
+    http = policy.http
+    configure = f"dockyard resources configure-health {resource_id} --http"
+    if http.path == DEFAULT_PATH and expected_status(http) is None:
+        return (
+            "Read the app's output above. If / is not where the app answers, check a path that does: "
+            f'`health: {SAMPLE_PATH}` in dockyard.yml, or {configure} \'{{"path": "{SAMPLE_PATH}"}}\'.'
+        )
+    return (
+        f"Read the app's output above, and make {http.path} answer {expected_status(http) or 'below 500'}"
+        f" — or change the check: `health: /path` in dockyard.yml, or {configure} "
+        f'\'{{"path": "{http.path}", "expectedStatusCode": 200}}\' (add --start-period-seconds N '
+        "if the app needs longer to start)."
+    )
 
 
 CONFIRM_S = 2.0
