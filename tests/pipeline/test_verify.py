@@ -1,5 +1,6 @@
 """Verification against a real HTTP server on loopback."""
 
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -7,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from dockyard.domain.profiles import HealthCheck, HttpCheck
-from dockyard.pipeline.verify import verify
+from dockyard.pipeline.verify import LivePort, confirm_switch, verify
 
 ANSWERS = {"/broken": 500, "/missing": 404, "/": 200}
 
@@ -124,3 +125,19 @@ def test_a_dead_candidate_fails_fast(port: int) -> None:
 
 def test_disabled_checks_only_need_a_running_process(port: int) -> None:
     assert verify(HealthCheck(enabled=False), port, lambda: True).healthy
+
+
+def test_the_switch_check_fails_when_another_process_answers_on_the_front_port(port: int) -> None:
+    """`port` is a plain HTTP server (another data dir's app, say) that answers 200 to everything:
+    it passes the health check, but it is not this resource's runner routing to this deployment."""
+    problem = confirm_switch(policy(), LivePort(port, "dep_1", "a-token"))
+    assert problem is not None
+    assert f"127.0.0.1:{port} is answered by pid {os.getpid()}" in problem
+    assert "not by this resource's runner" in problem
+
+
+def test_the_switch_check_fails_when_nothing_answers_on_the_front_port() -> None:
+    from dockyard.runtimes.host_process import free_port
+
+    problem = confirm_switch(HealthCheck(enabled=False), LivePort(free_port(), "dep_1", "a-token"))
+    assert problem is not None and "did not answer the probe" in problem, "proved even without a check"

@@ -21,6 +21,8 @@ from dockyard.domain.health import (
     patience_s,
 )
 from dockyard.domain.profiles import HealthCheck, HttpCheck
+from dockyard.runtimes import ports
+from dockyard.runtimes.protocol import DEPLOYMENT_HEADER, PROBE_PATH
 
 POLL_S = 0.05
 FAST_POLL_S = 0.01  # the first second: a refused loopback connect costs ~0.1 ms, the switch waits less
@@ -82,6 +84,12 @@ def verify(
 SAMPLE_PATH = "/healthz"
 
 
+def failure(verdict: Verdict, policy: HealthCheck, resource_id: str, port_hint: str) -> tuple[str, str]:
+    """A failed verification's message and next action."""
+    message = f"the candidate failed verification: {verdict.reason}"
+    return message, next_action(verdict, policy, resource_id, port_hint)
+
+
 def next_action(verdict: Verdict, policy: HealthCheck, resource_id: str, port_hint: str) -> str:
     """What to do about a failed verification, by how it failed; a wrong answer names both places
     a check is set: `health:` in dockyard.yml and `dockyard resources configure-health`."""
@@ -107,25 +115,70 @@ def next_action(verdict: Verdict, policy: HealthCheck, resource_id: str, port_hi
 CONFIRM_S = 2.0
 
 
+@dataclass(frozen=True)
+class LivePort:
+    """The front port after a switch, and what proves an answer there is this deployment's."""
+
+    port: int
+    deployment_id: str
+    probe_token: str
+
+
 def confirm_switch(
-    policy: HealthCheck, front_port: int | None, clock: Callable[[], float] = time.monotonic
+    policy: HealthCheck, live: LivePort | None, clock: Callable[[], float] = time.monotonic
 ) -> str | None:
-    """After a switch: the live port must answer the health check as the candidate did. Returns what
-    went wrong, or None. A check on a port of its own cannot go through the live port: not checked."""
-    http = policy.http
-    if not policy.enabled or policy.type == "none" or http is None or http.port or front_port is None:
+    """After a switch: the live port must answer the health check as the candidate did, and its
+    runner's probe must say it routes to this deployment — an answer from another process holding
+    the port (a second data dir's app, a leftover) proves nothing. Returns what went wrong, or None.
+    A health check on a port of its own cannot go through the live port: only the probe is asked."""
+    if live is None:
         return None
-    url = f"{http.scheme}://127.0.0.1:{front_port}{http.path}"
-    end, last = clock() + CONFIRM_S, "no answer"
+    http = policy.http
+    checked = policy.enabled and policy.type != "none" and http is not None and not http.port
+    base = f"http://127.0.0.1:{live.port}"
+    end = clock() + CONFIRM_S
     with httpx.Client(timeout=policy.timeout_seconds, verify=False) as client:
-        while True:
-            try:
-                resp = client.request(http.method, url)
-                if passes(resp, http):
-                    return None
-                last = f"{http.method} {http.path} answered {resp.status_code} on the live port"
-            except httpx.HTTPError as exc:
-                last = f"{http.method} {http.path} on the live port: {type(exc).__name__}"
-            if clock() >= end:
-                return last
-            time.sleep(POLL_S)
+        if checked:
+            assert http is not None
+            problem = _until(end, clock, lambda: _health_through(client, base, http))
+            if problem:
+                return problem
+        return _until(end, clock, lambda: _probe(client, base, live))
+
+
+def _until(
+    end: float, clock: Callable[[], float], attempt: Callable[[], tuple[bool, str | None]]
+) -> str | None:
+    """Repeat `attempt` (→ (definite, problem)) until it has no problem, a definite one, or time is up."""
+    while True:
+        definite, problem = attempt()
+        if problem is None or definite or clock() >= end:
+            return problem
+        time.sleep(POLL_S)
+
+
+def _health_through(client: httpx.Client, base: str, http: HttpCheck) -> tuple[bool, str | None]:
+    try:
+        resp = client.request(http.method, base + http.path)
+    except httpx.HTTPError as exc:
+        return False, f"{http.method} {http.path} on the live port: {type(exc).__name__}"
+    if passes(resp, http):
+        return False, None
+    return False, f"{http.method} {http.path} answered {resp.status_code} on the live port"
+
+
+def _probe(client: httpx.Client, base: str, live: LivePort) -> tuple[bool, str | None]:
+    try:
+        resp = client.get(f"{base}{PROBE_PATH}{live.probe_token}")
+    except httpx.HTTPError as exc:
+        return False, f"the live port 127.0.0.1:{live.port} did not answer the probe: {type(exc).__name__}"
+    served = resp.headers.get(DEPLOYMENT_HEADER)
+    if served == live.deployment_id:
+        return False, None
+    if served:
+        return True, f"the live port 127.0.0.1:{live.port} routes to {served}, not {live.deployment_id}"
+    holder = ports.holder(live.port) or "another process"
+    return True, (
+        f"127.0.0.1:{live.port} is answered by {holder}, not by this resource's runner "
+        f"(it answered {resp.status_code} without {DEPLOYMENT_HEADER})"
+    )
