@@ -22,6 +22,8 @@ import http.server, os
 ANSWERS = {answers!r}
 
 class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keeps connections open, as uvicorn, gunicorn and node do
+
     def do_GET(self):
         status, body = ANSWERS.get(self.path, (404, "not found"))
         self.send_response(status)

@@ -143,7 +143,7 @@ def confirm_switch(
             problem = _until(end, clock, lambda: _health_through(client, base, http))
             if problem:
                 return problem
-        return _until(end, clock, lambda: _probe(client, base, live))
+        return _until(end, clock, lambda: _probe(base, live, policy.timeout_seconds))
 
 
 def _until(
@@ -167,9 +167,11 @@ def _health_through(client: httpx.Client, base: str, http: HttpCheck) -> tuple[b
     return False, f"{http.method} {http.path} answered {resp.status_code} on the live port"
 
 
-def _probe(client: httpx.Client, base: str, live: LivePort) -> tuple[bool, str | None]:
+def _probe(base: str, live: LivePort, timeout: float) -> tuple[bool, str | None]:
+    """The runner recognises its probe only as a connection's first request: a connection of its own
+    (not one the health check kept alive, which the runner already forwards to the app)."""
     try:
-        resp = client.get(f"{base}{PROBE_PATH}{live.probe_token}")
+        resp = httpx.get(f"{base}{PROBE_PATH}{live.probe_token}", timeout=timeout)
     except httpx.HTTPError as exc:
         return False, f"the live port 127.0.0.1:{live.port} did not answer the probe: {type(exc).__name__}"
     served = resp.headers.get(DEPLOYMENT_HEADER)
