@@ -421,7 +421,7 @@ class Execution:
         verdict = verify(health, port, alive)
         if not verdict.healthy:
             self.app_output(log_path)
-            hint = port_hint or f"Check that the app listens on 127.0.0.1:$PORT (it was told PORT={port})."
+            hint = port_hint or f"Check that the app listens on $PORT (it was told PORT={port}) on 127.0.0.1."
             raise DeployFailure("verify", "health-check-failed", *failure(verdict, health, resource_id, hint))
         self.timeline.log("verify", f"healthy: {verdict.reason}")
         self.switch(resource_id, log_path, health)
