@@ -141,3 +141,9 @@ def test_the_switch_check_fails_when_nothing_answers_on_the_front_port() -> None
 
     problem = confirm_switch(HealthCheck(enabled=False), LivePort(free_port(), "dep_1", "a-token"))
     assert problem is not None and "did not answer the probe" in problem, "proved even without a check"
+
+
+def test_a_runner_from_an_earlier_dockyard_without_a_probe_is_checked_by_health_alone(port: int) -> None:
+    """Runners outlive `dockyard serve`, so after an upgrade the first switch may meet an old one."""
+    assert confirm_switch(policy(), LivePort(port, "dep_1", None)) is None
+    assert confirm_switch(policy("/broken"), LivePort(port, "dep_1", None)) is not None

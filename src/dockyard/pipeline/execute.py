@@ -442,7 +442,7 @@ class Execution:
         runtime = self.svc.runtime
         status = runtime.promote(resource_id, self.id, hold=True)
         self.candidate_started = False
-        live = LivePort(status["frontPort"], self.id, status["probeToken"])
+        live = LivePort(status["frontPort"], self.id, status.get("probeToken"))
         problem = confirm_switch(health, live)
         if problem is None:
             runtime.confirm(resource_id)

@@ -121,7 +121,7 @@ class LivePort:
 
     port: int
     deployment_id: str
-    probe_token: str
+    probe_token: str | None  # None: a runner started by an earlier Dockyard (no probe; health only)
 
 
 def confirm_switch(
@@ -143,6 +143,8 @@ def confirm_switch(
             problem = _until(end, clock, lambda: _health_through(client, base, http))
             if problem:
                 return problem
+        if live.probe_token is None:
+            return None
         return _until(end, clock, lambda: _probe(base, live, policy.timeout_seconds))
 
 

@@ -66,7 +66,7 @@ class HostProcessRuntime:
         self.root = data_dir / "runners"
         self.reserved = reserved
         self._granted: dict[int, float] = {}
-        self._grant_lock = threading.Lock()
+        self._grant_lock = threading.RLock()
 
     def _dir(self, resource_id: str) -> Path:
         return self.root / resource_id
@@ -130,8 +130,8 @@ class HostProcessRuntime:
     def allocate_port(self) -> int:
         """A port for an instance: held by nothing on the machine, given to nothing (and so, for
         GRANT_HOLD_S, not given again while the instance starts to listen)."""
-        port = ports.allocate(self.allocated())
-        with self._grant_lock:
+        with self._grant_lock:  # two deployments starting at once get two ports
+            port = ports.allocate(self.allocated())
             self._granted[port] = time.monotonic()
         return port
 
