@@ -31,7 +31,8 @@ from dockyard.pipeline.planner import Plan, plan, runtime_plan_document
 from dockyard.pipeline.timeline import Timeline
 from dockyard.pipeline.verify import LivePort, confirm_switch, failure, verify
 from dockyard.runtimes import engine
-from dockyard.runtimes.protocol import InstanceSpec, PortTaken, Superseded
+from dockyard.runtimes.host_process import PortTaken
+from dockyard.runtimes.protocol import InstanceSpec, Superseded
 from dockyard.secrets import vault
 from dockyard.secrets.masking import NO_MASK, Masker
 from dockyard.services import Services
@@ -364,9 +365,8 @@ class Execution:
     def start_workspace(
         self, resource_id: str, artifact: dict[str, Any], env: dict[str, str], health: HealthCheck
     ) -> str:
-        """Start a candidate from a workspace (a fresh one, or a retained one for a rollback) on a free
-        port of its own, in PORT; never the internal port: two resources may both say 3000, and a
-        new version starts next to the old one. The resource's stable port maps to it."""
+        """Start a candidate from a workspace (fresh, or retained for a rollback) on a free port of its
+        own in PORT, never the internal port (two resources may both say 3000; versions overlap)."""
         port, fixed = self.svc.runtime.allocate_port(), artifact.get("fixedPort")
         instead = f" (PORT; the internal port {fixed} is for containers)" if fixed else ""
         self.phase("start", f"starting the candidate on port {port}{instead}")

@@ -18,7 +18,7 @@ from typing import Any
 
 from dockyard.runtimes import ports
 from dockyard.runtimes.host_runner import EXIT_PORT_TAKEN, NOT_DEPLOYED, SUPERSEDED, control_socket
-from dockyard.runtimes.protocol import InstanceSpec, LogSource, PortTaken, RuntimeNotDeployed, Superseded
+from dockyard.runtimes.protocol import InstanceSpec, LogSource, RuntimeNotDeployed, Superseded
 
 RUNNER_START_DEADLINE_S = 10.0
 CALL_TIMEOUT_S = 30.0
@@ -28,6 +28,14 @@ GRANT_HOLD_S = 120.0  # a port handed to a candidate stays reserved this long (i
 
 class RuntimeUnavailable(RuntimeError):
     pass
+
+
+class PortTaken(RuntimeUnavailable):
+    """A port the runtime must listen on is held by another process (named when /proc can tell)."""
+
+    def __init__(self, port: int, holder: str | None, message: str, next_action: str) -> None:
+        super().__init__(message)
+        self.port, self.holder, self.next_action = port, holder, next_action
 
 
 def free_port() -> int:

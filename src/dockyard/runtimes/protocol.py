@@ -32,14 +32,6 @@ PROBE_PATH = "/.dockyard/probe/"
 DEPLOYMENT_HEADER = "X-Dockyard-Deployment"
 
 
-class PortTaken(Exception):
-    """A port the runtime must listen on is held by another process (named when /proc can tell)."""
-
-    def __init__(self, port: int, holder: str | None, message: str, next_action: str) -> None:
-        super().__init__(message)
-        self.port, self.holder, self.next_action = port, holder, next_action
-
-
 class Superseded(Exception):
     """A newer deployment of the resource already runs: an older candidate is refused."""
 
