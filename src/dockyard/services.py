@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from dockyard.config import Settings
 from dockyard.runtimes.host_process import HostProcessRuntime
 from dockyard.store.db import Database
+from dockyard.store.reserved_ports import reserved_ports
 
 
 @dataclass
@@ -18,4 +19,5 @@ class Services:
 
     @classmethod
     def create(cls, settings: Settings, db: Database) -> "Services":
-        return cls(settings=settings, db=db, runtime=HostProcessRuntime(settings.data_dir))
+        runtime = HostProcessRuntime(settings.data_dir, reserved=lambda: reserved_ports(db))
+        return cls(settings=settings, db=db, runtime=runtime)

@@ -144,7 +144,7 @@ def test_profiles_merge_and_persist(api: Any, new_resource: str) -> None:
     )
     health = shown["healthPolicy"]
     assert health["retries"] == 3 and health["http"]["path"] == "/healthz"
-    assert health["http"]["expectedStatusCode"] == 200  # unset fields keep their defaults
+    assert health["http"]["expectedStatusCode"] is None  # unset: 200 on a configured path (domain/health.py)
     assert shown["accessProfile"]["pathPrefix"] == "/app"
     assert shown["source"]["locator"] == "./web" and shown["source"]["metadata"] == {"framework": "express"}
     api.post(f"{base}/health-policy/reset")

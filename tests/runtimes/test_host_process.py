@@ -2,6 +2,8 @@
 
 import os
 import signal
+import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -10,8 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dockyard.runtimes import ports
 from dockyard.runtimes.host_process import HostProcessRuntime, free_port
-from dockyard.runtimes.protocol import InstanceSpec, RuntimeNotDeployed, Superseded
+from dockyard.runtimes.host_runner import EXIT_PORT_TAKEN
+from dockyard.runtimes.protocol import (
+    DEPLOYMENT_HEADER,
+    PROBE_PATH,
+    InstanceSpec,
+    RuntimeNotDeployed,
+    Superseded,
+)
 from polling import poll
 
 DEADLINE_S = 15.0
@@ -263,3 +273,75 @@ def test_an_older_candidate_is_refused_once_a_newer_one_runs(
     with pytest.raises(Superseded):
         runtime.start_candidate("res_a", site(tmp_path, "dep_1", "v1"))
     assert runtime.status("res_a")["candidate"] is None  # type: ignore[index]
+
+
+# --- ports: a port someone else holds is never the resource's ---------------------------------------
+
+
+def test_a_stable_port_a_foreign_process_listens_on_is_not_handed_out(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    """The resource's remembered front port is held by a plain socket server (a second data dir's
+    app, a leftover): the resource gets another port, says so, and its URL serves its own app."""
+    with socket.create_server(("127.0.0.1", 0)) as foreign:
+        held = foreign.getsockname()[1]
+        state = runtime.root / "res_a"
+        state.mkdir(parents=True)
+        (state / "front_port").write_text(str(held))
+        started = runtime.start_candidate("res_a", site(tmp_path, "dep_1", "v1"))
+        assert started["frontPort"] != held
+        assert any(f"port {held} is held by pid {os.getpid()}" in note for note in started["notes"])
+        spec_port = started["candidate"]["port"]
+        poll(lambda: httpx.get(f"http://127.0.0.1:{spec_port}/").status_code == 200, "the candidate")
+        runtime.promote("res_a", "dep_1")
+        assert runtime.url("res_a") == f"http://127.0.0.1:{started['frontPort']}/"
+        assert httpx.get(runtime.url("res_a") or "").text == "v1"
+
+
+def test_allocation_skips_ports_given_to_other_resources_and_held_anywhere(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    front, app_port = runtime.front_port("res_a"), active(runtime)["port"]
+    status = runtime.status("res_a")
+    assert status
+    os.kill(status["runnerPid"], signal.SIGKILL)  # its runner and app are down; its ports stay its own
+    os.killpg(status["active"]["pid"], signal.SIGKILL)
+    poll(lambda: runtime.status("res_a") is None, "the runner to be gone")
+    assert {front, app_port} <= runtime.allocated()
+    granted = {runtime.allocate_port() for _ in range(50)}
+    assert not granted & {front, app_port}, "a down resource keeps its ports"
+    assert len(granted) == 50, "a port is granted once"
+    with socket.socket(socket.AF_INET6) as v6:  # `localhost` may resolve to ::1 first
+        v6.bind(("::1", 0))
+        v6.listen()
+        assert ports.taken(v6.getsockname()[1])
+    assert url
+
+
+def test_a_runner_that_cannot_listen_on_its_front_port_exits_at_once_saying_so(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as foreign:
+        held = foreign.getsockname()[1]
+        state = tmp_path / "res_a"
+        state.mkdir()
+        done = subprocess.run(
+            [sys.executable, "-m", "dockyard.runtimes.host_runner", str(state), str(held)],
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE_S,
+        )
+    assert done.returncode == EXIT_PORT_TAKEN
+    assert f"cannot listen on 127.0.0.1:{held}" in done.stderr
+    assert not (state / "control.sock").exists(), "no control socket: nobody mistakes it for a runner"
+
+
+def test_the_front_port_answers_the_runners_probe_with_the_live_deployment(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    token = runtime.status("res_a")["probeToken"]  # type: ignore[index]
+    probe = httpx.get(f"{url}{PROBE_PATH.lstrip('/')}{token}")
+    assert probe.headers[DEPLOYMENT_HEADER] == "dep_1" and probe.json()["deploymentId"] == "dep_1"
+    wrong = httpx.get(f"{url}{PROBE_PATH.lstrip('/')}not-the-token")
+    assert DEPLOYMENT_HEADER not in wrong.headers and wrong.status_code == 404, "the app's to answer"
+    assert httpx.get(url).text == "v1"

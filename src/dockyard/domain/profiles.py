@@ -53,8 +53,14 @@ class HttpCheck(CamelModel):
     scheme: Literal["http", "https"] = "http"
     host: Annotated[str, Field(max_length=253)] = "127.0.0.1"
     port: Port | None = None
-    path: PathText = "/"
-    expected_status_code: Annotated[int, Field(ge=100, le=599)] = 200
+    path: PathText = Field(
+        default="/", description="The path checked. `/` (the default): any answer below 500 means up."
+    )
+    expected_status_code: Annotated[int, Field(ge=100, le=599)] | None = Field(
+        default=None,
+        description="The status the path must answer. Unset: 200 on a configured path; on `/`, any "
+        "status below 500.",
+    )
     expected_response_text: ShortText | None = None
 
 

@@ -10,7 +10,6 @@ a rollback (pipeline/rollback.py) can start it again without building anything.
 
 import logging
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +29,9 @@ from dockyard.pipeline import workspace
 from dockyard.pipeline.detect import Evidence, detect
 from dockyard.pipeline.planner import Plan, plan, runtime_plan_document
 from dockyard.pipeline.timeline import Timeline
-from dockyard.pipeline.verify import confirm_switch, verify
+from dockyard.pipeline.verify import LivePort, confirm_switch, failure, verify
 from dockyard.runtimes import engine
-from dockyard.runtimes.host_process import free_port
+from dockyard.runtimes.host_process import PortTaken
 from dockyard.runtimes.protocol import InstanceSpec, Superseded
 from dockyard.secrets import vault
 from dockyard.secrets.masking import NO_MASK, Masker
@@ -366,9 +365,11 @@ class Execution:
     def start_workspace(
         self, resource_id: str, artifact: dict[str, Any], env: dict[str, str], health: HealthCheck
     ) -> str:
-        """Start a candidate from a workspace (a fresh one, or a retained one for a rollback)."""
-        port = artifact.get("fixedPort") or free_port()
-        self.phase("start", f"starting the candidate on port {port}")
+        """Start a candidate from a workspace (fresh, or retained for a rollback) on a free port of its
+        own in PORT, never the internal port (two resources may both say 3000; versions overlap)."""
+        port, fixed = self.svc.runtime.allocate_port(), artifact.get("fixedPort")
+        instead = f" (PORT; the internal port {fixed} is for containers)" if fixed else ""
+        self.phase("start", f"starting the candidate on port {port}{instead}")
         log_path = Path(artifact["path"]).parent / f"{self.id}.log"
         spec = InstanceSpec(
             self.id,
@@ -387,9 +388,19 @@ class Execution:
             str(log_path),
         )
         self.record_artifact(artifact)
-        self.svc.runtime.start_candidate(resource_id, spec)
-        self.candidate_started = True
+        self.start_candidate(self.svc.runtime, resource_id, spec)
         return self.verify_switch(resource_id, port, log_path, health)
+
+    def start_candidate(self, runtime: Any, resource_id: str, spec: Any) -> None:
+        """Start the candidate on `runtime` (the host's, or containers on it); a stable port the
+        runner cannot listen on fails the deployment, naming the port and what holds it."""
+        try:
+            reply = runtime.start_candidate(resource_id, spec)
+        except PortTaken as exc:
+            raise DeployFailure("start", "front-port-unavailable", str(exc), exc.next_action) from exc
+        self.candidate_started = True
+        for note in reply.get("notes") or ():
+            self.timeline.log("start", note, level="warn")
 
     def verify_switch(
         self, resource_id: str, port: int, log_path: Path, health: HealthCheck, port_hint: str | None = None
@@ -410,18 +421,8 @@ class Execution:
         verdict = verify(health, port, alive)
         if not verdict.healthy:
             self.app_output(log_path)
-            unreachable = "exited" not in verdict.reason and not re.search(r"answered \d{3}", verdict.reason)
-            hint = (
-                (
-                    port_hint
-                    or "Check that the app listens on $PORT (or set the network profile's internal port)"
-                )
-                if unreachable
-                else "Read the app's output above"
-            )
-            raise DeployFailure(
-                "verify", "health-check-failed", f"the candidate failed verification: {verdict.reason}", hint
-            )
+            hint = port_hint or f"Check that the app listens on $PORT (it was told PORT={port}) on 127.0.0.1."
+            raise DeployFailure("verify", "health-check-failed", *failure(verdict, health, resource_id, hint))
         self.timeline.log("verify", f"healthy: {verdict.reason}")
         self.switch(resource_id, log_path, health)
         url = self.svc.runtime.url(resource_id) or ""
@@ -441,7 +442,8 @@ class Execution:
         runtime = self.svc.runtime
         status = runtime.promote(resource_id, self.id, hold=True)
         self.candidate_started = False
-        problem = confirm_switch(health, runtime.front_port(resource_id))
+        live = LivePort(status["frontPort"], self.id, status.get("probeToken"))
+        problem = confirm_switch(health, live)
         if problem is None:
             runtime.confirm(resource_id)
             return

@@ -10,7 +10,6 @@ from dockyard.pipeline.execute import Canceled, DeployFailure, Execution
 from dockyard.pipeline.planner import Plan
 from dockyard.runtimes import container as ctr
 from dockyard.runtimes.engine import EngineUnavailable, connect, engine_url
-from dockyard.runtimes.host_process import free_port
 
 if TYPE_CHECKING:
     import docker
@@ -125,13 +124,14 @@ def start_container(
 ) -> str:
     """Start a candidate container from an image (a fresh one, or a retained one for a rollback)."""
     image, port = artifact["image"], artifact["containerPort"]
-    host_port = free_port()
+    host_port = ex.svc.runtime.allocate_port()
     log_path = ex.svc.settings.data_dir / "workspaces" / resource_id / f"{ex.id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     ex.phase("start", f"starting a container of {image} (port {port} on 127.0.0.1:{host_port})")
     ex.record_artifact(artifact)
     runtime = ctr.ContainerRuntime(ex.svc.runtime, engine_url() or "", client.api.api_version)
-    runtime.start_candidate(
+    ex.start_candidate(
+        runtime,
         resource_id,
         ctr.ContainerSpec(
             deployment_id=ex.id,
@@ -147,7 +147,6 @@ def start_container(
             command=artifact.get("command"),
         ),
     )
-    ex.candidate_started = True
     port_hint = (
         f"Check that the app listens on port {port} inside the container (0.0.0.0, not 127.0.0.1), or "
         f"set the port it uses: dockyard resources configure-network {resource_id} --internal-port PORT"

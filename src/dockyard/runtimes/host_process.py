@@ -10,56 +10,71 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from dockyard.runtimes.host_runner import NOT_DEPLOYED, SUPERSEDED, control_socket
+from dockyard.runtimes import ports
+from dockyard.runtimes.host_runner import EXIT_PORT_TAKEN, NOT_DEPLOYED, SUPERSEDED, control_socket
 from dockyard.runtimes.protocol import InstanceSpec, LogSource, RuntimeNotDeployed, Superseded
 
 RUNNER_START_DEADLINE_S = 10.0
 CALL_TIMEOUT_S = 30.0
 PORT_RELEASE_S = 1.0
+GRANT_HOLD_S = 120.0  # a port handed to a candidate stays reserved this long (it may not listen yet)
 
 
 class RuntimeUnavailable(RuntimeError):
     pass
 
 
+class PortTaken(RuntimeUnavailable):
+    """A port the runtime must listen on is held by another process (named when /proc can tell)."""
+
+    def __init__(self, port: int, holder: str | None, message: str, next_action: str) -> None:
+        super().__init__(message)
+        self.port, self.holder, self.next_action = port, holder, next_action
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _port_free(port: int) -> bool:
-    """Whether the runner could listen there. Like the runner, ignore connections in TIME_WAIT (the
-    front port closes connections itself, e.g. while stopped): only a listener makes it taken."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+    """A port nothing on this machine holds (tests and benches; deployments use `allocate_port`)."""
+    return ports.allocate()
 
 
 def _port_free_soon(port: int) -> bool:
     """A runner that just died lets go of its port a moment after its control socket: wait a little
     before giving the resource another port (and so another URL)."""
     deadline = time.monotonic() + PORT_RELEASE_S
-    while not _port_free(port):
+    while ports.taken(port):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
     return True
 
 
+def _port_taken(resource_id: str, state_dir: Path, port: int) -> PortTaken:
+    holder = ports.holder(port)
+    return PortTaken(
+        port,
+        holder,
+        f"the runner of {resource_id} cannot listen on its stable port 127.0.0.1:{port}: it is held by "
+        f"{holder or 'another process'}",
+        f"Stop {holder or 'what holds the port'} and deploy again; or, to let it keep the port, remove "
+        f"{state_dir / 'front_port'} (the resource then gets a new port, and a new direct URL).",
+    )
+
+
 class HostProcessRuntime:
     kind = "host-process"
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, reserved: Callable[[], Iterable[int]] = tuple) -> None:
+        """`reserved`: ports handed out elsewhere (the store's: edge listeners, resources' host ports)."""
         self.root = data_dir / "runners"
+        self.reserved = reserved
+        self._granted: dict[int, float] = {}
+        self._grant_lock = threading.RLock()
 
     def _dir(self, resource_id: str) -> Path:
         return self.root / resource_id
@@ -102,14 +117,59 @@ class HostProcessRuntime:
             fcntl.flock(lock, fcntl.LOCK_EX)
             return self.status(resource_id) or self._start_runner(resource_id, state_dir)
 
-    def _start_runner(self, resource_id: str, state_dir: Path) -> dict[str, Any]:
+    # -- ports: every one this data dir hands out is recorded, and none is handed out twice --
+    def allocated(self, but: str | None = None) -> set[int]:
+        """Ports this data dir gave out, listening or not: each resource's front port (kept while
+        its runner is down), the port of each instance a runner keeps, ports granted to candidates
+        in the last GRANT_HOLD_S, and what `reserved` names. `but`: leave that resource's out."""
+        taken = set(self.reserved())
+        for state_dir in self.root.glob("*"):
+            if state_dir.name == but:
+                continue
+            with contextlib.suppress(OSError, ValueError):
+                taken.add(int((state_dir / "front_port").read_text()))
+            with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+                taken.add(int(json.loads((state_dir / "state.json").read_text())["active"]["port"]))
+        now = time.monotonic()
+        with self._grant_lock:
+            self._granted = {p: at for p, at in self._granted.items() if now - at < GRANT_HOLD_S}
+            return taken | set(self._granted)
+
+    def allocate_port(self) -> int:
+        """A port for an instance: held by nothing on the machine, given to nothing (and so, for
+        GRANT_HOLD_S, not given again while the instance starts to listen)."""
+        with self._grant_lock:  # two deployments starting at once get two ports
+            port = ports.allocate(self.allocated())
+            self._granted[port] = time.monotonic()
+        return port
+
+    def _new_front_port(self, port_file: Path) -> int:
+        """A front port is recorded in the resource's `front_port` file (which `allocated` reads)."""
+        port = ports.allocate(self.allocated())
+        port_file.write_text(str(port))
+        return port
+
+    def _front_port(self, resource_id: str, state_dir: Path) -> tuple[int, str | None]:
+        """The resource's stable port: the one it had, unless something else holds it now (then a
+        new one, and a note saying so: its direct URL changes)."""
         port_file = state_dir / "front_port"
-        port = int(port_file.read_text()) if port_file.exists() else 0
-        if not port or not _port_free_soon(port):
-            port = free_port()
-            port_file.write_text(str(port))
+        with contextlib.suppress(OSError, ValueError):
+            kept = int(port_file.read_text())
+            if kept not in self.allocated(but=resource_id) and _port_free_soon(kept):
+                return kept, None
+            holder = ports.holder(kept) or "another process"
+            port = self._new_front_port(port_file)
+            return port, f"the stable port {kept} is held by {holder}: the resource moves to port {port}"
+        return self._new_front_port(port_file), None
+
+    def _start_runner(self, resource_id: str, state_dir: Path) -> dict[str, Any]:
+        port, note = self._front_port(resource_id, state_dir)
+        found = self._launch_runner(resource_id, state_dir, port)
+        return {**found, "notes": [note]} if note else found
+
+    def _launch_runner(self, resource_id: str, state_dir: Path, port: int) -> dict[str, Any]:
         with open(state_dir / "runner.log", "ab") as log:
-            subprocess.Popen(
+            runner = subprocess.Popen(
                 [sys.executable, "-m", "dockyard.runtimes.host_runner", str(state_dir), str(port)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -121,14 +181,21 @@ class HostProcessRuntime:
             found = self.status(resource_id)
             if found:
                 return found
+            exited = runner.poll()
+            if exited == EXIT_PORT_TAKEN:
+                raise _port_taken(resource_id, state_dir, port)
+            if exited is not None:
+                break
             time.sleep(0.02)
         raise RuntimeUnavailable(
             f"the process runner for {resource_id} did not start; see {state_dir}/runner.log"
         )
 
     def start_candidate(self, resource_id: str, spec: InstanceSpec) -> dict[str, Any]:
-        self.ensure_runner(resource_id)
-        return self.call(
+        """Start `spec` next to the active instance. The reply is the runner's status, with `notes`
+        for the deployment's timeline when the runner had to move to another front port."""
+        notes = self.ensure_runner(resource_id).get("notes") or []
+        return {"notes": notes} | self.call(
             resource_id,
             {
                 "op": "start",

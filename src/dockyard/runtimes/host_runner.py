@@ -13,6 +13,14 @@ the switch is confirmed through the front port first); discard; stop / start (no
 of the active instance; shutdown. A stopped active keeps its spec (and stays stopped across a
 runner restart) while the front port closes every new connection.
 
+The front port forwards bytes, not requests (any protocol, no parsing); the one exception is the
+first chunk of a connection, compared with `GET PROBE_PATH<token> `: that request is answered by the
+runner itself with the deployment the connection was routed to (header DEPLOYMENT_HEADER), so the
+control plane can prove that what answers on the port is this runner and this deployment, not
+another process that holds the port. The token (random per runner, in `status`) keeps the path
+from being the app's to lose or anyone's to read. A runner that cannot listen on its front port
+exits at once with EXIT_PORT_TAKEN and says so on stderr (runner.log).
+
 Each instance's output goes straight to its log file (no pipe through the runner, so an app outlives
 a dead runner). To give lines a time, the runner records `SIZE MTIME` in `LOG.times` whenever the
 file has grown: a line's time is that of the first record covering its end.
@@ -23,6 +31,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import signal
 import sys
 import time
@@ -30,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockyard.runtimes.protocol import DEPLOYMENT_HEADER, PROBE_PATH
 from dockyard.secrets.files import write_private
 
 BACKOFF_START_S = 0.1
@@ -42,6 +52,7 @@ SPAWN_WAIT_S = 2.0
 HOLD_S = 60.0  # a held previous instance is drained anyway when nobody confirms or reverts
 NOT_DEPLOYED = "not-deployed"
 SUPERSEDED = "superseded"
+EXIT_PORT_TAKEN = 3
 
 
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes
@@ -173,6 +184,8 @@ class Runner:
         self.previous: Instance | None = None  # held after a promote until confirm or revert
         self.draining: set[Instance] = set()
         self.done = asyncio.Event()
+        self.probe_token = secrets.token_hex(16)
+        self.probe_line = f"GET {PROBE_PATH}{self.probe_token} ".encode()
 
     def everything(self) -> list[Instance]:
         return [i for i in (self.candidate, self.active, self.previous, *self.draining) if i is not None]
@@ -312,6 +325,7 @@ class Runner:
         return {
             "frontPort": self.front_port,
             "runnerPid": os.getpid(),
+            "probeToken": self.probe_token,
             "active": self.active.view() if self.active else None,
             "candidate": self.candidate.view() if self.candidate else None,
             "previous": self.previous.view() if self.previous else None,
@@ -343,9 +357,35 @@ class Runner:
             client_w.close()
             return
         try:
-            await asyncio.gather(_pipe(client_r, up_w), _pipe(up_r, client_w))
+            await asyncio.gather(self._inbound(inst, client_r, up_w, client_w), _pipe(up_r, client_w))
         finally:
             inst.connections -= 1
+
+    async def _inbound(
+        self,
+        inst: Instance,
+        client_r: asyncio.StreamReader,
+        up_w: asyncio.StreamWriter,
+        client_w: asyncio.StreamWriter,
+    ) -> None:
+        """Client → instance, except a first request that is this runner's probe: answered here."""
+        try:
+            head = await _head(client_r, self.probe_line)
+        except (ConnectionError, OSError):
+            head = b""
+        if not head.startswith(self.probe_line):
+            await _pipe(client_r, up_w, head)
+            return
+        body = json.dumps({"deploymentId": inst.deployment_id, "frontPort": self.front_port}).encode()
+        client_w.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + f"{DEPLOYMENT_HEADER}: {inst.deployment_id}\r\nContent-Length: {len(body)}\r\n".encode()
+            + b"Connection: close\r\n\r\n"
+            + body
+        )
+        with contextlib.suppress(Exception):
+            await client_w.drain()
+        up_w.close()  # the instance's side ends, so does the other direction (which closes the client)
 
     async def control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -385,8 +425,22 @@ async def _spawned(inst: Instance) -> None:
         await asyncio.sleep(0.01)
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _head(reader: asyncio.StreamReader, probe: bytes) -> bytes:
+    """The first bytes of a connection, enough to tell whether they are `probe` (one read, nearly always)."""
+    data = await reader.read(65536)
+    while data and len(data) < len(probe) and probe.startswith(data):
+        more = await reader.read(65536)
+        if not more:
+            break
+        data += more
+    return data
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, first: bytes = b"") -> None:
     try:
+        if first:
+            writer.write(first)
+            await writer.drain()
         while data := await reader.read(65536):
             writer.write(data)
             await writer.drain()
@@ -397,12 +451,16 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             writer.close()
 
 
-async def main(state_dir: Path, front_port: int) -> None:
+async def main(state_dir: Path, front_port: int) -> int:
     runner = Runner(state_dir, front_port)
     sock = control_socket(state_dir)
     # The front port first: a second runner of the same resource fails here, before it could take
     # the first one's control socket away.
-    front = await asyncio.start_server(runner.forward, "127.0.0.1", front_port, reuse_address=True)
+    try:
+        front = await asyncio.start_server(runner.forward, "127.0.0.1", front_port, reuse_address=True)
+    except OSError as exc:
+        print(f"[dockyard] cannot listen on 127.0.0.1:{front_port}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_PORT_TAKEN
     sock.unlink(missing_ok=True)
     runner.restore()  # before the control socket answers: no caller sees a runner without its state
     control = await asyncio.start_unix_server(runner.control, path=str(sock))
@@ -416,7 +474,8 @@ async def main(state_dir: Path, front_port: int) -> None:
     for inst in runner.everything():
         await stop(inst)
     sock.unlink(missing_ok=True)
+    return 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2])))
+    sys.exit(asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]))))

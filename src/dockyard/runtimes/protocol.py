@@ -26,6 +26,12 @@ class LogSource:
     runtime_kind: str
 
 
+# The runner answers this path itself (with its token) on the front port, instead of forwarding it:
+# the answer names the deployment the port routes to, which no other process on the port can.
+PROBE_PATH = "/.dockyard/probe/"
+DEPLOYMENT_HEADER = "X-Dockyard-Deployment"
+
+
 class Superseded(Exception):
     """A newer deployment of the resource already runs: an older candidate is refused."""
 

@@ -1,0 +1,163 @@
+"""Whole deployments through the pipeline (in process, real runners and apps): what verification
+accepts, and that a deployment's URL serves that deployment's app."""
+
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dockyard.pipeline.execute import run_deployment
+from dockyard.runtimes import ports
+from dockyard.services import Services
+
+# Reads $PORT like a well-behaved app; 3000 otherwise (what the reference platform's examples use).
+APP = """\
+import http.server, os
+
+ANSWERS = {answers!r}
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keeps connections open, as uvicorn, gunicorn and node do
+
+    def do_GET(self):
+        status, body = ANSWERS.get(self.path, (404, "not found"))
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args):
+        pass
+
+port = int(os.environ.get("PORT", "3000"))
+http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+"""
+
+
+@pytest.fixture
+def services(stack: Any) -> Iterator[Services]:
+    svc = Services.create(stack.settings, stack.db)
+    yield svc
+    svc.runtime.shutdown_all()
+
+
+@pytest.fixture
+def environment(api: Any) -> dict[str, str]:
+    def made(path: str, body: dict[str, Any]) -> str:
+        resp = api.post(path, json=body)
+        assert resp.status_code == 201, resp.text
+        return resp.json()["id"]
+
+    project = made("/api/projects", {"name": "shop"})
+    env = made("/api/environments", {"projectId": project, "name": "production", "kind": "production"})
+    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
+    return {"projectId": project, "environmentId": env, "serverId": server}
+
+
+def resource(
+    api: Any, environment: dict[str, str], name: str, folder: Path, network: dict[str, Any] | None = None
+) -> str:
+    resp = api.post(
+        "/api/resources",
+        json={
+            "projectId": environment["projectId"],
+            "environmentId": environment["environmentId"],
+            "name": name,
+        },
+    )
+    assert resp.status_code == 201, resp.text
+    rid = resp.json()["id"]
+    source = {"source": {"kind": "local-folder", "locator": str(folder)}}
+    assert api.post(f"/api/resources/{rid}/source", json=source).status_code == 200
+    runtime = {"runtimeProfile": {"startCommand": f"exec {sys.executable} app.py"}}
+    assert api.post(f"/api/resources/{rid}/runtime-profile", json=runtime).status_code == 200
+    if network:
+        resp = api.post(f"/api/resources/{rid}/network-profile", json={"networkProfile": network})
+        assert resp.status_code == 200, resp.text
+    return rid
+
+
+def app(tmp_path: Path, name: str, answers: dict[str, tuple[int, str]]) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "app.py").write_text(APP.format(answers=answers))
+    return folder
+
+
+def deploy(api: Any, services: Services, environment: dict[str, str], rid: str) -> dict[str, Any]:
+    resp = api.post("/api/deployments", json={**environment, "resourceId": rid})
+    assert resp.status_code == 201, resp.text
+    run_deployment(services, resp.json()["id"])
+    return api.get(f"/api/deployments/{resp.json()['id']}").json()["deployment"]
+
+
+# --- health checks --------------------------------------------------------------------------------
+
+
+def test_an_app_answering_404_on_the_root_deploys_with_the_default_check(
+    api: Any, services: Services, environment: dict[str, str], tmp_path: Path
+) -> None:
+    """Django with DEBUG=False (and most APIs) has no page at /: it is up all the same."""
+    folder = app(tmp_path, "api", {"/api/items": (200, "[]")})
+    rid = resource(api, environment, "api", folder)
+    shown = deploy(api, services, environment, rid)
+    assert shown["status"] == "succeeded", shown["failure"]
+    assert httpx.get(shown["url"] + "api/items").text == "[]"
+
+
+def test_a_configured_path_answering_404_fails_at_once_and_names_both_fixes(
+    api: Any, services: Services, environment: dict[str, str], tmp_path: Path
+) -> None:
+    folder = app(tmp_path, "api", {"/": (200, "home")})
+    (folder / "dockyard.yml").write_text("health: /healthz\n")
+    rid = resource(api, environment, "api", folder)
+    patient = {"retries": 6, "intervalSeconds": 10}  # 60 s for an app that does not answer at all
+    assert api.post(f"/api/resources/{rid}/health-policy", json={"healthCheck": patient}).status_code == 200
+    shown = deploy(api, services, environment, rid)
+    failure = shown["failure"]
+    assert shown["status"] == "failed" and failure["code"] == "health-check-failed"
+    assert "GET /healthz answered 404 (expected 200)" in failure["message"]
+    assert "not healthy after" not in failure["message"], "decided by the answers, not the patience"
+    assert "health: /path` in dockyard.yml" in failure["nextAction"]
+    assert f"dockyard resources configure-health {rid}" in failure["nextAction"]
+
+
+# --- ports: each URL serves its own deployment ------------------------------------------------------
+
+
+def test_two_resources_with_internal_port_3000_each_serve_their_own_app(
+    api: Any, services: Services, environment: dict[str, str], tmp_path: Path
+) -> None:
+    urls = {}
+    for name in ("shop", "blog"):
+        folder = app(tmp_path, name, {"/": (200, f"this is {name}")})
+        rid = resource(api, environment, name, folder, network={"internalPort": 3000})
+        shown = deploy(api, services, environment, rid)
+        assert shown["status"] == "succeeded", shown["failure"]
+        urls[name] = shown["url"]
+    assert httpx.get(urls["shop"]).text == "this is shop"
+    assert httpx.get(urls["blog"]).text == "this is blog"
+
+
+def test_a_runner_that_cannot_listen_on_its_port_fails_the_deployment_naming_the_holder(
+    api: Any, services: Services, environment: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The port was free when it was checked and taken before the runner bound it (a race)."""
+    folder = app(tmp_path, "shop", {"/": (200, "this is shop")})
+    rid = resource(api, environment, "shop", folder)
+    with socket.create_server(("127.0.0.1", 0)) as foreign:
+        port = foreign.getsockname()[1]
+        state = services.settings.data_dir / "runners" / rid
+        state.mkdir(parents=True)
+        (state / "front_port").write_text(str(port))  # the resource's stable port
+        monkeypatch.setattr(ports, "taken", lambda _port: False)  # checked before the foreign bind
+        shown = deploy(api, services, environment, rid)
+    failure = shown["failure"]
+    assert shown["status"] == "failed" and failure["code"] == "front-port-unavailable", failure
+    assert f"127.0.0.1:{port}" in failure["message"]
+    assert f"pid {os.getpid()}" in failure["message"], "the holder is named"
