@@ -16,6 +16,7 @@ from control_plane_process import ControlPlane, Load, app, poll
 
 from acme_ca import AcmeCA, pebble, pebble_missing
 from certs import self_signed
+from dockyard.domain import certificates
 from engine import SITE_DOCKERFILE, engine_or_skip
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -243,10 +244,13 @@ def test_a_certificate_issued_by_acme_serves_the_bound_domain_over_https_renews_
     assert renewed["latestAttempt"]["status"] == "succeeded" and renewed["latestAttempt"]["reason"] == "renew"
     assert renewed["fingerprint"] != issued["fingerprint"] and len(renewed["attempts"]) == 2
     poll(lambda: serves(renewed["fingerprint"]), "HTTPS with the renewed certificate")
+    chain = (certificates.files_dir(plane.data_dir, cert_id) / certificates.CHAIN_FILE).read_text()
+    assert ca.status_of(chain) == "Valid"
 
     revoked = plane.api("POST", f"/certificates/{cert_id}/revoke", json={})
     assert revoked == {"certificateId": cert_id}
     assert certificate(plane, cert_id)["status"] == "revoked"
+    assert ca.status_of(chain) == "Revoked"  # revoked with the CA, not only in Dockyard's books
     poll(lambda: not serves(renewed["fingerprint"]), "HTTPS for the domain stopped")
     assert via_edge(plane, result["url"]).text == "issued"  # the generated URL is untouched
 
