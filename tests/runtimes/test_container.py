@@ -100,8 +100,8 @@ def test_a_candidate_replaces_the_live_container_behind_the_same_url(
     runtime.host.promote(resource, second)
     assert httpx.get(url).text == "v2"
     poll(
-        lambda: not client.containers.list(filters={"label": f"dockyard.deployment={first}"}),
-        "v1 to be removed",
+        lambda: not client.containers.list(all=True, filters={"label": f"dockyard.deployment={first}"}),
+        "v1 to be removed from the engine",
     )
 
 

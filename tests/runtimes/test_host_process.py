@@ -13,6 +13,7 @@ import pytest
 from dockyard.runtimes.host_process import HostProcessRuntime, free_port
 from dockyard.runtimes.protocol import InstanceSpec, RuntimeNotDeployed, Superseded
 from polling import poll
+from processes import gone
 
 DEADLINE_S = 15.0
 
@@ -67,6 +68,7 @@ def test_killed_app_comes_back_and_counts_the_restart(runtime: HostProcessRuntim
 
 def test_swap_to_a_new_version_fails_no_request(runtime: HostProcessRuntime, tmp_path: Path) -> None:
     url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    old_pid = active(runtime)["pid"]
     failures: list[str] = []
     seen: set[str] = set()
     stop = threading.Event()
@@ -88,8 +90,8 @@ def test_swap_to_a_new_version_fails_no_request(runtime: HostProcessRuntime, tmp
         poll(lambda: "v1" in seen, "traffic on v1")
         deploy(runtime, site(tmp_path, "dep_2", "v2"))
         poll(lambda: "v2" in seen, "traffic on v2")
-        old_gone = poll(lambda: runtime.status("res_a")["active"]["deploymentId"] == "dep_2", "the switch")  # type: ignore[index]
-        assert old_gone
+        assert active(runtime)["deploymentId"] == "dep_2"
+        poll(lambda: gone(old_pid), "the old version's process to be retired")
     finally:
         stop.set()
         worker.join()

@@ -33,7 +33,8 @@ def plane(engine: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory)
 
 
 def containers(engine: docker.DockerClient, deployment_id: str) -> list:
-    return engine.containers.list(filters={"label": f"dockyard.deployment={deployment_id}"})
+    """The deployment's containers, running or not: a retired one must be removed, not only stopped."""
+    return engine.containers.list(all=True, filters={"label": f"dockyard.deployment={deployment_id}"})
 
 
 def test_a_dockerfile_goes_live_and_a_redeploy_swaps_with_no_failed_request(
@@ -244,5 +245,6 @@ def test_a_rollback_starts_a_retained_image_and_old_images_are_pruned(
         "the rollback",
     )
     assert httpx.get(result["url"]).text == "image 2"
+    poll(lambda: not containers(engine, ids[-1]), "the rolled-back version's container to be removed")
     logs = plane.api("GET", f"/deployments/{back}/logs")["logs"]
     assert not any(line["phase"] == "build" for line in logs)
