@@ -10,7 +10,7 @@ import pytest
 from dockyard.domain.ids import new_id
 from dockyard.runtimes import container as ctr
 from dockyard.runtimes.host_process import HostProcessRuntime, free_port
-from engine import BUSYBOX_IMAGE, SITE_DOCKERFILE, engine_client, engine_or_skip
+from engine import BUSYBOX_IMAGE, RUN_LABEL, SITE_DOCKERFILE, engine_client, engine_or_skip
 from polling import poll
 
 DEADLINE_S = 30.0
@@ -19,7 +19,7 @@ SITE = SITE_DOCKERFILE
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[docker.DockerClient]:
-    with engine_client("dockyard.test=1") as c:
+    with engine_client() as c:
         yield c
 
 
@@ -46,7 +46,7 @@ def build(client: docker.DockerClient, folder: Path, lines: list[str] | None = N
         "Dockerfile",
         tag,
         (lines if lines is not None else []).append,
-        build_labels={"dockyard.test": "1"},
+        build_labels=RUN_LABEL,
     )
     return tag
 
@@ -78,7 +78,7 @@ def start(runtime: ctr.ContainerRuntime, resource: str, image: str, tmp_path: Pa
             container_port=8080,
             host_port=port,
             log_path=str(tmp_path / f"{deployment}.log"),
-            labels={**ctr.labels(new_id("project"), resource, deployment), "dockyard.test": "1"},
+            labels=ctr.labels(tmp_path, new_id("project"), resource, deployment),
         ),
     )
     poll(lambda: httpx.get(f"http://127.0.0.1:{port}/").status_code == 200, "the candidate to answer")
@@ -142,7 +142,7 @@ def test_limits_and_the_project_network_are_applied(
             container_port=8080,
             host_port=port,
             log_path=str(tmp_path / f"{deployment}.log"),
-            labels={**ctr.labels(project, resource, deployment), "dockyard.test": "1"},
+            labels=ctr.labels(tmp_path, project, resource, deployment),
             network=f"dockyard-{project.lower()}",
             memory="64m",
             cpus=0.5,
