@@ -98,8 +98,10 @@ def test_a_failing_stdio_command_fails_its_deployment_with_the_reason(mcp_api: M
         {"type": "stdio", "command": "python", "args": ["-c", "import sys; sys.exit('no')"]}
     )
     assert version["status"] == "deployment_failed"
-    assert version["deployment"]["steps"][-1]["status"] == "failed"
-    assert version["deployment"]["error"]["message"]
+    step = version["deployment"]["steps"][-1]
+    assert step["type"] == "booting" and step["status"] == "failed"
+    assert [line["line"] for line in step["logs"] if line["type"] == "stderr"] == ["no"]  # what it said
+    assert "Connection closed" in version["deployment"]["error"]["message"]  # it exited: no answer
 
 
 def test_a_server_crashing_during_a_call_gives_a_jsonrpc_error_and_a_failed_run(mcp_api: McpApi) -> None:

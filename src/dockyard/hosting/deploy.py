@@ -114,7 +114,13 @@ def run_custom_deployment(svc: Services, deployment_id: str) -> None:
     try:
         ready = launchable(svc.settings.data_dir, source, version_id)
         found = anyio.run(
-            lambda: discover(ready, stderr=stderr, data_dir=svc.settings.data_dir, connected=connected)
+            lambda: discover(
+                ready,
+                stderr=stderr,
+                data_dir=svc.settings.data_dir,
+                connected=connected,
+                timeout_s=svc.settings.mcp_discovery_timeout_s,
+            )
         )
     except Exception as exc:
         message = describe(exc)
