@@ -67,7 +67,11 @@ def test_a_failing_build_names_the_failing_step(client: docker.DockerClient, tmp
     assert "compiling" in lines
 
 
-def start(runtime: ctr.ContainerRuntime, resource: str, image: str, tmp_path: Path) -> tuple[str, int]:
+def start(
+    runtime: ctr.ContainerRuntime, resource: str, image: str, tmp_path: Path, page: str
+) -> tuple[str, int]:
+    """Start a candidate of `image` and wait until it answers with its own `page` (any other
+    process answering 200 on the port does not count)."""
     deployment = new_id("deployment")
     port = free_port()
     runtime.start_candidate(
@@ -81,7 +85,7 @@ def start(runtime: ctr.ContainerRuntime, resource: str, image: str, tmp_path: Pa
             labels=ctr.labels(tmp_path, new_id("project"), resource, deployment),
         ),
     )
-    poll(lambda: httpx.get(f"http://127.0.0.1:{port}/").status_code == 200, "the candidate to answer")
+    poll(lambda: httpx.get(f"http://127.0.0.1:{port}/").text == page, "the candidate to answer")
     return deployment, port
 
 
@@ -89,13 +93,13 @@ def test_a_candidate_replaces_the_live_container_behind_the_same_url(
     runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
 ) -> None:
     resource = new_id("resource")
-    first, _ = start(runtime, resource, build(client, site(tmp_path, "v1")), tmp_path)
+    first, _ = start(runtime, resource, build(client, site(tmp_path, "v1")), tmp_path, "v1")
     runtime.host.promote(resource, first)
     url = runtime.host.url(resource)
     assert url and httpx.get(url).text == "v1"
     labelled = client.containers.list(filters={"label": f"dockyard.deployment={first}"})
     assert [c.labels["dockyard.resource"] for c in labelled] == [resource]
-    second, _ = start(runtime, resource, build(client, site(tmp_path, "v2")), tmp_path)
+    second, _ = start(runtime, resource, build(client, site(tmp_path, "v2")), tmp_path, "v2")
     assert httpx.get(url).text == "v1"  # the candidate runs next to the live one, unseen
     runtime.host.promote(resource, second)
     assert httpx.get(url).text == "v2"
@@ -109,7 +113,7 @@ def test_a_container_that_dies_is_started_again(
     runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
 ) -> None:
     resource = new_id("resource")
-    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "alive")), tmp_path)
+    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "alive")), tmp_path, "alive")
     runtime.host.promote(resource, deployment)
     url = runtime.host.url(resource) or ""
     client.containers.list(filters={"label": f"dockyard.deployment={deployment}"})[0].kill()
@@ -121,7 +125,7 @@ def test_discarding_a_candidate_removes_its_container(
     runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
 ) -> None:
     resource = new_id("resource")
-    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "gone")), tmp_path)
+    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "gone")), tmp_path, "gone")
     runtime.host.discard(resource, deployment)
     poll(
         lambda: not client.containers.list(all=True, filters={"label": f"dockyard.deployment={deployment}"}),

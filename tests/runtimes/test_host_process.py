@@ -41,9 +41,15 @@ def site(tmp_path: Path, deployment_id: str, text: str) -> InstanceSpec:
     )
 
 
+def answers(spec: InstanceSpec) -> bool:
+    """The instance itself answers on its port: its own page, not merely some 200 from the port."""
+    page = (Path(spec.cwd) / "index.html").read_text()
+    return httpx.get(f"http://127.0.0.1:{spec.port}/").text == page
+
+
 def deploy(rt: HostProcessRuntime, spec: InstanceSpec) -> str:
     rt.start_candidate("res_a", spec)
-    poll(lambda: httpx.get(f"http://127.0.0.1:{spec.port}/").status_code == 200, "the candidate")
+    poll(lambda: answers(spec), "the candidate")
     rt.promote("res_a", spec.deployment_id)
     url = rt.url("res_a")
     assert url
@@ -113,7 +119,7 @@ def test_discarded_candidate_never_receives_traffic(runtime: HostProcessRuntime,
     url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
     bad = site(tmp_path, "dep_2", "v2")
     runtime.start_candidate("res_a", bad)
-    poll(lambda: httpx.get(f"http://127.0.0.1:{bad.port}/").status_code == 200, "the candidate")
+    poll(lambda: answers(bad), "the candidate")
     runtime.discard("res_a", "dep_2")
     assert runtime.status("res_a")["candidate"] is None  # type: ignore[index]
     assert httpx.get(url).text == "v1"
@@ -234,7 +240,7 @@ def test_a_held_switch_is_reverted_to_the_previous_instance(
     url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
     second = site(tmp_path, "dep_2", "v2")
     runtime.start_candidate("res_a", second)
-    poll(lambda: httpx.get(f"http://127.0.0.1:{second.port}/").status_code == 200, "the candidate")
+    poll(lambda: answers(second), "the candidate")
     held = runtime.promote("res_a", "dep_2", hold=True)
     assert held["active"]["deploymentId"] == "dep_2" and held["previous"]["deploymentId"] == "dep_1"
     assert httpx.get(url).text == "v2"
@@ -250,7 +256,7 @@ def test_a_confirmed_switch_retires_the_previous_instance(
     old_pid = active(runtime)["pid"]
     second = site(tmp_path, "dep_2", "v2")
     runtime.start_candidate("res_a", second)
-    poll(lambda: httpx.get(f"http://127.0.0.1:{second.port}/").status_code == 200, "the candidate")
+    poll(lambda: answers(second), "the candidate")
     runtime.promote("res_a", "dep_2", hold=True)
     runtime.confirm("res_a")
     assert runtime.status("res_a")["previous"] is None  # type: ignore[index]
