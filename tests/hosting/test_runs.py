@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 import pytest
 from control_plane_process import ControlPlane
+from mcp import ClientSession
 from mcp.shared.exceptions import MCPError
 from mcp_helpers import McpApi, mcp_client
 
@@ -45,6 +46,12 @@ def runs_of(api: McpApi, session: dict[str, Any]) -> list[dict[str, Any]]:
     return api.call("GET", "/server-runs", params={"session_id": session["id"]})["items"]
 
 
+async def refused(client: ClientSession, tool: str, reason: str) -> None:
+    """Calling `tool` gives a JSON-RPC error saying `reason`, well before the test's own limit."""
+    with anyio.fail_after(CLIENT_WAITS_S), pytest.raises(MCPError, match=reason):
+        await client.call_tool(tool, {})
+
+
 def test_a_server_that_never_answers_initialize_fails_its_deployment_after_the_timeout(
     hang_api: McpApi, tmp_path: Path
 ) -> None:
@@ -68,11 +75,7 @@ def test_a_run_that_hangs_at_boot_fails_the_call_and_is_recorded_failed(
 
     async def call() -> None:
         async with mcp_client(session["connection_url"], session["client_secret"]["secret"]) as client:
-            with (
-                anyio.fail_after(CLIENT_WAITS_S),
-                pytest.raises(MCPError, match=f"did not answer initialize within {DISCOVERY_TIMEOUT_S} s"),
-            ):
-                await client.call_tool("echo", {})
+            await refused(client, "echo", f"did not answer initialize within {DISCOVERY_TIMEOUT_S} s")
 
     anyio.run(call)
     (run,) = runs_of(hang_api, session)
@@ -91,11 +94,7 @@ def test_a_call_the_server_never_answers_times_out_and_the_next_call_gets_a_new_
 
     async def calls() -> None:
         async with mcp_client(session["connection_url"], session["client_secret"]["secret"]) as client:
-            with (
-                anyio.fail_after(CLIENT_WAITS_S),
-                pytest.raises(MCPError, match=f"did not answer the request within {CALL_TIMEOUT_S} s"),
-            ):
-                await client.call_tool("wait", {})
+            await refused(client, "wait", f"did not answer the request within {CALL_TIMEOUT_S} s")
             again = await client.call_tool("echo", {})
             assert again.content[0].text == "echoed"
 
