@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from cryptography import x509
 
 from certs import self_signed
 from polling import poll
@@ -40,6 +41,14 @@ class AcmeCA:
     def root_pem(self) -> str:
         """Pebble's issuing root (made anew at every start): what the issued chains lead to."""
         return httpx.get(f"{self.management_url}/roots/0", verify=self.tls()).text
+
+    def status_of(self, chain_pem: str) -> str:
+        """What the CA says of the chain's leaf: "Valid" or "Revoked" (Pebble's management API)."""
+
+        serial = x509.load_pem_x509_certificates(chain_pem.encode())[0].serial_number
+        answer = httpx.get(f"{self.management_url}/cert-status-by-serial/{serial:x}", verify=self.tls())
+        answer.raise_for_status()
+        return answer.json()["Status"]
 
     def tls(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.ca_bundle)

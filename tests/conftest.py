@@ -35,6 +35,7 @@ from dockyard.interfaces.http.app import build_app
 from dockyard.runtimes.host_process import HostProcessRuntime
 from dockyard.startup import prepare
 from dockyard.store.db import Database
+from engine import RUN_ID
 from polling import poll
 
 POSTGRES_ENV = "DOCKYARD_TEST_POSTGRES_URL"
@@ -48,6 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Probes started by tests (in process or in a `dockyard serve` child) may only reach loopback,
     # also when pytest runs without `make test`.
     os.environ.setdefault("DOCKYARD_PROBE_ALLOW", LOOPBACK_ONLY)
+    # What this run makes on a container engine carries its own installation id, so its teardown
+    # (tests/engine.py) removes only that, never a real installation's images on a shared engine.
+    os.environ["DOCKYARD_INSTALLATION_ID"] = RUN_ID
 
 
 def sqlite_url(data_dir: Path) -> str:

@@ -3,10 +3,16 @@
 `make test` runs under scripts/with-container-engine.sh, which starts Podman's API service (as root)
 and builds the local base images below; it exports DOCKER_HOST when an engine answers, else
 DOCKYARD_NO_ENGINE_REASON. Nothing is ever pulled: tests build FROM these images only.
+
+The engine may be shared with a real Dockyard or another test run: everything a run makes carries
+`dockyard.installation=<this run's id>` (the product's installation label: tests/conftest.py gives the
+run its own DOCKYARD_INSTALLATION_ID, and the images tests build themselves carry RUN_LABEL), and a
+run removes only what carries its own id.
 """
 
 import contextlib
 import os
+import secrets
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -16,7 +22,9 @@ import pytest
 
 BUSYBOX_IMAGE = "localhost/dockyard-busybox:1"
 PYTHON_IMAGE = "localhost/dockyard-python:3.11"
-TEST_LABEL = {"dockyard.test": "1"}
+RUN_ID = f"test-run-{os.getpid()}-{secrets.token_hex(4)}"  # this pytest process's installation id
+RUN_LABEL = {"dockyard.installation": RUN_ID}
+TEST_LABEL = RUN_LABEL
 
 
 def _ping(url: str) -> str | None:
@@ -66,12 +74,21 @@ CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
 
 
 @contextlib.contextmanager
-def engine_client(label: str) -> Iterator[docker.DockerClient]:
-    """A docker-py client for the test engine; on exit removes the images carrying `label`."""
+def engine_client() -> Iterator[docker.DockerClient]:
+    """A docker-py client for the test engine; on exit removes this run's containers, images and
+    networks (what carries RUN_LABEL), and nothing else."""
     client = docker.DockerClient(base_url=engine_or_skip())
+    mine = {"label": f"dockyard.installation={RUN_ID}"}
     try:
         yield client
     finally:
-        for image in client.images.list(filters={"label": label}):
-            client.images.remove(image.id, force=True)
+        for container in client.containers.list(all=True, filters=mine):
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True)
+        for image in client.images.list(filters=mine):
+            with contextlib.suppress(docker.errors.NotFound):
+                client.images.remove(image.id, force=True)
+        for network in client.networks.list(filters=mine):
+            with contextlib.suppress(docker.errors.APIError):
+                network.remove()
         client.close()

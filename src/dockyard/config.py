@@ -75,6 +75,8 @@ class Settings:
     database_url: str
     acme: AcmeSettings = field(default_factory=AcmeSettings)
     mcp_idle_timeout_s: float = 300.0  # a server run with no MCP traffic this long is shut down
+    mcp_discovery_timeout_s: float = 60.0  # to start and answer initialize (and, at deploy, its lists)
+    mcp_call_timeout_s: float = 120.0  # for one request to a run; then the run counts as hung
     public_url: str = "http://127.0.0.1:8420"  # where MCP clients reach this control plane
     mcp_allow_query_key: bool = False  # accept an MCP client secret in the URL (?key=): it leaks into logs
     recovery: RecoverySettings = field(default_factory=RecoverySettings)
@@ -107,6 +109,8 @@ class Settings:
             database_url=url,
             acme=AcmeSettings.from_env(),
             mcp_idle_timeout_s=idle,
+            mcp_discovery_timeout_s=_positive("DOCKYARD_MCP_DISCOVERY_TIMEOUT_S", 60.0),
+            mcp_call_timeout_s=_positive("DOCKYARD_MCP_CALL_TIMEOUT_S", 120.0),
             public_url=public.rstrip("/"),
             mcp_allow_query_key=_flag("DOCKYARD_MCP_ALLOW_QUERY_KEY"),
             recovery=RecoverySettings.from_env(),

@@ -1,4 +1,6 @@
-"""A real control plane for MCP hosting tests, with a short idle timeout for server runs."""
+"""A real control plane per MCP hosting test module. Its server runs' idle timeout is the module's
+IDLE_TIMEOUT_S (the product's default when a module sets none): only a module that tests idle
+retirement makes it short, so "the run is still active" is never a race against it elsewhere."""
 
 import sys
 from collections.abc import Iterator
@@ -10,13 +12,14 @@ from mcp_helpers import McpApi
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interfaces" / "cli"))
 from control_plane_process import ControlPlane
 
-IDLE_TIMEOUT_S = "2"
+DEFAULT_IDLE_TIMEOUT_S = "300"
 
 
 @pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+def plane(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     data_dir: Path = tmp_path_factory.mktemp("mcp-plane")
-    cp = ControlPlane(data_dir, env={"DOCKYARD_MCP_IDLE_TIMEOUT_S": IDLE_TIMEOUT_S})
+    idle = getattr(request.module, "IDLE_TIMEOUT_S", DEFAULT_IDLE_TIMEOUT_S)
+    cp = ControlPlane(data_dir, env={"DOCKYARD_MCP_IDLE_TIMEOUT_S": idle})
     cp.start()
     yield cp
     cp.stop()

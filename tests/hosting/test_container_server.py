@@ -10,11 +10,10 @@ import docker
 import pytest
 from mcp_helpers import McpApi, mcp_client
 
-from engine import PYTHON_IMAGE, engine_client, engine_or_skip
+from engine import PYTHON_IMAGE, RUN_ID, RUN_LABEL, engine_client, engine_or_skip
 
 pytestmark = pytest.mark.e2e
-LABEL = "dockyard.test.mcp-container"
-IMAGE = "localhost/dockyard-test/mcp-container-echo:1"
+IMAGE = f"localhost/dockyard-test/mcp-container-echo:{RUN_ID}"  # its own tag: runs may share the engine
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +23,8 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (context / "Dockerfile").write_text(
         f'FROM {PYTHON_IMAGE}\nCOPY server.py /server.py\nCMD ["python3", "-u", "/server.py"]\n'
     )
-    with engine_client(LABEL) as client:
-        client.images.build(path=str(context), tag=IMAGE, labels={LABEL: "1"})
+    with engine_client() as client:
+        client.images.build(path=str(context), tag=IMAGE, labels=RUN_LABEL)
         yield IMAGE
 
 
@@ -34,7 +33,7 @@ def test_a_container_image_is_deployed_discovered_and_served(mcp_api: McpApi, im
         {"type": "container_image", "image_ref": image, "env": {"ECHO_VERSION": "7"}}, name="container echo"
     )
     assert version["status"] == "deployment_succeeded", version["deployment"]
-    assert version["container_image"]["container_image_tag"] == "1"
+    assert version["container_image"]["container_image_tag"] == RUN_ID
     assert any(
         "container-echo 7 answered" in line["line"]
         for s in version["deployment"]["steps"]
@@ -51,7 +50,8 @@ def test_a_container_image_is_deployed_discovered_and_served(mcp_api: McpApi, im
             result = await client.call_tool("shout", {"text": "hi"})
             assert result.content[0].text == "HI"
             engine = docker.DockerClient(base_url=engine_or_skip())
-            assert engine.containers.list(filters={"label": "dockyard.mcp-run=1"})  # the run's container
+            ours = ["dockyard.mcp-run=1", f"dockyard.installation={RUN_ID}"]
+            assert engine.containers.list(filters={"label": ours})  # the run's container, labelled ours
             engine.close()
 
     anyio.run(use)

@@ -12,6 +12,7 @@ from mcp_helpers import ECHO_STDIO, McpApi, mcp_client
 from polling import poll
 
 pytestmark = pytest.mark.e2e
+IDLE_TIMEOUT_S = "2"  # this module tests idle retirement (see conftest): 2 s after its last call
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +121,9 @@ def test_a_session_lists_and_calls_only_the_allowed_tool_and_runs_are_booted_and
             assert result.content[0].text == "> again"
 
     anyio.run(second_connection)
-    runs = mcp_api.call("GET", "/server-runs", params={"session_id": session["id"]})["items"]
-    assert [r["status"] for r in runs] == ["active", "completed"]
+    second, first = mcp_api.call("GET", "/server-runs", params={"session_id": session["id"]})["items"]
+    assert first["id"] == run["id"] and second["id"] != run["id"]
+    assert second["started_at"] >= completed["stopped_at"]  # booted anew, after the first had retired
 
 
 def test_a_wrong_or_missing_client_secret_is_refused_with_401(

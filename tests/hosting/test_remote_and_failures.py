@@ -30,11 +30,28 @@ def remote_echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}/mcp"
     try:
-        poll(lambda: httpx.get(url, timeout=1).status_code in (400, 405, 406), "the remote echo server")
+        poll(lambda: echo_answers(url, proc), "the remote echo server")
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def echo_answers(url: str, proc: subprocess.Popen) -> bool:
+    """Our echo process answers initialize at `url` as mcp-echo (not just anything on the port)."""
+    assert proc.poll() is None, "the remote echo server exited"
+    hello = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    answer = httpx.post(url, json=hello, headers={"Accept": "application/json, text/event-stream"}, timeout=2)
+    return answer.status_code == 200 and '"name":"mcp-echo"' in answer.text.replace(" ", "")
 
 
 def test_a_remote_server_is_proxied_with_its_configured_headers(mcp_api: McpApi, remote_echo: str) -> None:
@@ -133,8 +150,10 @@ def test_a_failing_stdio_command_fails_its_deployment_with_the_reason(mcp_api: M
         {"type": "stdio", "command": "python", "args": ["-c", "import sys; sys.exit('no')"]}
     )
     assert version["status"] == "deployment_failed"
-    assert version["deployment"]["steps"][-1]["status"] == "failed"
-    assert version["deployment"]["error"]["message"]
+    step = version["deployment"]["steps"][-1]
+    assert step["type"] == "booting" and step["status"] == "failed"
+    assert [line["line"] for line in step["logs"] if line["type"] == "stderr"] == ["no"]  # what it said
+    assert "Connection closed" in version["deployment"]["error"]["message"]  # it exited: no answer
 
 
 def test_a_server_crashing_during_a_call_gives_a_jsonrpc_error_and_a_failed_run(mcp_api: McpApi) -> None:

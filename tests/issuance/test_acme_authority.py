@@ -96,8 +96,11 @@ def test_revoking_tells_the_ca_and_a_second_revoke_is_harmless(
     ca, server = ca_and_server
     acme = authority(ca, tmp_path)
     issued = acme.issue("revoked.example.test", server.publish)
+    assert ca.status_of(issued.chain_pem) == "Valid"
     acme.revoke(issued.chain_pem)
-    acme.revoke(issued.chain_pem)
+    assert ca.status_of(issued.chain_pem) == "Revoked"
+    acme.revoke(issued.chain_pem)  # the CA answers "already revoked": no error
+    assert ca.status_of(issued.chain_pem) == "Revoked"
 
 
 def test_a_domain_the_ca_cannot_reach_fails_in_the_challenge_phase(

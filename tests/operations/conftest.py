@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from api_helpers import created
 
+from dockyard.edge.sync import make
 from dockyard.services import Services
 
 
@@ -38,3 +39,6 @@ def svc(stack: Any) -> Iterator[Services]:
     services = Services.create(stack.settings, stack.db)
     yield services
     services.runtime.shutdown_all()
+    edge = make(stack.settings.data_dir, {"kind": "nginx"})
+    if edge is not None:
+        edge.stop()  # the nginx a test started (live_edge.py); nothing when none runs

@@ -3,14 +3,16 @@ answer), served by the edge for verified bindings, replaced and deleted."""
 
 import stat
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from api_helpers import created, error_code
+from live_edge import serve_behind_edge
 
 from certs import Pem, self_signed
-from dockyard.edge.sync import desired_routes
+from dockyard.services import Services
+from edge_client import https_get
+from polling import poll
 
 CERTIFICATE_KEYS = {
     "id",
@@ -53,8 +55,10 @@ def cert_dir(stack: Any, certificate_id: str) -> Path:
 
 
 def test_an_imported_certificate_is_active_with_safe_metadata_and_its_key_in_a_0600_file(
-    api: Any, stack: Any, binding: dict[str, str], backend: str
+    api: Any, stack: Any, svc: Services, binding: dict[str, str], backend: str, tmp_path: Path
 ) -> None:
+    edge = serve_behind_edge(api, svc, tmp_path / "site", binding, "shop")
+    assert edge.get("shop.example.com").text == "shop" and edge.certificate("shop.example.com") is None
     pem = self_signed("shop.example.com", "www.shop.example.com", kind="rsa")
     resp = import_cert(api, binding["id"], pem)
     assert resp.status_code == 201, resp.text
@@ -97,13 +101,13 @@ def test_an_imported_certificate_is_active_with_safe_metadata_and_its_key_in_a_0
         db = (Path(stack.settings.data_dir) / "dockyard.db").read_bytes()
         assert secret[:40].encode() not in db and b"PRIVATE KEY" not in db
 
-    svc = SimpleNamespace(runtime=SimpleNamespace(front_port=lambda _r: 4100), settings=stack.settings)
-    with stack.db.session() as s:
-        served = {r.hostname: r.tls for r in desired_routes(s, svc, binding["serverId"])}  # type: ignore[arg-type]
-    tls = served["shop.example.com"]
-    assert tls is not None and tls.certificate_path == str(folder / "fullchain.pem")
-    assert tls.key_path == str(folder / "privkey.pem")
-    assert all(v is None for k, v in served.items() if k != "shop.example.com")
+    # the edge serves the domain over TLS with exactly this certificate, and no other name with it
+    poll(
+        lambda: edge.certificate("shop.example.com") == cert["fingerprint"],
+        "the edge to serve the certificate",
+    )
+    assert https_get(edge.https_port, "shop.example.com", pem.chain) == (200, "shop")
+    assert edge.certificate("other.example.com") is None
 
 
 @pytest.mark.parametrize(
@@ -151,13 +155,16 @@ def test_a_wildcard_covers_one_label_and_a_missing_field_echoes_nothing(
 
 
 def test_a_new_import_supersedes_the_active_one_and_delete_removes_files_and_tls(
-    api: Any, stack: Any, binding: dict[str, str]
+    api: Any, stack: Any, svc: Services, binding: dict[str, str], tmp_path: Path
 ) -> None:
+    edge = serve_behind_edge(api, svc, tmp_path / "site", binding, "shop")
     first = import_cert(api, binding["id"], self_signed("shop.example.com")).json()["certificateId"]
     second = import_cert(api, binding["id"], self_signed("shop.example.com")).json()["certificateId"]
     assert api.get(f"/api/certificates/{first}").json()["status"] == "superseded"
-    assert api.get(f"/api/certificates/{second}").json()["status"] == "active"
+    shown = api.get(f"/api/certificates/{second}").json()
+    assert shown["status"] == "active"
     assert not cert_dir(stack, first).exists() and cert_dir(stack, second).exists()
+    poll(lambda: edge.certificate("shop.example.com") == shown["fingerprint"], "the newer certificate served")
 
     wrong = api.request(
         "DELETE", f"/api/certificates/{second}", json={"confirmation": {"certificateId": first}}
@@ -176,10 +183,8 @@ def test_a_new_import_supersedes_the_active_one_and_delete_removes_files_and_tls
     assert again.status_code == 409 and error_code(again) == "certificate_deleted"
     missing = api.get("/api/certificates/crt_" + "0" * 26)
     assert missing.status_code == 404 and error_code(missing) == "certificate_not_found"
-
-    svc = SimpleNamespace(runtime=SimpleNamespace(front_port=lambda _r: 4100), settings=stack.settings)
-    with stack.db.session() as s:
-        assert all(r.tls is None for r in desired_routes(s, svc, binding["serverId"]))  # type: ignore[arg-type]
+    poll(lambda: edge.certificate("shop.example.com") is None, "TLS for the domain to stop")
+    assert edge.get("shop.example.com").text == "shop"  # the domain itself is still served
 
 
 def test_deleting_the_binding_removes_its_certificates_and_their_files(
@@ -249,9 +254,12 @@ def test_an_issue_request_is_a_pending_managed_certificate_with_one_attempt_at_a
 
 
 def test_revoking_an_imported_certificate_stops_tls_and_cannot_be_retried(
-    api: Any, stack: Any, binding: dict[str, str]
+    api: Any, stack: Any, svc: Services, binding: dict[str, str], tmp_path: Path
 ) -> None:
+    edge = serve_behind_edge(api, svc, tmp_path / "site", binding, "shop")
     cert_id = import_cert(api, binding["id"], self_signed("shop.example.com")).json()["certificateId"]
+    served = api.get(f"/api/certificates/{cert_id}").json()["fingerprint"]
+    poll(lambda: edge.certificate("shop.example.com") == served, "the edge to serve the certificate")
     retry = api.post(f"/api/certificates/{cert_id}/retries", json={})
     assert retry.status_code == 409 and error_code(retry) == "certificate_not_retriable"
     assert "imported" in retry.json()["error"]["message"]
@@ -261,6 +269,4 @@ def test_revoking_an_imported_certificate_stops_tls_and_cannot_be_retried(
     assert not cert_dir(stack, cert_id).exists()
     twice = api.post(f"/api/certificates/{cert_id}/revoke", json={})
     assert twice.status_code == 409 and error_code(twice) == "certificate_not_revocable"
-    svc = SimpleNamespace(runtime=SimpleNamespace(front_port=lambda _r: 4100), settings=stack.settings)
-    with stack.db.session() as s:
-        assert all(r.tls is None for r in desired_routes(s, svc, binding["serverId"]))  # type: ignore[arg-type]
+    poll(lambda: edge.certificate("shop.example.com") is None, "TLS for the domain to stop")

@@ -1,15 +1,17 @@
 """Domain bindings over the API, with public DNS replaced by a fake behind the resolver interface."""
 
 from collections.abc import Iterator
-from types import SimpleNamespace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from api_helpers import created, error_code
+from live_edge import serve_behind_edge
 from sqlalchemy import select
 
 from dockyard.domain import dns
-from dockyard.edge.sync import assign_route, desired_routes
+from dockyard.edge.sync import assign_route
+from dockyard.services import Services
 from dockyard.store.tables import AccessRoute, Resource, Server
 
 BINDING_KEYS = {
@@ -236,7 +238,13 @@ def test_ids_that_do_not_belong_together_are_refused(api: Any, ids: dict[str, st
 
 
 def test_redirects_go_only_to_a_verified_domain_of_the_same_resource(
-    api: Any, stack: Any, ids: dict[str, str], new_project: str, new_environment: str, fake_dns: FakeDns
+    api: Any,
+    svc: Services,
+    ids: dict[str, str],
+    new_project: str,
+    new_environment: str,
+    fake_dns: FakeDns,
+    tmp_path: Path,
 ) -> None:
     apex = created(bind(api, ids, "example.com"))
     unverified = bind(api, ids, "www.example.com", redirectTo="example.com")
@@ -260,10 +268,11 @@ def test_redirects_go_only_to_a_verified_domain_of_the_same_resource(
         "example.com",
         301,
     )
-    svc = SimpleNamespace(runtime=SimpleNamespace(front_port=lambda _resource_id: 4100))
-    with stack.db.session() as s:
-        served = {r.hostname: r.redirect_to for r in desired_routes(s, svc, ids["serverId"])}  # type: ignore[arg-type]
-    assert served == {"example.com": None, "www.example.com": "example.com"}
+    edge = serve_behind_edge(api, svc, tmp_path / "site", ids, "the shop")  # the edge serves both now
+    redirected = edge.get("www.example.com", "/cart?item=1")
+    assert redirected.status_code == 301
+    assert redirected.headers["location"] == "http://example.com/cart?item=1"
+    assert edge.get("example.com").text == "the shop"
 
     check = api.get(f"/api/domain-bindings/{apex}/delete-check").json()
     assert check["safeToDelete"] is False and check["blockers"][0]["kind"] == "redirect-sources"

@@ -12,7 +12,7 @@ import pytest
 from dockyard.domain.ids import new_id
 from dockyard.runtimes import container as ctr
 from dockyard.runtimes.host_process import HostProcessRuntime, free_port
-from engine import BUSYBOX_IMAGE, SITE_DOCKERFILE, engine_client, engine_or_skip
+from engine import BUSYBOX_IMAGE, RUN_LABEL, SITE_DOCKERFILE, engine_client, engine_or_skip
 from polling import poll
 
 DEADLINE_S = 30.0
@@ -21,7 +21,7 @@ SITE = SITE_DOCKERFILE
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[docker.DockerClient]:
-    with engine_client("dockyard.test=1") as c:
+    with engine_client() as c:
         yield c
 
 
@@ -48,7 +48,7 @@ def build(client: docker.DockerClient, folder: Path, lines: list[str] | None = N
         "Dockerfile",
         tag,
         (lines if lines is not None else []).append,
-        build_labels={"dockyard.test": "1"},
+        build_labels=RUN_LABEL,
     )
     return tag
 
@@ -69,7 +69,11 @@ def test_a_failing_build_names_the_failing_step(client: docker.DockerClient, tmp
     assert "compiling" in lines
 
 
-def start(runtime: ctr.ContainerRuntime, resource: str, image: str, tmp_path: Path) -> tuple[str, int]:
+def start(
+    runtime: ctr.ContainerRuntime, resource: str, image: str, tmp_path: Path, page: str
+) -> tuple[str, int]:
+    """Start a candidate of `image` and wait until it answers with its own `page` (any other
+    process answering 200 on the port does not count)."""
     deployment = new_id("deployment")
     port = free_port()
     runtime.start_candidate(
@@ -80,10 +84,10 @@ def start(runtime: ctr.ContainerRuntime, resource: str, image: str, tmp_path: Pa
             container_port=8080,
             host_port=port,
             log_path=str(tmp_path / f"{deployment}.log"),
-            labels={**ctr.labels(new_id("project"), resource, deployment), "dockyard.test": "1"},
+            labels=ctr.labels(tmp_path, new_id("project"), resource, deployment),
         ),
     )
-    poll(lambda: httpx.get(f"http://127.0.0.1:{port}/").status_code == 200, "the candidate to answer")
+    poll(lambda: httpx.get(f"http://127.0.0.1:{port}/").text == page, "the candidate to answer")
     return deployment, port
 
 
@@ -91,19 +95,19 @@ def test_a_candidate_replaces_the_live_container_behind_the_same_url(
     runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
 ) -> None:
     resource = new_id("resource")
-    first, _ = start(runtime, resource, build(client, site(tmp_path, "v1")), tmp_path)
+    first, _ = start(runtime, resource, build(client, site(tmp_path, "v1")), tmp_path, "v1")
     runtime.host.promote(resource, first)
     url = runtime.host.url(resource)
     assert url and httpx.get(url).text == "v1"
     labelled = client.containers.list(filters={"label": f"dockyard.deployment={first}"})
     assert [c.labels["dockyard.resource"] for c in labelled] == [resource]
-    second, _ = start(runtime, resource, build(client, site(tmp_path, "v2")), tmp_path)
+    second, _ = start(runtime, resource, build(client, site(tmp_path, "v2")), tmp_path, "v2")
     assert httpx.get(url).text == "v1"  # the candidate runs next to the live one, unseen
     runtime.host.promote(resource, second)
     assert httpx.get(url).text == "v2"
     poll(
-        lambda: not client.containers.list(filters={"label": f"dockyard.deployment={first}"}),
-        "v1 to be removed",
+        lambda: not client.containers.list(all=True, filters={"label": f"dockyard.deployment={first}"}),
+        "v1 to be removed from the engine",
     )
 
 
@@ -111,7 +115,7 @@ def test_a_container_that_dies_is_started_again(
     runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
 ) -> None:
     resource = new_id("resource")
-    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "alive")), tmp_path)
+    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "alive")), tmp_path, "alive")
     runtime.host.promote(resource, deployment)
     url = runtime.host.url(resource) or ""
     client.containers.list(filters={"label": f"dockyard.deployment={deployment}"})[0].kill()
@@ -123,7 +127,7 @@ def test_discarding_a_candidate_removes_its_container(
     runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
 ) -> None:
     resource = new_id("resource")
-    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "gone")), tmp_path)
+    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "gone")), tmp_path, "gone")
     runtime.host.discard(resource, deployment)
     poll(
         lambda: not client.containers.list(all=True, filters={"label": f"dockyard.deployment={deployment}"}),
@@ -156,7 +160,7 @@ def test_limits_and_the_project_network_are_applied(
             container_port=8080,
             host_port=port,
             log_path=str(tmp_path / f"{deployment}.log"),
-            labels={**ctr.labels(project, resource, deployment), "dockyard.test": "1"},
+            labels=ctr.labels(tmp_path, project, resource, deployment),
             network=f"dockyard-{project.lower()}",
             memory="64m",
             cpus=0.5,

@@ -23,6 +23,7 @@ from dockyard.runtimes.protocol import (
     Superseded,
 )
 from polling import poll
+from processes import gone
 
 DEADLINE_S = 15.0
 
@@ -50,9 +51,15 @@ def site(tmp_path: Path, deployment_id: str, text: str) -> InstanceSpec:
     )
 
 
+def answers(spec: InstanceSpec) -> bool:
+    """The instance itself answers on its port: its own page, not merely some 200 from the port."""
+    page = (Path(spec.cwd) / "index.html").read_text()
+    return httpx.get(f"http://127.0.0.1:{spec.port}/").text == page
+
+
 def deploy(rt: HostProcessRuntime, spec: InstanceSpec) -> str:
     rt.start_candidate("res_a", spec)
-    poll(lambda: httpx.get(f"http://127.0.0.1:{spec.port}/").status_code == 200, "the candidate")
+    poll(lambda: answers(spec), "the candidate")
     rt.promote("res_a", spec.deployment_id)
     url = rt.url("res_a")
     assert url
@@ -77,6 +84,7 @@ def test_killed_app_comes_back_and_counts_the_restart(runtime: HostProcessRuntim
 
 def test_swap_to_a_new_version_fails_no_request(runtime: HostProcessRuntime, tmp_path: Path) -> None:
     url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    old_pid = active(runtime)["pid"]
     failures: list[str] = []
     seen: set[str] = set()
     stop = threading.Event()
@@ -98,8 +106,8 @@ def test_swap_to_a_new_version_fails_no_request(runtime: HostProcessRuntime, tmp
         poll(lambda: "v1" in seen, "traffic on v1")
         deploy(runtime, site(tmp_path, "dep_2", "v2"))
         poll(lambda: "v2" in seen, "traffic on v2")
-        old_gone = poll(lambda: runtime.status("res_a")["active"]["deploymentId"] == "dep_2", "the switch")  # type: ignore[index]
-        assert old_gone
+        assert active(runtime)["deploymentId"] == "dep_2"
+        poll(lambda: gone(old_pid), "the old version's process to be retired")
     finally:
         stop.set()
         worker.join()
@@ -121,7 +129,7 @@ def test_discarded_candidate_never_receives_traffic(runtime: HostProcessRuntime,
     url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
     bad = site(tmp_path, "dep_2", "v2")
     runtime.start_candidate("res_a", bad)
-    poll(lambda: httpx.get(f"http://127.0.0.1:{bad.port}/").status_code == 200, "the candidate")
+    poll(lambda: answers(bad), "the candidate")
     runtime.discard("res_a", "dep_2")
     assert runtime.status("res_a")["candidate"] is None  # type: ignore[index]
     assert httpx.get(url).text == "v1"
@@ -242,7 +250,7 @@ def test_a_held_switch_is_reverted_to_the_previous_instance(
     url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
     second = site(tmp_path, "dep_2", "v2")
     runtime.start_candidate("res_a", second)
-    poll(lambda: httpx.get(f"http://127.0.0.1:{second.port}/").status_code == 200, "the candidate")
+    poll(lambda: answers(second), "the candidate")
     held = runtime.promote("res_a", "dep_2", hold=True)
     assert held["active"]["deploymentId"] == "dep_2" and held["previous"]["deploymentId"] == "dep_1"
     assert httpx.get(url).text == "v2"
@@ -258,7 +266,7 @@ def test_a_confirmed_switch_retires_the_previous_instance(
     old_pid = active(runtime)["pid"]
     second = site(tmp_path, "dep_2", "v2")
     runtime.start_candidate("res_a", second)
-    poll(lambda: httpx.get(f"http://127.0.0.1:{second.port}/").status_code == 200, "the candidate")
+    poll(lambda: answers(second), "the candidate")
     runtime.promote("res_a", "dep_2", hold=True)
     runtime.confirm("res_a")
     assert runtime.status("res_a")["previous"] is None  # type: ignore[index]

@@ -19,7 +19,6 @@ from dockyard.domain.mcp_config import LaunchInputs
 from dockyard.hosting.launch import LaunchFailed, StderrSink, describe
 
 log = logging.getLogger("dockyard.mcp.container")
-LABELS = {"dockyard.managed-by": "dockyard", "dockyard.mcp-run": "1"}
 STDOUT, STDERR = 1, 2
 
 
@@ -77,9 +76,9 @@ def _remove(client: Any, container_id: str) -> None:
 
 @asynccontextmanager
 async def container_stdio(
-    source: dict[str, Any], inputs: LaunchInputs, sink: StderrSink, _data_dir: Path | None
+    source: dict[str, Any], inputs: LaunchInputs, sink: StderrSink, data_dir: Path | None
 ) -> AsyncIterator[tuple[Any, Any]]:
-    from dockyard.runtimes.engine import EngineUnavailable, connect
+    from dockyard.runtimes.engine import EngineUnavailable, connect, managed_labels
 
     try:
         client = await anyio.to_thread.run_sync(connect)
@@ -95,7 +94,7 @@ async def container_stdio(
             environment={**source.get("env", {}), **inputs.env},
             stdin_open=True,
             tty=False,
-            labels=LABELS,
+            labels={**managed_labels(data_dir), "dockyard.mcp-run": "1"},
         )["Id"]
 
     container_id = await anyio.to_thread.run_sync(create)

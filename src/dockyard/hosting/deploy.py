@@ -117,7 +117,12 @@ def run_custom_deployment(svc: Services, deployment_id: str) -> None:
         ready = launchable(svc.settings.data_dir, source, version_id)
         found = anyio.run(
             lambda: discover(
-                ready, stderr=stderr, data_dir=svc.settings.data_dir, connected=connected, egress=egress
+                ready,
+                stderr=stderr,
+                data_dir=svc.settings.data_dir,
+                connected=connected,
+                timeout_s=svc.settings.mcp_discovery_timeout_s,
+                egress=egress,
             )
         )
     except EgressDenied as exc:  # the URL points where the control plane may not connect

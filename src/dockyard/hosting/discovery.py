@@ -8,9 +8,9 @@ import anyio
 
 from dockyard.domain.egress import EgressPolicy
 from dockyard.domain.mcp_config import LaunchInputs
-from dockyard.hosting.launch import StderrSink, connect
+from dockyard.hosting.launch import LaunchFailed, StderrSink, connect, no_answer
 
-DISCOVERY_TIMEOUT_S = 60
+DISCOVERY_TIMEOUT_S = 60.0
 
 
 def _dump(items: list[Any]) -> list[dict[str, Any]]:
@@ -24,20 +24,31 @@ async def discover(
     stderr: StderrSink = lambda _line: None,
     data_dir: Path | None = None,
     connected: Callable[[str], None] = lambda _summary: None,
+    timeout_s: float = DISCOVERY_TIMEOUT_S,
     egress: EgressPolicy | None = None,
 ) -> dict[str, Any]:
     """What the server says about itself: server info, capabilities, protocol version, and its tools,
     prompts and resources (each list read only when the capability is there). `connected` hears of
-    the initialized connection before the lists are read."""
-    with anyio.fail_after(DISCOVERY_TIMEOUT_S):
-        opened = connect(source, inputs, stderr=stderr, data_dir=data_dir, egress=egress)
-        async with opened as (session, init):
-            info = init.server_info
-            connected(f"{info.name} {info.version} answered initialize (protocol {init.protocol_version})")
-            caps = init.capabilities
-            tools = (await session.list_tools()).tools if caps.tools else []
-            prompts = (await session.list_prompts()).prompts if caps.prompts else []
-            resources = (await session.list_resources()).resources if caps.resources else []
+    the initialized connection before the lists are read. A server that has not answered all of it
+    within `timeout_s` fails with LaunchFailed naming what it did not answer."""
+    waiting = ["initialize"]
+    try:
+        with anyio.fail_after(timeout_s):
+            async with connect(source, inputs, stderr=stderr, data_dir=data_dir, egress=egress) as (
+                session,
+                init,
+            ):
+                info, protocol = init.server_info, init.protocol_version
+                connected(f"{info.name} {info.version} answered initialize (protocol {protocol})")
+                caps = init.capabilities
+                waiting[0] = "tools/list"
+                tools = (await session.list_tools()).tools if caps.tools else []
+                waiting[0] = "prompts/list"
+                prompts = (await session.list_prompts()).prompts if caps.prompts else []
+                waiting[0] = "resources/list"
+                resources = (await session.list_resources()).resources if caps.resources else []
+    except TimeoutError:
+        raise LaunchFailed(no_answer(waiting[0], timeout_s, "DOCKYARD_MCP_DISCOVERY_TIMEOUT_S")) from None
     return {
         "protocol_version": init.protocol_version,
         "server_info": init.server_info.model_dump(mode="json", by_alias=True, exclude_none=True),

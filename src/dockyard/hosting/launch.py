@@ -153,3 +153,8 @@ def describe(exc: BaseException) -> str:
         exc = exc.exceptions[0]
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def no_answer(what: str, timeout_s: float, setting: str) -> str:
+    """Why a server was given up on: it did not answer `what` in time (and which setting said so)."""
+    return f"the server did not answer {what} within {timeout_s:g} s ({setting})"

@@ -19,7 +19,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED, INTERNAL_ERROR
 
 from dockyard.domain.ids import new_id
-from dockyard.hosting.launch import connect, describe
+from dockyard.hosting.launch import connect, describe, no_answer
 from dockyard.hosting.session_spec import Member
 from dockyard.hosting.usage import UsageCounter
 from dockyard.operations.context import utc_now
@@ -91,12 +91,17 @@ class RunSlot:
     async def call(self, request: Callable[[ClientSession], Awaitable[Any]]) -> Any:
         """Send one request to the server (booting a run when none is active)."""
         run = await self._acquire()
+        timeout = self.svc.settings.mcp_call_timeout_s
         try:
-            result = await request(run.client)  # type: ignore[arg-type]
+            with anyio.fail_after(timeout):
+                result = await request(run.client)  # type: ignore[arg-type]
         except MCPError as exc:
             if exc.error.code != CONNECTION_CLOSED:
                 raise  # the server answered with an error: the run is fine
             await self._crashed(run, "the server closed the connection during the call")
+        except TimeoutError:
+            reason = no_answer("the request", timeout, "DOCKYARD_MCP_CALL_TIMEOUT_S")
+            await self._crashed(run, reason, "call_timed_out")
         except Exception as exc:
             await self._crashed(run, describe(exc))
         finally:
@@ -105,9 +110,10 @@ class RunSlot:
         self.usage.add("run", run.id)
         return result
 
-    async def _crashed(self, run: ActiveRun, reason: str) -> None:
+    async def _crashed(self, run: ActiveRun, reason: str, code: str = "server_crashed") -> None:
+        """The run is dead or hung: record why, stop it (the next call boots a new run), tell the client."""
         await anyio.sleep(0.1)  # let the pump thread catch the server's last stderr lines
-        run.fail("server_crashed", reason)
+        run.fail(code, reason)
         await self._retire(run)
         tail = " | ".join(run.log.tail) or "no stderr output"
         raise MCPError(
@@ -133,15 +139,21 @@ class RunSlot:
     async def _boot(self) -> ActiveRun:
         run = ActiveRun(self.svc, self.member)
         await anyio.to_thread.run_sync(self._record_start, run)
+        timeout = self.svc.settings.mcp_discovery_timeout_s
         try:
-            await self.tasks.start(self._own, run)
+            with anyio.fail_after(timeout):  # cancels the booting task too
+                await self.tasks.start(self._own, run)
         except Exception as exc:
-            run.fail("boot_failed", describe(exc))
+            if isinstance(exc, TimeoutError):
+                why = no_answer("initialize", timeout, "DOCKYARD_MCP_DISCOVERY_TIMEOUT_S")
+                run.fail("boot_timed_out", why)
+            else:
+                why = describe(exc)
+                run.fail("boot_failed", why)
             await anyio.to_thread.run_sync(self._record_end, run)
             tail = " | ".join(run.log.tail) or "no stderr output"
-            raise MCPError(
-                INTERNAL_ERROR, f"The MCP server could not start ({describe(exc)}); last stderr: {tail}"
-            ) from exc
+            message = f"The MCP server could not start ({why}); last stderr: {tail}"
+            raise MCPError(INTERNAL_ERROR, message) from exc
         self.tasks.start_soon(self._watch_idle, run)
         return run
 

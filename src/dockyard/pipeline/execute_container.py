@@ -9,7 +9,7 @@ from dockyard.pipeline.containerfiles import GENERATED_NAME, REQUIREMENTS_NAME, 
 from dockyard.pipeline.execute import Canceled, DeployFailure, Execution
 from dockyard.pipeline.planner import Plan
 from dockyard.runtimes import container as ctr
-from dockyard.runtimes.engine import EngineUnavailable, connect, engine_url
+from dockyard.runtimes.engine import EngineUnavailable, connect, engine_url, managed_labels
 
 if TYPE_CHECKING:
     import docker
@@ -66,7 +66,7 @@ def _image(ex: Execution, client: "docker.DockerClient", resource_id: str, snaps
             lambda line: ex.timeline.log("build", line, source="build"),
             target=p.build_target,
             buildargs={**ex.config.build, **dict(p.build_args)},
-            build_labels={"dockyard.managed-by": ctr.MANAGED_BY, "dockyard.resource": resource_id},
+            build_labels={**managed_labels(ex.svc.settings.data_dir), "dockyard.resource": resource_id},
             canceled=ex.canceled,
         )
     except ctr.BuildCanceled as exc:
@@ -140,7 +140,7 @@ def start_container(
             host_port=host_port,
             log_path=str(log_path),
             env={**ex.config.runtime, "PORT": str(port), "HOST": "0.0.0.0"},
-            labels=ctr.labels(project_id, resource_id, ex.id),
+            labels=ctr.labels(ex.svc.settings.data_dir, project_id, resource_id, ex.id),
             network=f"dockyard-{project_id.lower()}",
             memory=artifact.get("memory"),
             cpus=artifact.get("cpus"),

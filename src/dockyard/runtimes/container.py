@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dockyard.runtimes.engine import managed_labels
 from dockyard.runtimes.host_process import HostProcessRuntime
 from dockyard.runtimes.protocol import InstanceSpec
 from dockyard.secrets.files import write_private
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     import docker
 
 Emit = Callable[[str], None]
-MANAGED_BY = "dockyard"
 log = logging.getLogger("dockyard.runtime")
 
 
@@ -51,9 +51,9 @@ def image_tag(resource_id: str, deployment_id: str) -> str:
     return f"localhost/dockyard/{resource_id.lower()}:{deployment_id.lower()}"
 
 
-def labels(project_id: str, resource_id: str, deployment_id: str) -> dict[str, str]:
+def labels(data_dir: Path, project_id: str, resource_id: str, deployment_id: str) -> dict[str, str]:
     return {
-        "dockyard.managed-by": MANAGED_BY,
+        **managed_labels(data_dir),
         "dockyard.project": project_id,
         "dockyard.resource": resource_id,
         "dockyard.deployment": deployment_id,

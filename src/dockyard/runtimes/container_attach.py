@@ -20,6 +20,7 @@ import docker
 from docker.errors import APIError, NotFound
 
 STOP_TIMEOUT_S = 2  # well inside the runner's grace before it kills this process
+SHARED = ("dockyard.managed-by", "dockyard.installation")  # what a project's network carries
 
 
 def _network(client: docker.DockerClient, name: str | None, labels: dict[str, str]) -> str | None:
@@ -51,7 +52,7 @@ def run(spec: dict[str, Any]) -> int:
         "environment": spec.get("env") or {},
         "labels": labels,
         "ports": {f"{spec['containerPort']}/tcp": ("127.0.0.1", spec["hostPort"])},
-        "network": _network(client, spec.get("network"), {"dockyard.managed-by": "dockyard"}),
+        "network": _network(client, spec.get("network"), {k: v for k, v in labels.items() if k in SHARED}),
     }
     if spec.get("command"):
         options["command"] = ["/bin/sh", "-c", spec["command"]]

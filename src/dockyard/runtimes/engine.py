@@ -1,6 +1,7 @@
 """Finding and talking to a container engine through the Docker Engine API (Docker or Podman)."""
 
 import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,8 @@ if TYPE_CHECKING:
 # Where engines usually listen, after an explicit DOCKER_HOST: Docker, Podman (root), Dockyard's Podman.
 KNOWN_SOCKETS = ("/var/run/docker.sock", "/run/podman/podman.sock", "/run/dockyard-podman.sock")
 PING_TIMEOUT_S = 3
+MANAGED_BY = "dockyard"
+INSTALLATION_FILE = "installation.id"
 
 
 class EngineUnavailable(RuntimeError):
@@ -62,3 +65,32 @@ def available() -> bool:
         return True
     except EngineUnavailable:
         return False
+
+
+def installation_id(data_dir: Path) -> str:
+    """Which Dockyard this is, among several sharing one engine: DOCKYARD_INSTALLATION_ID, else an id
+    made on first use and kept in `<data-dir>/installation.id`."""
+    explicit = os.environ.get("DOCKYARD_INSTALLATION_ID", "").strip()
+    if explicit:
+        return explicit
+    path = Path(data_dir) / INSTALLATION_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(secrets.token_hex(8) + "\n")
+        try:
+            os.link(tmp, path)  # atomic and exclusive: when two processes race, the first id stays
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+def managed_labels(data_dir: Path | None) -> dict[str, str]:
+    """The labels of every image, container and network Dockyard makes: `dockyard.managed-by` and
+    `dockyard.installation` (so `--filter label=dockyard.installation=ID` finds one installation's)."""
+    labels = {"dockyard.managed-by": MANAGED_BY}
+    if data_dir is not None or os.environ.get("DOCKYARD_INSTALLATION_ID", "").strip():
+        labels["dockyard.installation"] = installation_id(Path(data_dir or "."))
+    return labels

@@ -39,7 +39,14 @@ class ControlPlane:
                 stdout=subprocess.DEVNULL,
                 stderr=err,
             )
-        poll(lambda: httpx.get(self.url + "/api/health").status_code == 200, "dockyard serve")
+        poll(self._answers, "dockyard serve")
+
+    def _answers(self) -> bool:
+        """This serve process answers its health check (not some other process on the port)."""
+        assert self.proc is not None and self.proc.poll() is None, (self.data_dir / "serve.err").read_text()[
+            -2000:
+        ]
+        return httpx.get(self.url + "/api/health").json().get("status") == "ok"
 
     def kill(self) -> None:
         assert self.proc is not None

@@ -9,6 +9,8 @@ import httpx
 import pytest
 from control_plane_process import ControlPlane, Load, app, poll
 
+from processes import gone
+
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 pytestmark = pytest.mark.e2e
 
@@ -43,6 +45,7 @@ def test_redeploy_after_an_edit_swaps_with_no_failed_request(plane: ControlPlane
     folder = app(tmp_path, "site", {"index.html": "version one"})
     first = plane.up(folder)
     assert first["status"] == "succeeded"
+    old_pid = plane.api("GET", f"/resources/{first['resourceId']}")["runtime"]["pid"]
     with Load(first["url"]) as load:
         poll(lambda: "version one" in load.seen, "traffic on v1")
         (folder / "index.html").write_text("version two")
@@ -52,6 +55,7 @@ def test_redeploy_after_an_edit_swaps_with_no_failed_request(plane: ControlPlane
     assert second["resourceId"] == first["resourceId"]
     assert load.failures == []
     assert httpx.get(first["url"]).text == "version two"
+    poll(lambda: gone(old_pid), "the first version's process to be retired")
 
 
 def test_a_killed_app_comes_back_and_the_resource_shows_the_restart(

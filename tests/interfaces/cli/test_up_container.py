@@ -10,7 +10,7 @@ import httpx
 import pytest
 from control_plane_process import ControlPlane, Load, app, poll
 
-from engine import BUSYBOX_IMAGE, PYTHON_IMAGE, SITE_DOCKERFILE, engine_client
+from engine import BUSYBOX_IMAGE, PYTHON_IMAGE, RUN_ID, RUN_LABEL, SITE_DOCKERFILE, engine_client
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 pytestmark = pytest.mark.e2e
@@ -19,7 +19,7 @@ SITE = SITE_DOCKERFILE
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[docker.DockerClient]:
-    with engine_client("dockyard.managed-by=dockyard") as client:
+    with engine_client() as client:
         yield client
 
 
@@ -33,7 +33,8 @@ def plane(engine: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory)
 
 
 def containers(engine: docker.DockerClient, deployment_id: str) -> list:
-    return engine.containers.list(filters={"label": f"dockyard.deployment={deployment_id}"})
+    """The deployment's containers, running or not: a retired one must be removed, not only stopped."""
+    return engine.containers.list(all=True, filters={"label": f"dockyard.deployment={deployment_id}"})
 
 
 def test_a_dockerfile_goes_live_and_a_redeploy_swaps_with_no_failed_request(
@@ -47,6 +48,8 @@ def test_a_dockerfile_goes_live_and_a_redeploy_swaps_with_no_failed_request(
     assert shown["deployment"]["runtimePlan"]["execution"]["kind"] == "docker-container"
     [box] = containers(engine, first["deploymentId"])
     assert box.labels["dockyard.resource"] == first["resourceId"]
+    assert box.labels["dockyard.installation"] == RUN_ID  # the serve process's DOCKYARD_INSTALLATION_ID
+    assert engine.images.get(box.image.id).labels["dockyard.installation"] == RUN_ID
     with Load(first["url"]) as load:
         poll(lambda: "container one" in load.seen, "traffic on v1")
         (folder / "index.html").write_text("container two")
@@ -59,10 +62,8 @@ def test_a_dockerfile_goes_live_and_a_redeploy_swaps_with_no_failed_request(
 
 def test_a_local_image_goes_live(plane: ControlPlane, engine: docker.DockerClient, tmp_path: Path) -> None:
     context = app(tmp_path, "img", {"Dockerfile": SITE, "index.html": "from an image"})
-    engine.images.build(
-        path=str(context), tag="localhost/dockyard-e2e/img:1", labels={"dockyard.managed-by": "dockyard"}
-    )
-    result = plane.up(Path("localhost/dockyard-e2e/img:1"))
+    engine.images.build(path=str(context), tag=f"localhost/dockyard-e2e/img:{RUN_ID}", labels=RUN_LABEL)
+    result = plane.up(Path(f"localhost/dockyard-e2e/img:{RUN_ID}"))
     assert result["status"] == "succeeded", result["stderr"]
     assert httpx.get(result["url"]).text == "from an image"
 
@@ -244,5 +245,6 @@ def test_a_rollback_starts_a_retained_image_and_old_images_are_pruned(
         "the rollback",
     )
     assert httpx.get(result["url"]).text == "image 2"
+    poll(lambda: not containers(engine, ids[-1]), "the rolled-back version's container to be removed")
     logs = plane.api("GET", f"/deployments/{back}/logs")["logs"]
     assert not any(line["phase"] == "build" for line in logs)

@@ -1,10 +1,7 @@
 """`dockyard up` behind Dockyard's nginx edge: routed URLs by hostname, redeploys with no failed request."""
 
-import hashlib
-import http.client
 import shutil
 import socket
-import ssl
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,6 +13,8 @@ from control_plane_process import ControlPlane, Load, app, poll
 
 from acme_ca import AcmeCA, pebble, pebble_missing
 from certs import self_signed
+from dockyard.domain import certificates
+from edge_client import https_get, https_get_with_certificate
 from engine import SITE_DOCKERFILE, engine_or_skip
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -139,29 +138,6 @@ def test_a_bound_domain_is_served_and_removing_it_keeps_the_generated_name(
     assert via_edge(plane, result["url"]).text == "bound"
 
 
-def https_get(port: int, domain: str, trusted_pem: str) -> tuple[int, str]:
-    """GET / over TLS from 127.0.0.1:<port> with SNI and Host = domain, trusting only `trusted_pem`
-    (what `curl --resolve domain:port:127.0.0.1 --cacert … https://domain:port/` does)."""
-    status, body, _ = https_get_with_certificate(port, domain, trusted_pem)
-    return status, body
-
-
-def https_get_with_certificate(port: int, domain: str, trusted_pem: str) -> tuple[int, str, str]:
-    """Like https_get, plus the SHA-256 fingerprint of the certificate the server presented."""
-    context = ssl.create_default_context(cadata=trusted_pem)
-    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=context)
-    conn.sock = context.wrap_socket(
-        socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname=domain
-    )
-    try:
-        der = conn.sock.getpeercert(binary_form=True) or b""
-        conn.request("GET", "/", headers={"Host": domain})
-        resp = conn.getresponse()
-        return resp.status, resp.read().decode(), hashlib.sha256(der).digest().hex(":").upper()
-    finally:
-        conn.close()
-
-
 def test_an_imported_certificate_serves_the_bound_domain_over_https(
     plane: ControlPlane, tmp_path: Path
 ) -> None:
@@ -243,10 +219,13 @@ def test_a_certificate_issued_by_acme_serves_the_bound_domain_over_https_renews_
     assert renewed["latestAttempt"]["status"] == "succeeded" and renewed["latestAttempt"]["reason"] == "renew"
     assert renewed["fingerprint"] != issued["fingerprint"] and len(renewed["attempts"]) == 2
     poll(lambda: serves(renewed["fingerprint"]), "HTTPS with the renewed certificate")
+    chain = (certificates.files_dir(plane.data_dir, cert_id) / certificates.CHAIN_FILE).read_text()
+    assert ca.status_of(chain) == "Valid"
 
     revoked = plane.api("POST", f"/certificates/{cert_id}/revoke", json={})
     assert revoked == {"certificateId": cert_id}
     assert certificate(plane, cert_id)["status"] == "revoked"
+    assert ca.status_of(chain) == "Revoked"  # revoked with the CA, not only in Dockyard's books
     poll(lambda: not serves(renewed["fingerprint"]), "HTTPS for the domain stopped")
     assert via_edge(plane, result["url"]).text == "issued"  # the generated URL is untouched
 

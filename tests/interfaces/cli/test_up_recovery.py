@@ -16,6 +16,7 @@ from control_plane_process import ControlPlane, Load, app, poll
 
 from dockyard.domain.deployment import TERMINAL
 from dockyard.runtimes.host_process import HostProcessRuntime
+from processes import children, gone
 
 pytestmark = pytest.mark.e2e
 
@@ -65,6 +66,10 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     cp.stop()
 
 
+def runtime_pid(plane: ControlPlane, resource_id: str) -> int:
+    return plane.api("GET", f"/resources/{resource_id}")["runtime"]["pid"]
+
+
 def deployment(plane: ControlPlane, deployment_id: str) -> dict[str, Any]:
     return plane.api("GET", f"/deployments/{deployment_id}")["deployment"]
 
@@ -93,9 +98,12 @@ def test_a_broken_deploy_keeps_v1_and_a_rollback_from_v3_serves_v1_again(
         assert httpx.get(url).text == "version one"
     assert load.failures == [] and load.seen == {"version one"}
 
+    v1_pid = runtime_pid(plane, v1["resourceId"])
     server_app(folder, "version three")
     v3 = plane.up(folder)
     assert v3["status"] == "succeeded" and httpx.get(url).text == "version three"
+    poll(lambda: gone(v1_pid), "v1's process to be retired by the switch to v3")
+    v3_pid = runtime_pid(plane, v3["resourceId"])
 
     ready = plane.api("GET", f"/deployments/{v3['deploymentId']}/recovery-readiness")
     ready_ids = [c["deploymentId"] for c in ready["rollback"]["candidates"] if c["rollbackReady"]]
@@ -116,6 +124,7 @@ def test_a_broken_deploy_keeps_v1_and_a_rollback_from_v3_serves_v1_again(
     assert back["rollbackOfDeploymentId"] == v3["deploymentId"]
     assert back["rollbackCandidateDeploymentId"] == v1["deploymentId"]
     assert load.failures == [] and httpx.get(url).text == "version one"
+    poll(lambda: gone(v3_pid), "v3's process to be retired by the rollback")
     logs = plane.api("GET", f"/deployments/{back['id']}/logs")["logs"]
     assert not any(line["phase"] in ("install", "build") for line in logs)  # nothing was rebuilt
 
@@ -159,12 +168,8 @@ def test_serve_killed_mid_deploy_reconciles_on_start_while_the_app_keeps_answeri
             )
             cp.kill()
             assert deployment_in_store(cp, v2) == "running"
-            cp.start()
-            poll(
-                lambda: all(d["status"] in TERMINAL for d in cp.api("GET", "/deployments")["items"]),
-                "no active deployment",
-                deadline=10,
-            )
+            cp.start()  # reconciles before it answers (server.run_server): no deadline to race
+            assert all(d["status"] in TERMINAL for d in cp.api("GET", "/deployments")["items"])
             assert httpx.get(v1["url"]).text == "live"
         assert load.failures == [] and load.seen == {"live"}
         shown = deployment(cp, v2)
@@ -225,4 +230,8 @@ def test_a_burst_of_twenty_deploys_over_ten_resources_ends_in_order(
         status = runtime.status(resource) or {}
         assert status["active"]["deploymentId"] == second  # the last requested serves, alone
         assert status["candidate"] is None and status["previous"] is None
+        poll(
+            lambda status=status: children(status["runnerPid"]) == {status["active"]["pid"]},
+            f"app {n}'s runner to run its active instance only (the first one retired)",
+        )
         assert httpx.get(finals[second]["url"]).text == f"app {n} round b"
