@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+from dockyard.config import Settings
 from dockyard.interfaces.cli import client, links, render
 from dockyard.interfaces.cli.daemon import ensure_running
 
@@ -150,6 +151,16 @@ def up(path: str, name: str | None, as_json: bool, yes: bool = False, runtime: s
             "source_path_invalid",
             f"{folder} {what}.",
             "Run `dockyard up` in your app's folder, or pass the path of one: dockyard up ./my-app",
+        )
+        raise typer.Exit(1)
+    data = Settings.from_env().data_dir
+    if not image and (data.is_relative_to(folder) or folder.is_relative_to(data)):
+        where = "holds" if data.is_relative_to(folder) else "is inside"
+        render.fail(
+            "source_folder_refused",
+            f"{folder} {where} Dockyard's data dir {data}: deploying it would copy the secret key and "
+            "the admin token (and a folder holding the data dir would be copied into itself).",
+            "Run `dockyard up` in your app's own folder, e.g. dockyard up ./my-app",
         )
         raise typer.Exit(1)
     try:
