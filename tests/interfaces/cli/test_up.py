@@ -219,3 +219,50 @@ def test_on_a_terminal_the_first_up_asks_before_creating(plane: ControlPlane, tm
     assert done.returncode == 1 and "First deploy of" in done.stdout and "Nothing created" in done.stdout
     assert plane.api("GET", "/projects/count")["count"] == before
     assert plane.up(folder, "--yes")["status"] == "succeeded"
+
+
+def test_two_folders_with_the_same_name_are_two_resources(plane: ControlPlane, tmp_path: Path) -> None:
+    twins = {}
+    for parent in ("a", "b", "c"):
+        (tmp_path / parent).mkdir()
+        twins[parent] = app(tmp_path / parent, "twin", {"index.html": f"twin from {parent}"})
+    first, second = plane.up(twins["a"]), plane.up(twins["b"])
+    assert first["status"] == second["status"] == "succeeded", second["stderr"]
+    assert second["resourceId"] != first["resourceId"]
+    assert plane.api("GET", f"/resources/{second['resourceId']}")["resource"]["name"] == "twin-2"
+    assert httpx.get(first["url"]).text == "twin from a" and httpx.get(second["url"]).text == "twin from b"
+    assert plane.up(twins["a"])["resourceId"] == first["resourceId"]  # the same folder redeploys its own
+    assert plane.up(twins["b"])["resourceId"] == second["resourceId"]
+    named = plane.up(twins["c"], "--name", "twin")  # an explicit name means that resource
+    assert named["resourceId"] == first["resourceId"] and httpx.get(first["url"]).text == "twin from c"
+
+
+def test_on_a_terminal_a_taken_name_is_asked_about(plane: ControlPlane, tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+
+    for parent in ("a", "b"):
+        (tmp_path / parent).mkdir()
+        app(tmp_path / parent, "echoed", {"index.html": f"echoed from {parent}"})
+    first = plane.up(tmp_path / "a" / "echoed")
+    before = plane.api("GET", "/resources/count")["count"]
+    master, replica = pty.openpty()
+    os.write(master, b"n\n")
+    try:
+        done = subprocess.run(
+            plane.cli_args("up", str(tmp_path / "b" / "echoed")),
+            env=plane.env,
+            stdin=replica,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(replica)
+        os.close(master)
+    assert done.returncode == 1 and "Nothing created" in done.stdout, done.stdout
+    asked = " ".join(done.stdout.split())
+    assert f"'echoed' is deployed from {tmp_path / 'a' / 'echoed'}" in asked and "'echoed-2'" in asked
+    assert plane.api("GET", "/resources/count")["count"] == before
+    assert httpx.get(first["url"]).text == "echoed from a"
