@@ -78,6 +78,7 @@ def test_the_container_runtime_name_puts_a_detected_app_in_a_generated_image() -
     )
     text = containerfile(p)
     assert text.startswith("FROM ") and "COPY ./ /www/" in text and "httpd -f -p ${PORT}" in text
+    assert "RUN find /www -mindepth 1 -name '.*' ! -path /www/.well-known -prune -exec rm -rf {} +" in text
 
 
 def test_a_generated_python_image_installs_requirements_before_copying_the_app() -> None:
