@@ -12,9 +12,11 @@ import uvicorn
 
 from dockyard.config import Settings
 from dockyard.control_plane import assemble
+from dockyard.secrets.files import private_umask
 
 
 def run_server(host: str, port: int, data_dir: str | None) -> None:
+    private_umask()  # the database, logs, workspaces and runners' files: the owner's only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env(data_dir)
     plane = assemble(settings)
