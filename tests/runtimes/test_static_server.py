@@ -9,15 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from acme_ca import free_port
 from polling import poll
 
 SECRET = "s3cr3t-outside-the-site"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Served:

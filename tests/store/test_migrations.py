@@ -175,31 +175,16 @@ def test_plaintext_mcp_env_values_of_an_older_store_are_sealed_by_the_upgrade(
         s.flush()
         s.add(McpProvider(id="pro_1", custom_id="cpr_1", name="x", created_at=now, updated_at=now))
         s.flush()
+        row = {"source": {"type": "stdio", "command": "python", "env": env}, "transformer": {}}
+        row |= {"created_at": now, "updated_at": now}
         s.add(
             McpCustomVersion(
-                id="cpv_1",
-                custom_id="cpr_1",
-                index=1,
-                identifier="v1",
-                status="deployment_succeeded",
-                source={"type": "stdio", "command": "python", "env": env},
-                transformer={},
-                actor={},
-                created_at=now,
-                updated_at=now,
+                id="cpv_1", custom_id="cpr_1", index=1, identifier="v1", status="queued", actor={}, **row
             )
         )
         s.add(
             McpProviderVersion(
-                id="prv_1",
-                provider_id="pro_1",
-                custom_version_id="cpv_1",
-                version="v1",
-                source={"type": "stdio", "command": "python", "env": env},
-                transformer={},
-                discovery={},
-                created_at=now,
-                updated_at=now,
+                id="prv_1", provider_id="pro_1", custom_version_id="cpv_1", version="v1", discovery={}, **row
             )
         )
         s.execute(text("UPDATE alembic_version SET version_num = '0011'"))

@@ -1,6 +1,7 @@
 """`dockyard up` end to end: the real CLI against a real `dockyard serve`, apps as real processes."""
 
 import shutil
+import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,8 +175,6 @@ def test_an_empty_folder_says_what_was_looked_for(plane: ControlPlane, tmp_path:
 
 
 def test_a_second_up_supersedes_the_one_running(plane: ControlPlane, tmp_path: Path) -> None:
-    import subprocess
-
     folder = app(tmp_path, "slow", {"index.html": "v1", "dockyard.yml": "build: sleep 20\nstatic: .\n"})
     first = subprocess.Popen(
         [*plane.cli_args("up", str(folder), "--json")],
@@ -195,18 +194,16 @@ def test_a_second_up_supersedes_the_one_running(plane: ControlPlane, tmp_path: P
     assert '"status": "canceled"' in out and first.returncode == 1
 
 
-def test_on_a_terminal_the_first_up_asks_before_creating(plane: ControlPlane, tmp_path: Path) -> None:
+def on_a_terminal(plane: ControlPlane, answer: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with a terminal as its stdin, typing `answer` to its question."""
     import os
     import pty
-    import subprocess
 
-    folder = app(tmp_path, "asked", {"index.html": "hi"})
-    before = plane.api("GET", "/projects/count")["count"]
     master, replica = pty.openpty()
-    os.write(master, b"n\n")
+    os.write(master, answer.encode() + b"\n")
     try:
-        done = subprocess.run(
-            plane.cli_args("up", str(folder)),
+        return subprocess.run(
+            plane.cli_args(*args),
             env=plane.env,
             stdin=replica,
             capture_output=True,
@@ -216,6 +213,12 @@ def test_on_a_terminal_the_first_up_asks_before_creating(plane: ControlPlane, tm
     finally:
         os.close(replica)
         os.close(master)
+
+
+def test_on_a_terminal_the_first_up_asks_before_creating(plane: ControlPlane, tmp_path: Path) -> None:
+    folder = app(tmp_path, "asked", {"index.html": "hi"})
+    before = plane.api("GET", "/projects/count")["count"]
+    done = on_a_terminal(plane, "n", "up", str(folder))
     assert done.returncode == 1 and "First deploy of" in done.stdout and "Nothing created" in done.stdout
     assert plane.api("GET", "/projects/count")["count"] == before
     assert plane.up(folder, "--yes")["status"] == "succeeded"
@@ -238,29 +241,12 @@ def test_two_folders_with_the_same_name_are_two_resources(plane: ControlPlane, t
 
 
 def test_on_a_terminal_a_taken_name_is_asked_about(plane: ControlPlane, tmp_path: Path) -> None:
-    import os
-    import pty
-    import subprocess
-
     for parent in ("a", "b"):
         (tmp_path / parent).mkdir()
         app(tmp_path / parent, "echoed", {"index.html": f"echoed from {parent}"})
     first = plane.up(tmp_path / "a" / "echoed")
     before = plane.api("GET", "/resources/count")["count"]
-    master, replica = pty.openpty()
-    os.write(master, b"n\n")
-    try:
-        done = subprocess.run(
-            plane.cli_args("up", str(tmp_path / "b" / "echoed")),
-            env=plane.env,
-            stdin=replica,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        os.close(replica)
-        os.close(master)
+    done = on_a_terminal(plane, "n", "up", str(tmp_path / "b" / "echoed"))
     assert done.returncode == 1 and "Nothing created" in done.stdout, done.stdout
     asked = " ".join(done.stdout.split())
     assert f"'echoed' is deployed from {tmp_path / 'a' / 'echoed'}" in asked and "'echoed-2'" in asked

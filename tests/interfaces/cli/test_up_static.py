@@ -3,7 +3,6 @@ at, not its dotfiles, no listings — on its direct URL and through the nginx ed
 
 import http.client
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -11,40 +10,23 @@ from urllib.parse import urlsplit
 import pytest
 from control_plane_process import ControlPlane, app, poll
 
+from acme_ca import free_port
+
 pytestmark = pytest.mark.e2e
 DOTENV = "DOTENV_VALUE_8c1f0e"
 GIT = "GIT_CONFIG_VALUE_5b7a"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    """A control plane whose local server has an nginx edge on a high port."""
+    """A control plane whose local server has an nginx edge on high ports."""
     if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
         pytest.skip("nginx is not installed (as root: make system-deps)")
     cp = ControlPlane(tmp_path_factory.mktemp("plane"))
     cp.start()
-    cp.edge_port = free_port()  # type: ignore[attr-defined]
-    server = local_server(cp)
-    body = {"proxyKind": "nginx", "httpPort": cp.edge_port, "httpsPort": free_port()}  # type: ignore[attr-defined]
-    cp.api("POST", f"/servers/{server}/edge-proxy/configuration", json=body)
-    cp.api("POST", f"/servers/{server}/edge-proxy/bootstrap", json={})
+    cp.with_nginx_edge(free_port(), free_port())
     yield cp
     cp.stop()
-    from dockyard.edge.sync import make
-
-    edge = make(cp.data_dir, {"kind": "nginx"})
-    if edge is not None:
-        edge.stop()
-
-
-def local_server(plane: ControlPlane) -> str:
-    return next(s["id"] for s in plane.api("GET", "/servers")["items"] if s["providerKey"] == "local")
 
 
 def ended(plane: ControlPlane, deployment_id: str) -> dict:
@@ -72,7 +54,7 @@ def doors(plane: ControlPlane, result: dict) -> list[tuple[int, str]]:
     """(port, Host) of the app's direct URL and of its routed name on the edge."""
     direct = plane.api("GET", f"/resources/{result['resourceId']}")["runtime"]["url"]
     routed = urlsplit(result["url"])
-    assert routed.port == plane.edge_port, result["url"]  # type: ignore[attr-defined]
+    assert routed.port == plane.edge_port, result["url"]
     return [(urlsplit(direct).port or 80, "127.0.0.1"), (routed.port, routed.hostname or "")]
 
 
@@ -166,7 +148,7 @@ def test_a_deployment_of_the_data_dir_itself_fails_without_copying_it(
         )
         shown = plane.api("GET", f"/resources/{resource}")["resource"]
         body = {k: shown[k] for k in ("projectId", "environmentId")} | {"resourceId": resource}
-        body["serverId"] = local_server(plane)
+        body["serverId"] = plane.local_server()
         dep = ended(plane, plane.api("POST", "/deployments", json=body)["id"])
         assert dep["status"] == "failed" and dep["failure"]["code"] == "source-folder-refused", dep
         assert "data dir" in dep["failure"]["message"]
