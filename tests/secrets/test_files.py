@@ -50,14 +50,14 @@ def test_after_deploys_nothing_in_the_data_dir_is_open_to_group_or_others(
     plane: ControlPlane, tmp_path: Path
 ) -> None:
     site = plane.up(app(tmp_path, "private-site", {"index.html": "private"}))
-    server = "import http.server, os\nhttp.server.test(port=int(os.environ['PORT']), bind='127.0.0.1')\n"
-    talker = plane.up(app(tmp_path, "talker", {"Procfile": "web: python server.py\n", "server.py": server}))
+    procfile = "web: python3 -m http.server --bind 127.0.0.1 $PORT\n"  # an access log line per request
+    talker = plane.up(app(tmp_path, "talker", {"Procfile": procfile, "notes.txt": "hi"}))
     assert site["status"] == talker["status"] == "succeeded", talker["stderr"]
     assert httpx.get(site["url"]).text == "private" and httpx.get(talker["url"]).status_code == 200
     mcp = McpApi(plane.url, (plane.data_dir / "admin.token").read_text().strip())
     version = mcp.deploy_version({**ECHO_STDIO, "env": {"ECHO_PREFIX": SECRET}}, name="private env")
     assert version["status"] == "deployment_succeeded", version["deployment"]
-    assert (plane.data_dir / "runners").is_dir() and list(plane.data_dir.glob("workspaces/*/*/*.log"))
+    assert (plane.data_dir / "runners").is_dir() and list(plane.data_dir.glob("workspaces/*/*.log"))
     assert open_to_others(plane.data_dir) == []
     stored = b"".join(p.read_bytes() for p in plane.data_dir.glob("dockyard.db*"))
     assert stored and SECRET.encode() not in stored
