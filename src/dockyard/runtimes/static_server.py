@@ -194,11 +194,17 @@ class Handler(BaseHTTPRequestHandler):
         return when is not None and int(mtime) <= when.timestamp()
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away mid-response is not an error worth a traceback in the app log."""
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
+
+
 def serve(site: Site, host: str, port: int) -> ThreadingHTTPServer:
-    handler = type("SiteHandler", (Handler,), {"site": site})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return Server((host, port), type("SiteHandler", (Handler,), {"site": site}))
 
 
 def main(argv: list[str] | None = None) -> None:
