@@ -13,10 +13,12 @@ import uvicorn
 
 from dockyard.config import Settings
 from dockyard.control_plane import assemble
+from dockyard.secrets.files import private_umask
 from dockyard.startup import ensure_writable
 
 
 def run_server(host: str, port: int, data_dir: str | None) -> None:
+    private_umask()  # the database, logs, workspaces and runners' files: the owner's only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = dataclasses.replace(Settings.from_env(data_dir), listen=(host, port))
     ensure_writable(settings)

@@ -12,6 +12,7 @@ from dockyard.config import Settings
 from dockyard.domain.ids import new_id
 from dockyard.operations.context import utc_now
 from dockyard.secrets import keyring
+from dockyard.secrets.files import private_dir
 from dockyard.store.db import Database, migrate
 from dockyard.store.tables import Organization, Server, User
 
@@ -39,10 +40,12 @@ def write_secret_file(path: Path, content: str) -> None:
 
 
 def prepare(settings: Settings, *, bootstrap_admin: bool = True) -> Database:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # 0700; an older, world-readable data dir is tightened
     keyring.for_settings(settings)  # the key of secrets at rest: created (0600) on first start
     db = Database(settings.database_url)
-    migrate(db.engine)
+    migrate(db.engine, settings.data_dir)
+    for path in settings.data_dir.glob("dockyard.db*"):  # SQLite gives -wal and -shm the db's mode
+        os.chmod(path, 0o600)
     now = utc_now()
     with db.session() as s:
         org_id = s.scalar(select(Organization.id).limit(1))

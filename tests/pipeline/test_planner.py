@@ -1,5 +1,7 @@
 """The planner: which runtime and strategy a source gets, and why a plan is blocked. Pure, no I/O."""
 
+from dataclasses import replace
+
 from dockyard.domain.profiles import HealthCheck, NetworkProfile, RuntimeProfile
 from dockyard.pipeline.containerfiles import containerfile
 from dockyard.pipeline.detect import Evidence
@@ -32,7 +34,13 @@ def make(
 def test_a_static_site_runs_as_a_host_process_by_default() -> None:
     p = make(STATIC)
     assert (p.runtime_kind, p.build_strategy, p.ready) == ("host-process", "static", True)
-    assert "http.server" in (p.start_command or "")
+    assert "-m dockyard.runtimes.static_server --root . --within . --port $PORT" in (p.start_command or "")
+    assert "--spa" not in (p.start_command or "")
+
+
+def test_a_static_plan_serves_a_single_page_app_with_its_fallback() -> None:
+    p = make(replace(STATIC, publish_directory="dist", spa=True))
+    assert (p.start_command or "").endswith("--root dist --within . --port $PORT --spa")
 
 
 def test_a_dockerfile_is_used_when_an_engine_answers_and_ignored_otherwise() -> None:
@@ -70,6 +78,7 @@ def test_the_container_runtime_name_puts_a_detected_app_in_a_generated_image() -
     )
     text = containerfile(p)
     assert text.startswith("FROM ") and "COPY ./ /www/" in text and "httpd -f -p ${PORT}" in text
+    assert "RUN find /www -mindepth 1 -name '.*' ! -path /www/.well-known -prune -exec rm -rf {} +" in text
 
 
 def test_a_generated_python_image_installs_requirements_before_copying_the_app() -> None:

@@ -27,6 +27,47 @@ def test_copy_leaves_out_vcs_and_dependency_folders(tmp_path: Path) -> None:
     assert copied == ["app.py"]
 
 
+def test_symlinks_that_leave_the_folder_are_not_copied_and_each_is_reported(tmp_path: Path) -> None:
+    outside = tmp_path / "data" / "secret.key"
+    outside.parent.mkdir()
+    outside.write_text("the key")
+    src = tmp_path / "src"
+    (src / "pages").mkdir(parents=True)
+    (src / "index.html").write_text("home")
+    (src / "passwd").symlink_to("/etc/passwd")
+    (src / "key").symlink_to(outside)
+    (src / "up").symlink_to("../data")
+    (src / "gone").symlink_to(src / "nothing-here")
+    (src / "home.html").symlink_to("index.html")  # inside: kept
+    (src / "pages" / "again.html").symlink_to(src / "index.html")  # absolute, but inside: kept
+    refused = workspace.copy_source(src, tmp_path / "ws")
+    ws = tmp_path / "ws"
+    assert sorted(p.name for p in ws.iterdir()) == ["home.html", "index.html", "pages"]
+    assert (ws / "home.html").read_text() == "home" and (ws / "pages" / "again.html").read_text() == "home"
+    for kept in (ws / "home.html", ws / "pages" / "again.html"):  # they point into the copy itself
+        assert kept.resolve().is_relative_to(ws.resolve())
+    assert [r.split(" ")[0] for r in refused] == ["gone", "key", "passwd", "up"]
+    assert "/etc/passwd" in next(r for r in refused if r.startswith("passwd"))
+
+
+def test_copied_files_and_folders_are_private_to_their_owner(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "bin").mkdir(parents=True)
+    (src / "index.html").write_text("home")
+    (src / "bin" / "run").write_text("#!/bin/sh\n")
+    (src / "bin" / "run").chmod(0o755)
+    workspace.copy_source(src, tmp_path / "ws")
+    modes = {p.name: p.stat().st_mode & 0o777 for p in [tmp_path / "ws", *(tmp_path / "ws").rglob("*")]}
+    assert modes == {"ws": 0o700, "bin": 0o700, "index.html": 0o600, "run": 0o700}
+
+
+def test_a_source_folder_holding_the_workspace_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("home")
+    with pytest.raises(workspace.SourceRefused, match="contains"):
+        workspace.copy_source(tmp_path, tmp_path / "data" / "workspaces" / "res" / "dep")
+    assert not (tmp_path / "data").exists()
+
+
 def test_failing_command_reports_its_exit_code_and_last_line(tmp_path: Path) -> None:
     lines: list[str] = []
     with pytest.raises(workspace.StepFailed) as failure:

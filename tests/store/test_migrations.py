@@ -159,3 +159,45 @@ def test_prepare_creates_a_missing_data_dir(tmp_path: Path) -> None:
     db = prepare(Settings(data_dir=data_dir, database_url=f"sqlite:///{tmp_path / 'dockyard.db'}"))
     db.engine.dispose()
     assert (data_dir / "admin.token").is_file()
+
+
+def test_plaintext_mcp_env_values_of_an_older_store_are_sealed_by_the_upgrade(
+    empty_store: Settings, opened: list[Database]
+) -> None:
+    from dockyard.hosting.sources import launchable
+    from dockyard.store.mcp_tables import McpCustomServer, McpCustomVersion, McpProvider, McpProviderVersion
+
+    secret, now = "sk-old-plaintext-0c4e9b7a", "2026-11-01T00:00:00Z"
+    db = start(empty_store, opened)
+    env = {"API_KEY": secret, "MODE": "fast"}
+    with db.session() as s:  # rows as 0011 stored them: `env` in the clear
+        s.add(McpCustomServer(id="cpr_1", kind="provider", name="x", created_at=now, updated_at=now))
+        s.flush()
+        s.add(McpProvider(id="pro_1", custom_id="cpr_1", name="x", created_at=now, updated_at=now))
+        s.flush()
+        row = {"source": {"type": "stdio", "command": "python", "env": env}, "transformer": {}}
+        row |= {"created_at": now, "updated_at": now}
+        s.add(
+            McpCustomVersion(
+                id="cpv_1", custom_id="cpr_1", index=1, identifier="v1", status="queued", actor={}, **row
+            )
+        )
+        s.add(
+            McpProviderVersion(
+                id="prv_1", provider_id="pro_1", custom_version_id="cpv_1", version="v1", discovery={}, **row
+            )
+        )
+        s.execute(text("UPDATE alembic_version SET version_num = '0011'"))
+    db.engine.dispose()
+    again = start(empty_store, opened)
+    with again.session() as s:
+        sources = [s.get(McpCustomVersion, "cpv_1").source, s.get(McpProviderVersion, "prv_1").source]
+    for source in sources:
+        assert "env" not in source and source["env_keys"] == ["API_KEY", "MODE"]
+        assert secret not in str(source)
+        assert launchable(empty_store.data_dir, source, "cpv_1")["env"] == env
+    again.engine.dispose()
+    if empty_store.database_url.startswith("sqlite"):
+        folder = Path(empty_store.database_url.removeprefix("sqlite:///")).parent
+        stored = b"".join(p.read_bytes() for p in folder.glob("dockyard.db*"))
+        assert secret.encode() not in stored

@@ -1,6 +1,7 @@
-"""MCP secrets kept inline in their rows — a provider config (sealed whole), the registry password and
-remote headers of a version's source — sealed with the control plane's keyring (secrets.keyring),
-bound to the row they belong to (`owner_id`), and re-sealed with the rest on a key rotation."""
+"""MCP secrets kept inline in their rows — a provider config (sealed whole), the registry password,
+remote headers and the stdio/container `env` of a version's source — sealed with the control plane's
+keyring (secrets.keyring), bound to the row they belong to (`owner_id`), and re-sealed with the rest
+on a key rotation. A sealed `env` keeps its variable names in `env_keys`, which is what answers show."""
 
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session
 from dockyard.secrets import keyring
 from dockyard.store.mcp_tables import McpCustomVersion, McpProviderConfig, McpProviderVersion
 
-SOURCE_FIELDS = ("password_sealed", "headers_sealed")  # of a version's `source`, owner: the custom version
+# Of a version's `source`; their owner is the custom version.
+SOURCE_FIELDS = ("password_sealed", "headers_sealed", "env_sealed")
 
 
 def seal(data_dir: Path, plaintext: str, owner_id: str) -> str:

@@ -1,4 +1,5 @@
-"""A stored server source made ready to launch: sealed secrets (registry password, remote headers) opened."""
+"""A stored server source made ready to launch: sealed secrets (registry password, remote headers, env)
+opened."""
 
 import json
 from pathlib import Path
@@ -11,9 +12,11 @@ SEALED = sealing.SOURCE_FIELDS
 
 def launchable(data_dir: Path, source: dict[str, Any], owner_id: str) -> dict[str, Any]:
     """`owner_id` is the row the secrets were sealed for (the custom version)."""
-    ready = {k: v for k, v in source.items() if k not in SEALED}
+    ready = {k: v for k, v in source.items() if k not in SEALED and k != "env_keys"}
     if source.get("password_sealed"):
         ready["password"] = sealing.open_sealed(data_dir, source["password_sealed"], owner_id)
     if source.get("headers_sealed"):
         ready["headers"] = json.loads(sealing.open_sealed(data_dir, source["headers_sealed"], owner_id))
+    if source.get("env_sealed"):
+        ready["env"] = json.loads(sealing.open_sealed(data_dir, source["env_sealed"], owner_id))
     return ready

@@ -2,6 +2,7 @@
 stdio command, a container image or a remote URL; versions; deployments with steps. A deployment is
 durable work (`mcp_deployment`, see hosting.deploy): the answer comes at once with status `queued`."""
 
+import json
 from typing import Any
 
 from sqlalchemy import func, select
@@ -54,9 +55,11 @@ def _source(ctx: Context, version_id: str, src: From) -> dict[str, Any]:
         data["password_sealed"] = sealing.seal(ctx.settings.data_dir, src.password, version_id)
     headers = data.pop("headers", None)
     if headers:
-        import json
-
         data["headers_sealed"] = sealing.seal(ctx.settings.data_dir, json.dumps(headers), version_id)
+    env = data.pop("env", None)
+    if env:  # a stdio server's or container's environment often holds its API keys
+        data["env_sealed"] = sealing.seal(ctx.settings.data_dir, json.dumps(env), version_id)
+        data["env_keys"] = sorted(env)
     return data
 
 
@@ -244,7 +247,7 @@ def _source_views(source: dict[str, Any]) -> dict[str, Any]:
         }
     return {
         "stdio_command": {k: source.get(k) for k in ("command", "args", "cwd")}
-        | {"env": sorted(source.get("env", {}))}
+        | {"env": source.get("env_keys", [])}  # the names only: the values are sealed
     }
 
 

@@ -38,6 +38,8 @@ def containerfile(p: Plan, lockfiles: tuple[str, ...] = (), build_args: tuple[st
         lines = [
             f"FROM {base_image('static')}",
             f"COPY {publish}/ /www/",
+            # busybox httpd serves dotfiles (.env, .git/): none goes into the image but /.well-known/
+            "RUN find /www -mindepth 1 -name '.*' ! -path /www/.well-known -prune -exec rm -rf {} +",
             f"ENV PORT={port}",
             f"EXPOSE {port}",
             _cmd("exec httpd -f -p ${PORT} -h /www"),

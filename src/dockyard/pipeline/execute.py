@@ -27,6 +27,8 @@ from dockyard.operations import variable_store
 from dockyard.operations.context import utc_now
 from dockyard.pipeline import workspace
 from dockyard.pipeline.detect import Evidence, detect
+from dockyard.pipeline.failures import DeployFailure
+from dockyard.pipeline.package import package
 from dockyard.pipeline.planner import Plan, plan, runtime_plan_document
 from dockyard.pipeline.timeline import Timeline
 from dockyard.pipeline.verify import LivePort, confirm_switch, failure, verify
@@ -45,12 +47,6 @@ from dockyard.store.tables import Deployment, Resource, Server
 log = logging.getLogger("dockyard.pipeline")
 SAFE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL")
 TAIL_LINES = 20
-
-
-class DeployFailure(Exception):
-    def __init__(self, phase: str, code: str, message: str, next_action: str | None = None) -> None:
-        super().__init__(message)
-        self.phase, self.code, self.message, self.next_action = phase, code, message, next_action
 
 
 class Canceled(Exception):
@@ -311,8 +307,7 @@ class Execution:
     def execute(self, resource_id: str, snapshot: dict[str, Any], p: Plan) -> str:
         data = self.svc.settings.data_dir
         work = data / "workspaces" / resource_id / self.id
-        self.phase("package", "copying the source into a fresh workspace")
-        workspace.copy_source(Path(snapshot["source"]["locator"]), work)
+        package(self, snapshot, work, "copying the source into a fresh workspace")
         env = base_env()
         build_env = {**env, **self.config.build}
         emit = self._emitter("install")

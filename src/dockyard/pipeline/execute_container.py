@@ -1,12 +1,12 @@
 """Execute on the container runtime: package → build (or find) the image → start → verify → switch."""
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dockyard.domain.profiles import HealthCheck
 from dockyard.pipeline import workspace
 from dockyard.pipeline.containerfiles import GENERATED_NAME, REQUIREMENTS_NAME, containerfile
 from dockyard.pipeline.execute import Canceled, DeployFailure, Execution
+from dockyard.pipeline.package import package
 from dockyard.pipeline.planner import Plan
 from dockyard.runtimes import container as ctr
 from dockyard.runtimes.engine import EngineUnavailable, connect, engine_url, managed_labels
@@ -44,8 +44,7 @@ def _image(ex: Execution, client: "docker.DockerClient", resource_id: str, snaps
             ) from exc
         return p.image
     work = ex.svc.settings.data_dir / "workspaces" / resource_id / ex.id
-    ex.phase("package", "copying the source into a fresh build context")
-    workspace.copy_source(Path(snapshot["source"]["locator"]), work)
+    package(ex, snapshot, work, "copying the source into a fresh build context", private=False)
     dockerfile = p.dockerfile
     if dockerfile is None:
         if p.build_strategy == "python-venv":

@@ -50,11 +50,12 @@ class Plan:
         return not self.blocked
 
 
-def static_start(publish_directory: str) -> str:
-    """Static sites are served by Python's threaded file server from the control plane's interpreter."""
+def static_start(publish_directory: str, spa: bool = False) -> str:
+    """Static sites are served by Dockyard's own file server (runtimes.static_server) on the control
+    plane's interpreter: files of the workspace (the working directory) only, no dotfiles."""
     return (
-        f"exec {shlex.quote(sys.executable)} -m http.server --bind 127.0.0.1 $PORT "
-        f"--directory {shlex.quote(publish_directory)}"
+        f"exec {shlex.quote(sys.executable)} -m dockyard.runtimes.static_server "
+        f"--root {shlex.quote(publish_directory)} --within . --port $PORT" + (" --spa" if spa else "")
     )
 
 
@@ -132,7 +133,7 @@ def plan(
         return _container_plan(evidence, runtime, network, policy, strategy, image)
     if strategy == "static":
         publish = publish or "."
-        start = static_start(publish)
+        start = static_start(publish, evidence.spa)
     elif strategy == "unknown":
         blocked.append(
             Reason(

@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from dockyard.pipeline import command_groups
 
-IGNORED = shutil.ignore_patterns(".git", "node_modules", ".venv", "venv", "__pycache__", ".dockyard")
+IGNORED_NAMES = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".dockyard"})
 NODE_LOCKS = ("package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb")
 Emit = Callable[[str], None]
 
@@ -42,10 +43,71 @@ def _watch(proc: subprocess.Popen, canceled: Callable[[], bool], done: threading
             return
 
 
-def copy_source(source: Path, workspace: Path) -> None:
+class SourceRefused(ValueError):
+    """The folder cannot be copied: the workspace (the data dir) is inside it."""
+
+
+def copy_source(source: Path, workspace: Path, private: bool = True) -> list[str]:
+    """Copy the app folder into a fresh workspace, leaving out VCS and dependency folders.
+
+    A symlink to something inside the folder stays a link (relative, so it points into the copy);
+    one that leads outside it (`key -> /etc/passwd`), dangles or points into a folder left out is
+    not copied. Returns one line per link left out, saying where it pointed. `private`: readable by
+    the owner only; a container's build context keeps the files' modes instead, since an image's
+    non-root USER must still read them (the data dir around it is private anyway).
+    """
+    root = source.resolve()
+    if workspace.resolve().is_relative_to(root):
+        raise SourceRefused(
+            f"{source} contains Dockyard's data dir (the workspace {workspace} would be inside the "
+            "folder it copies)"
+        )
     if workspace.exists():
         shutil.rmtree(workspace)
-    shutil.copytree(source, workspace, ignore=IGNORED, symlinks=True)
+    refused: list[str] = []
+    _copy_tree(root, root, workspace, refused, private)
+    return sorted(refused)
+
+
+def _copy_tree(root: Path, folder: Path, dest: Path, refused: list[str], private: bool) -> None:
+    dest.mkdir(mode=0o700, parents=True)
+    # mkdir's mode is masked by the umask, which may also be narrower than the source's.
+    os.chmod(dest, 0o700 if private else stat.S_IMODE(os.stat(folder).st_mode))
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name in IGNORED_NAMES:
+                continue
+            rel = Path(entry.path).relative_to(root).as_posix()
+            if entry.is_symlink():
+                problem = _link_problem(root, Path(entry.path))
+                if problem:
+                    refused.append(f"{rel} -> {os.readlink(entry.path)}: {problem}; not copied")
+                else:
+                    real = os.path.realpath(entry.path)
+                    os.symlink(os.path.relpath(real, folder), dest / entry.name)
+            elif entry.is_dir(follow_symlinks=False):
+                _copy_tree(root, Path(entry.path), dest / entry.name, refused, private)
+            elif entry.is_file(follow_symlinks=False):
+                target = dest / entry.name
+                shutil.copyfile(entry.path, target, follow_symlinks=False)
+                st = entry.stat(follow_symlinks=False)
+                mode = 0o600 | (st.st_mode & 0o100) if private else stat.S_IMODE(st.st_mode)
+                os.chmod(target, mode)  # private: the owner's execute bit is kept
+                os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # stable ETags across deploys
+            else:
+                refused.append(f"{rel}: not a regular file, folder or link; not copied")
+
+
+def _link_problem(root: Path, link: Path) -> str | None:
+    """Why the link at `link` cannot be kept in the copy, or None when it can."""
+    real = Path(os.path.realpath(link))
+    if not real.is_relative_to(root):
+        return "it points outside the folder"
+    if not real.exists():
+        return "it points to nothing"
+    if any(part in IGNORED_NAMES for part in real.relative_to(root).parts):
+        return "it points into a folder that is not copied"
+    return None
 
 
 def run_streamed(

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.runtimes.protocol import DEPLOYMENT_HEADER, PROBE_PATH
-from dockyard.secrets.files import write_private
+from dockyard.secrets.files import private_umask, write_private
 
 BACKOFF_START_S = 0.1
 BACKOFF_MAX_S = 5.0
@@ -478,4 +478,5 @@ async def main(state_dir: Path, front_port: int) -> int:
 
 
 if __name__ == "__main__":
+    private_umask()  # app logs and state: the owner's only (apps inherit it)
     sys.exit(asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]))))

@@ -77,9 +77,9 @@ def current_revision(engine: Engine) -> str | None:
         return conn.scalar(text("SELECT version_num FROM alembic_version"))
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, data_dir: Path | None = None) -> None:
     """Bring the schema to the newest Alembic revision. Alembic (10 MB resident) is imported only
-    when there is something to do."""
+    when there is something to do. `data_dir`: where the secret key is, for migrations that seal."""
     if current_revision(engine) == head_revision():
         return
     from alembic import command
@@ -89,6 +89,7 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
+        cfg.attributes["data_dir"] = data_dir
         command.upgrade(cfg, "head")
 
 

@@ -30,6 +30,8 @@ class ControlPlane:
         self.env = {**os.environ, "DOCKYARD_URL": self.url, "DOCKYARD_DATA_DIR": str(data_dir), **(env or {})}
         self.env.pop("DOCKYARD_TOKEN", None)
         self.proc: subprocess.Popen | None = None
+        self.edge_port: int | None = None
+        self.https_port: int | None = None
 
     def start(self) -> None:
         with open(self.data_dir / "serve.err", "ab") as err:
@@ -85,11 +87,29 @@ class ControlPlane:
         )
         return resp.json()
 
+    def local_server(self) -> str:
+        return next(s["id"] for s in self.api("GET", "/servers")["items"] if s["providerKey"] == "local")
+
+    def with_nginx_edge(self, http_port: int, https_port: int) -> None:
+        """Give the local server an nginx edge on these ports (`stop` stops it)."""
+        self.edge_port, self.https_port = http_port, https_port
+        server = self.local_server()
+        body = {"proxyKind": "nginx", "httpPort": http_port, "httpsPort": https_port}
+        self.api("POST", f"/servers/{server}/edge-proxy/configuration", json=body)
+        self.api("POST", f"/servers/{server}/edge-proxy/bootstrap", json={})
+        assert self.api("GET", f"/servers/{server}")["server"]["edgeProxy"]["status"] == "ready"
+
     def stop(self) -> None:
         HostProcessRuntime(self.data_dir).shutdown_all()
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=15)
+        if self.edge_port is not None:
+            from dockyard.edge.sync import make
+
+            edge = make(self.data_dir, {"kind": "nginx"})
+            if edge is not None:
+                edge.stop()
 
     def __enter__(self) -> "ControlPlane":
         self.start()

@@ -1,6 +1,7 @@
 """`dockyard up` end to end: the real CLI against a real `dockyard serve`, apps as real processes."""
 
 import shutil
+import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,8 +179,6 @@ def test_an_empty_folder_says_what_was_looked_for(plane: ControlPlane, tmp_path:
 
 
 def test_a_second_up_supersedes_the_one_running(plane: ControlPlane, tmp_path: Path) -> None:
-    import subprocess
-
     folder = app(tmp_path, "slow", {"index.html": "v1", "dockyard.yml": "build: sleep 20\nstatic: .\n"})
     first = subprocess.Popen(
         [*plane.cli_args("up", str(folder), "--json")],
@@ -199,18 +198,16 @@ def test_a_second_up_supersedes_the_one_running(plane: ControlPlane, tmp_path: P
     assert '"status": "canceled"' in out and first.returncode == 1
 
 
-def test_on_a_terminal_the_first_up_asks_before_creating(plane: ControlPlane, tmp_path: Path) -> None:
+def on_a_terminal(plane: ControlPlane, answer: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with a terminal as its stdin, typing `answer` to its question."""
     import os
     import pty
-    import subprocess
 
-    folder = app(tmp_path, "asked", {"index.html": "hi"})
-    before = plane.api("GET", "/projects/count")["count"]
     master, replica = pty.openpty()
-    os.write(master, b"n\n")
+    os.write(master, answer.encode() + b"\n")
     try:
-        done = subprocess.run(
-            plane.cli_args("up", str(folder)),
+        return subprocess.run(
+            plane.cli_args(*args),
             env=plane.env,
             stdin=replica,
             capture_output=True,
@@ -220,6 +217,42 @@ def test_on_a_terminal_the_first_up_asks_before_creating(plane: ControlPlane, tm
     finally:
         os.close(replica)
         os.close(master)
+
+
+def test_on_a_terminal_the_first_up_asks_before_creating(plane: ControlPlane, tmp_path: Path) -> None:
+    folder = app(tmp_path, "asked", {"index.html": "hi"})
+    before = plane.api("GET", "/projects/count")["count"]
+    done = on_a_terminal(plane, "n", "up", str(folder))
     assert done.returncode == 1 and "First deploy of" in done.stdout and "Nothing created" in done.stdout
     assert plane.api("GET", "/projects/count")["count"] == before
     assert plane.up(folder, "--yes")["status"] == "succeeded"
+
+
+def test_two_folders_with_the_same_name_are_two_resources(plane: ControlPlane, tmp_path: Path) -> None:
+    twins = {}
+    for parent in ("a", "b", "c"):
+        (tmp_path / parent).mkdir()
+        twins[parent] = app(tmp_path / parent, "twin", {"index.html": f"twin from {parent}"})
+    first, second = plane.up(twins["a"]), plane.up(twins["b"])
+    assert first["status"] == second["status"] == "succeeded", second["stderr"]
+    assert second["resourceId"] != first["resourceId"]
+    assert plane.api("GET", f"/resources/{second['resourceId']}")["resource"]["name"] == "twin-2"
+    assert httpx.get(first["url"]).text == "twin from a" and httpx.get(second["url"]).text == "twin from b"
+    assert plane.up(twins["a"])["resourceId"] == first["resourceId"]  # the same folder redeploys its own
+    assert plane.up(twins["b"])["resourceId"] == second["resourceId"]
+    named = plane.up(twins["c"], "--name", "twin")  # an explicit name means that resource
+    assert named["resourceId"] == first["resourceId"] and httpx.get(first["url"]).text == "twin from c"
+
+
+def test_on_a_terminal_a_taken_name_is_asked_about(plane: ControlPlane, tmp_path: Path) -> None:
+    for parent in ("a", "b"):
+        (tmp_path / parent).mkdir()
+        app(tmp_path / parent, "echoed", {"index.html": f"echoed from {parent}"})
+    first = plane.up(tmp_path / "a" / "echoed")
+    before = plane.api("GET", "/resources/count")["count"]
+    done = on_a_terminal(plane, "n", "up", str(tmp_path / "b" / "echoed"))
+    assert done.returncode == 1 and "Nothing created" in done.stdout, done.stdout
+    asked = " ".join(done.stdout.split())
+    assert f"'echoed' is deployed from {tmp_path / 'a' / 'echoed'}" in asked and "'echoed-2'" in asked
+    assert plane.api("GET", "/resources/count")["count"] == before
+    assert httpx.get(first["url"]).text == "echoed from a"

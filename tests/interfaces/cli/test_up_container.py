@@ -71,9 +71,14 @@ def test_a_local_image_goes_live(plane: ControlPlane, engine: docker.DockerClien
 def test_the_static_example_runs_in_a_generated_container(plane: ControlPlane, tmp_path: Path) -> None:
     folder = tmp_path / "hello-static"
     shutil.copytree(EXAMPLES / "hello-static", folder)
+    (folder / ".env").write_text("TOKEN=not-for-the-web\n")
+    (folder / ".well-known").mkdir()
+    (folder / ".well-known" / "security.txt").write_text("Contact: ops@example.test\n")
     result = plane.up(folder, "--runtime", "container")
     assert result["status"] == "succeeded", result["stderr"]
     assert "Hello from Dockyard" in httpx.get(result["url"]).text
+    assert httpx.get(result["url"] + ".env").status_code == 404  # busybox httpd served dotfiles
+    assert "ops@example.test" in httpx.get(result["url"] + ".well-known/security.txt").text
     plan = plane.api("GET", f"/deployments/{result['deploymentId']}")["deployment"]["runtimePlan"]
     assert plan["execution"]["kind"] == "docker-container" and plan["buildStrategy"] == "static"
 

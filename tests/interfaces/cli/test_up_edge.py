@@ -39,19 +39,9 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
         cp = ControlPlane(tmp_path_factory.mktemp("plane"), env=ca.env() if ca else None)
         cp.acme = ca  # type: ignore[attr-defined]
         cp.start()
-        server = local_server(cp)
-        cp.edge_port, cp.https_port = edge_port, https_port  # type: ignore[attr-defined]
-        body = {"proxyKind": "nginx", "httpPort": edge_port, "httpsPort": https_port}
-        cp.api("POST", f"/servers/{server}/edge-proxy/configuration", json=body)
-        cp.api("POST", f"/servers/{server}/edge-proxy/bootstrap", json={})
-        assert cp.api("GET", f"/servers/{server}")["server"]["edgeProxy"]["status"] == "ready"
+        cp.with_nginx_edge(edge_port, https_port)
         yield cp
         cp.stop()
-        from dockyard.edge.sync import make
-
-        edge = make(cp.data_dir, {"kind": "nginx"})
-        if edge is not None:
-            edge.stop()
 
 
 def local_server(plane: ControlPlane) -> str:

@@ -124,3 +124,31 @@ def test_a_manifest_that_starts_nothing_says_what_is_missing(make_app: MakeApp) 
 def test_a_list_of_commands_runs_in_order(make_app: MakeApp) -> None:
     evidence = detect(make_app({"dockyard.yml": "build:\n  - make deps\n  - make site\nstatic: out\n"}))
     assert evidence.build_command == "make deps && make site"
+
+
+@pytest.mark.parametrize(
+    ("deps", "manifest", "spa"),
+    [
+        ({"vite": "5"}, "", True),  # a single-page app's build: unknown paths get index.html
+        ({"react-scripts": "5"}, "", True),
+        ({"astro": "4"}, "", False),  # a site generator writes every page: a missing one is a 404
+        ({"vite": "5"}, "spa: false\n", False),
+        ({}, "spa: true\n", True),
+        ({}, "", False),  # a plain folder of pages
+    ],
+)
+def test_the_single_page_app_fallback_is_on_for_spa_builds_and_set_by_spa(
+    make_app: MakeApp, deps: dict[str, str], manifest: str, spa: bool
+) -> None:
+    files = {"index.html": "hi", **({"dockyard.yml": manifest} if manifest else {})}
+    if deps:
+        files["package.json"] = json.dumps({"scripts": {"build": "x build"}, "devDependencies": deps})
+    evidence = detect(make_app(files))
+    assert evidence.application_shape == "static" and evidence.spa is spa
+    assert evidence.warnings == () or deps
+
+
+def test_spa_must_be_true_or_false(make_app: MakeApp) -> None:
+    evidence = detect(make_app({"index.html": "hi", "dockyard.yml": "spa: maybe\n"}))
+    assert evidence.spa is False
+    assert any("`spa` must be true or false" in w for w in evidence.warnings), evidence.warnings

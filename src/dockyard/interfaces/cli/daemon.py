@@ -10,6 +10,7 @@ import httpx
 
 from dockyard.config import Settings
 from dockyard.interfaces.cli.client import base_url, http_client
+from dockyard.secrets.files import open_private_log, private_dir
 
 STARTUP_DEADLINE_S = 30.0
 
@@ -30,8 +31,8 @@ def ensure_running() -> tuple[str, bool]:
     if parsed.hostname not in ("127.0.0.1", "localhost"):
         raise RuntimeError(f"No control plane answers at {url}, and it is not on this machine to start.")
     settings = Settings.from_env()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    log = open(settings.data_dir / "serve.log", "ab")  # noqa: SIM115 - handed to the child process
+    private_dir(settings.data_dir)
+    log = open_private_log(settings.data_dir / "serve.log")  # handed to the child process
     cmd = [
         sys.executable,
         "-m",
@@ -49,6 +50,7 @@ def ensure_running() -> tuple[str, bool]:
         start_new_session=True,
         env=os.environ.copy(),
     )
+    os.close(log)  # the child has its own copy
     deadline = time.monotonic() + STARTUP_DEADLINE_S
     while time.monotonic() < deadline:
         if answers(url):

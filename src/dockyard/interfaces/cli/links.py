@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from dockyard.config import Settings
+from dockyard.secrets.files import private_dir, write_private
 
 
 def _file() -> Path:
@@ -19,12 +20,10 @@ def get(control_plane: str, folder: Path) -> dict[str, str] | None:
 
 def put(control_plane: str, folder: Path, link: dict[str, str]) -> None:
     path = _file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     try:
         links = json.loads(path.read_text())
     except (OSError, ValueError):
         links = {}
     links[f"{control_plane} {folder}"] = link
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(links, indent=2))
-    tmp.replace(path)
+    write_private(path, json.dumps(links, indent=2))

@@ -2,16 +2,20 @@
 
 The first `up` in a folder creates a project, a `production` environment and a resource named after
 it (or reuses ones with those names) and remembers the link; later runs redeploy the same resource.
+A name that another folder already deploys is not taken over: `up b/site` after `up a/site` makes
+`site-2` (asking first on a terminal); `--name site` still means the resource `site`.
 """
 
 import json
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from dockyard.config import Settings
 from dockyard.interfaces.cli import client, links, render
 from dockyard.interfaces.cli.daemon import ensure_running
 
@@ -59,11 +63,60 @@ def _repository(image: str) -> str:
     return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
 
 
+def _slug(label: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in label.lower()).split())
+
+
+def _same_source(shown: dict[str, Any] | None, source: dict[str, str]) -> bool:
+    """Whether a resource's source is this folder (or, for an image, this repository)."""
+    if not shown or shown.get("kind") != source["kind"]:
+        return False
+    if source["kind"] == "docker-image":
+        return _repository(shown.get("locator") or "") == _repository(source["locator"])
+    return shown.get("locator") == source["locator"]
+
+
+def _named_resource(label: str) -> dict[str, Any] | None:
+    """The active resource of project `label`'s production environment named `label`, with its view."""
+    slug = _slug(label)
+    project = next((p for p in _all("/projects") if p.get("slug") == slug), None)
+    if project is None or project.get("lifecycleStatus", "active") != "active":
+        return None
+    envs = [e for e in _all("/environments", projectId=project["id"]) if e.get("name") == "production"]
+    for env in envs:
+        for item in _all("/resources", environmentId=env["id"]):
+            if item["slug"] == slug and item.get("lifecycleStatus", "active") == "active":
+                return client.request("GET", f"/resources/{item['id']}")
+    return None
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    mine: dict[str, Any] | None = None  # the resource this very source deploys to (its view)
+    taken: dict[str, Any] | None = None  # the resource of another source that has the name asked for
+
+
+def _free_label(label: str, source: dict[str, str]) -> Choice:
+    """`label`, else `label-2`, `label-3`…: the first name that is free or already this source's."""
+    taken = None
+    for n in range(1, 100):
+        candidate = label if n == 1 else f"{label}-{n}"
+        found = _named_resource(candidate)
+        if found is None or _same_source(found.get("source"), source):
+            return Choice(candidate, found, taken)
+        taken = taken or found
+    raise client.ApiError(
+        409, "name_taken", f"{label} and {label}-2 … {label}-99 are all taken.", "Pass --name NAME."
+    )
+
+
 def link_folder(
     folder: Path | str, name: str | None, ask: bool, source: dict[str, str]
 ) -> dict[str, str] | None:
     """The folder's (or image's) project/environment/resource, created on first use (after asking,
-    when `ask`); None when the user declined."""
+    when `ask`); None when the user declined. A name another folder already deploys is not reused
+    (`site` from a/site, then `site-2` from b/site) unless `name` says so explicitly."""
     base = client.base_url()
     link = links.get(base, folder)
     if link:
@@ -73,14 +126,28 @@ def link_folder(
         except client.ApiError as exc:
             if exc.status != 404:
                 raise
-    label = name or source["displayName"]
-    if ask and not typer.confirm(
-        f"First deploy of {folder}: use (or create) project {label!r}, environment 'production' "
-        f"and resource {label!r}?",
-        default=True,
-    ):
+    wanted = name or source["displayName"]
+    choice = Choice(wanted) if name else _free_label(wanted, source)
+    label = choice.label
+    if choice.mine is not None:  # deployed from here before and the link was lost: that resource
+        shown = choice.mine["resource"]
+        link = {k: shown[k] for k in ("projectId", "environmentId")} | {"resourceId": shown["id"]}
+        links.put(base, folder, link)
+        return link
+    if choice.taken is not None:
+        where = (choice.taken.get("source") or {}).get("locator", "another source")
+        question = (
+            f"{wanted!r} is deployed from {where}. Deploy {folder} as a new project and resource "
+            f"{label!r}? (or pass --name {wanted} to redeploy that one from here)"
+        )
+    else:
+        question = (
+            f"First deploy of {folder}: use (or create) project {label!r}, environment 'production' "
+            f"and resource {label!r}?"
+        )
+    if ask and not typer.confirm(question, default=True):
         return None
-    slug = "-".join("".join(c if c.isalnum() else " " for c in label.lower()).split())
+    slug = _slug(label)
     project = _find_or_create("/projects", {"slug": slug}, {"name": label})
     env = _find_or_create(
         "/environments",
@@ -150,6 +217,16 @@ def up(path: str, name: str | None, as_json: bool, yes: bool = False, runtime: s
             "source_path_invalid",
             f"{folder} {what}.",
             "Run `dockyard up` in your app's folder, or pass the path of one: dockyard up ./my-app",
+        )
+        raise typer.Exit(1)
+    data = Settings.from_env().data_dir
+    if not image and (data.is_relative_to(folder) or folder.is_relative_to(data)):
+        where = "holds" if data.is_relative_to(folder) else "is inside"
+        render.fail(
+            "source_folder_refused",
+            f"{folder} {where} Dockyard's data dir {data}: deploying it would copy the secret key and "
+            "the admin token (and a folder holding the data dir would be copied into itself).",
+            "Run `dockyard up` in your app's own folder, e.g. dockyard up ./my-app",
         )
         raise typer.Exit(1)
     try:

@@ -25,6 +25,7 @@ class Evidence:
     python_requirements: str | None = None
     port: int | None = None
     health_path: str | None = None
+    spa: bool = False  # a static single-page app: unknown paths without an extension get index.html
     reasoning: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 

@@ -9,7 +9,7 @@ from dockyard.pipeline.detect.files import Source
 
 NAMES = ("dockyard.yml", "dockyard.yaml")
 COMMAND_KEYS = ("install", "build", "start")
-KNOWN_KEYS = frozenset({*COMMAND_KEYS, "port", "health", "healthPath", "static"})
+KNOWN_KEYS = frozenset({*COMMAND_KEYS, "port", "health", "healthPath", "static", "spa"})
 
 
 @dataclass(frozen=True)
@@ -21,11 +21,12 @@ class Manifest:
     port: int | None = None
     health: str | None = None
     static: str | None = None
+    spa: bool | None = None
     warnings: tuple[str, ...] = ()
 
     @property
     def used(self) -> bool:
-        values = (self.install, self.build, self.start, self.port, self.health, self.static)
+        values = (self.install, self.build, self.start, self.port, self.health, self.static, self.spa)
         return any(v is not None for v in values)
 
 
@@ -61,6 +62,7 @@ def read_manifest(src: Source) -> Manifest:
         port=_port(name, data.get("port"), warnings),
         health=_health(name, health_key, data.get(health_key), warnings),
         static=_static(name, data.get("static"), warnings),
+        spa=_spa(name, data.get("spa"), warnings),
         warnings=tuple(warnings),
         **commands,
     )
@@ -112,4 +114,11 @@ def _static(name: str, value: Any, warnings: list[str]) -> str | None:
             return None
         return folder.removeprefix("./") or "."
     warnings.append(f"{name}: `static` must be the folder to serve, such as `dist`; it is ignored")
+    return None
+
+
+def _spa(name: str, value: Any, warnings: list[str]) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    warnings.append(f"{name}: `spa` must be true or false, not {value!r}; it is ignored")
     return None

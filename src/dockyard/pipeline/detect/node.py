@@ -26,6 +26,7 @@ STATIC_BUILDERS = (
     ("gatsby", "public", "Gatsby", None),
     ("@vue/cli-service", "dist", "Vue CLI", None),
 )
+SPA_BUILDERS = frozenset({"vite", "react-scripts", "@vue/cli-service"})  # client-side routing
 DEV_SERVER_RE = re.compile(r"^\s*(vite|react-scripts start|astro dev|gatsby develop|vue-cli-service serve)\b")
 NODE_FILE_RE = re.compile(r"^\s*node\s+(?:--?[\w-]+(?:=\S+)?\s+)*([\w./-]+\.[cm]?js)\b")
 START = {"npm": "npm start", "pnpm": "pnpm start", "yarn": "yarn start", "bun": "bun run start"}
@@ -147,6 +148,7 @@ def detect_node(src: Source) -> Evidence | None:
         build_command=build,
         start_command=start,
         publish_directory=publish,
+        spa=shape == "static" and builder is not None and builder[0] in SPA_BUILDERS,
         reasoning=tuple(reasons),
         warnings=tuple(warnings),
     )

@@ -156,6 +156,7 @@ def _manifest(evidence: Evidence, m: Manifest) -> Evidence:
         ("build", "build_command"),
         ("port", "port"),
         ("health", "health_path"),
+        ("spa", "spa"),
     ):
         if getattr(m, key) is not None:
             changes[field] = getattr(m, key)
