@@ -22,6 +22,7 @@ def _positive(name: str, default: float) -> float:
     return value
 
 
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 
 
@@ -70,6 +71,7 @@ class Settings:
     mcp_idle_timeout_s: float = 300.0  # a server run with no MCP traffic this long is shut down
     public_url: str = "http://127.0.0.1:8420"  # where MCP clients reach this control plane
     recovery: RecoverySettings = field(default_factory=RecoverySettings)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # the most of a request body the server reads
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None) -> "Settings":
@@ -92,6 +94,7 @@ class Settings:
             mcp_idle_timeout_s=idle,
             public_url=public.rstrip("/"),
             recovery=RecoverySettings.from_env(),
+            max_body_bytes=int(_positive("DOCKYARD_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
         )
 
     @property

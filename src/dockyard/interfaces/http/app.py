@@ -12,6 +12,7 @@ from dockyard import __version__
 from dockyard.config import Settings
 from dockyard.interfaces.http import errors
 from dockyard.interfaces.http.gateway_mount import LazyGateway
+from dockyard.interfaces.http.intake import BodyLimit
 from dockyard.interfaces.http.routes import build_router
 from dockyard.operations.catalog import Family, catalog
 from dockyard.services import Services
@@ -48,7 +49,8 @@ def build_app(settings: Settings, db: Database, services: Services | None = None
         lifespan=gateway.lifespan,
     )
     operations = catalog()
-    errors.install(app, db, {op.key: op for op in operations})
+    errors.install(app, {op.key: op for op in operations})
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, refuse=errors.body_too_large)
     for family in Family:
         app.include_router(build_router(operations, services, family))
     schemas: dict[Family, dict[str, Any]] = {}

@@ -10,13 +10,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from dockyard.domain.errors import DockyardError
-from dockyard.interfaces.http.routes import guard
 from dockyard.operations.catalog import Family, Operation
-from dockyard.store.db import Database
 
 log = logging.getLogger("dockyard.http")
 
@@ -44,9 +42,23 @@ def envelope(
 
 
 def _family(request: Request) -> Family:
+    """/mcp-api, and the MCP gateway under /mcp, answer in the MCP hosting envelope."""
     path = request.url.path
-    prefix = Family.MCP_API.prefix
-    return Family.MCP_API if path == prefix or path.startswith(prefix + "/") else Family.API
+    mcp = any(path == p or path.startswith(p + "/") for p in (Family.MCP_API.prefix, "/mcp"))
+    return Family.MCP_API if mcp else Family.API
+
+
+def body_too_large(scope: Scope, limit: int) -> JSONResponse:
+    request = Request(scope)
+    key = "max_bytes" if _family(request) is Family.MCP_API else "maxBytes"
+    return envelope(
+        413,
+        "body_too_large",
+        f"The request body is larger than {limit} bytes, the most this server reads.",
+        {key: limit},
+        "Send a smaller body; the server's operator can raise DOCKYARD_MAX_BODY_BYTES.",
+        request,
+    )
 
 
 def error_response(request: Request, exc: DockyardError) -> JSONResponse:
@@ -83,29 +95,14 @@ def validation_response(errors: list[Any], request: Request | None = None) -> JS
     )
 
 
-def _bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
-
-
-def install(app: FastAPI, db: Database, operations: dict[str, Operation]) -> None:
-    def check_caller(request: Request) -> None:
-        """Input is judged only for callers allowed to send it: 401/403 come before 400/422."""
-        op = operations.get(getattr(request.scope.get("route"), "operation_id", ""))
-        if op is not None:
-            with db.session() as session:
-                guard(session, op, _bearer(request))
-
+def install(app: FastAPI, operations: dict[str, Operation]) -> None:
     @app.exception_handler(DockyardError)
     async def _dockyard(request: Request, exc: DockyardError) -> JSONResponse:
         return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        try:
-            await run_in_threadpool(check_caller, request)
-        except DockyardError as denied:
-            return error_response(request, denied)
+        # The caller was checked before the input was read (intake.guarded_route): 401/403 come first.
         return validation_response(list(exc.errors()), request)
 
     @app.exception_handler(ValidationError)

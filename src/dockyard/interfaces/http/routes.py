@@ -9,17 +9,16 @@ import inspect
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response, Security
 from fastapi.responses import StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, create_model
-from sqlalchemy.orm import Session
 
-from dockyard import auth
 from dockyard.domain.errors import Invalid
 from dockyard.domain.model import CamelModel, SnakeModel
+from dockyard.interfaces.http.intake import guarded_route, principal_of
 from dockyard.operations.catalog import Family, Operation, Permission
-from dockyard.operations.context import Context, Principal
+from dockyard.operations.context import Context
 from dockyard.services import Services
 
 bearer = HTTPBearer(auto_error=False, description="Admin token: <data-dir>/admin.token")
@@ -44,15 +43,6 @@ STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def guard(session: Session, op: Operation, token: str | None) -> Principal | None:
-    """The one place where callers are checked; runs before any input is judged."""
-    if op.permission is Permission.PUBLIC:
-        return None
-    principal = auth.authenticate(session, token)
-    auth.authorize(principal, op.permission)
-    return principal
-
-
 def _submodel(op: Operation, suffix: str, fields: dict[str, Any]) -> type[BaseModel]:
     base = CamelModel if op.family is Family.API else SnakeModel
     return create_model(  # type: ignore[call-overload,no-any-return]
@@ -67,7 +57,8 @@ def sse(items: Iterator[BaseModel]) -> Iterator[str]:
 
 def _endpoint(op: Operation, services: Services) -> Any:
     path_fields, rest = op.field_split()
-    params = [
+    params = [inspect.Parameter("_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
+    params += [
         inspect.Parameter(
             n, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Path(alias=f.alias or n)]
         )
@@ -91,24 +82,15 @@ def _endpoint(op: Operation, services: Services) -> Any:
                 default=inspect.Parameter.empty if required else None,
             )
         )
-    if op.permission is not Permission.PUBLIC:
-        params.append(
-            inspect.Parameter(
-                "_credentials",
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-            )
-        )
 
     def endpoint(**kwargs: Any) -> Response:
         raw: dict[str, Any] = {(path_fields[n].alias or n): kwargs[n] for n in path_fields}
         for key in ("_query", "_body"):
             if kwargs.get(key) is not None:
                 raw.update(kwargs[key].model_dump(by_alias=True, exclude_unset=True))
-        creds = kwargs.get("_credentials")
         with services.db.session() as session:
             ctx = Context(session=session, settings=services.settings, services=services)
-            ctx.principal = guard(session, op, creds.credentials if creds else None)
+            ctx.principal = principal_of(kwargs["_request"])
             refuse_nul(raw)
             result = op.handler(ctx, op.input.model_validate(raw))
         for hook in ctx.after_commit:
@@ -146,8 +128,10 @@ def refuse_nul(value: Any, where: str = "") -> None:
 
 def build_router(operations: list[Operation], services: Services, family: Family = Family.API) -> APIRouter:
     """The routes of one URL family (its operations only, under its prefix)."""
-    router = APIRouter(prefix=family.prefix)
     operations = [op for op in operations if op.family is family]
+    router = APIRouter(
+        prefix=family.prefix, route_class=guarded_route(services.db, {op.key: op for op in operations})
+    )
     # Literal segments before placeholders: /projects/count must not be read as /projects/{projectId}.
     for op in sorted(operations, key=lambda o: (o.path.count("{"), o.path)):
         router.add_api_route(
@@ -161,5 +145,7 @@ def build_router(operations: list[Operation], services: Services, family: Family
             summary=op.summary,
             tags=[op.group],
             responses={**ERROR_RESPONSES, **(STREAM_RESPONSE if op.stream else {})},
+            # The caller is checked by the route class; this documents the scheme in OpenAPI.
+            dependencies=[] if op.permission is Permission.PUBLIC else [Security(bearer)],
         )
     return router
