@@ -6,15 +6,17 @@ each request) may not grow by more than a few MB whatever size of body arrives.
 """
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
-from dockyard.config import DEFAULT_MAX_BODY_BYTES
-
-pytestmark = pytest.mark.e2e
+from dockyard.config import DEFAULT_MAX_BODY_BYTES, Settings
+from dockyard.interfaces.http.app import build_app
+from dockyard.store.db import Database
 
 MB = 1024 * 1024
 HUGE = 50 * MB
@@ -61,6 +63,25 @@ def server(live_server: Any) -> Any:
     return live_server
 
 
+def test_the_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DOCKYARD_MAX_BODY_BYTES", "2048")
+    assert Settings.from_env(tmp_path).max_body_bytes == 2048
+    monkeypatch.setenv("DOCKYARD_MAX_BODY_BYTES", "lots")
+    with pytest.raises(SystemExit, match="DOCKYARD_MAX_BODY_BYTES"):
+        Settings.from_env(tmp_path)
+
+
+def test_the_app_reads_no_more_than_the_setting_allows(settings: Settings, db: Database) -> None:
+    app = build_app(replace(settings, max_body_bytes=2048), db)
+    token = settings.token_file.read_text().strip()
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+        assert client.post("/api/projects", json={"name": "small"}).status_code == 201
+        err = api_error(
+            client.post("/api/projects", content=json_body(4096), headers=JSON), 413, "body_too_large"
+        )
+        assert err["details"] == {"maxBytes": 2048}
+
+
 @pytest.fixture(scope="module")
 def http(server: Any) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=60) as client:
@@ -86,6 +107,7 @@ def mcp_api_error(resp: httpx.Response, status: int, code: str) -> dict[str, Any
     return body
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_an_unauthenticated_huge_post_is_401_without_the_server_holding_it(
     server: Any, http: httpx.Client, chunked: bool
@@ -97,6 +119,7 @@ def test_an_unauthenticated_huge_post_is_401_without_the_server_holding_it(
     assert memory.growth_kib < GROWTH_ALLOWED_KIB, f"the server grew by {memory.growth_kib} KiB"
 
 
+@pytest.mark.e2e
 def test_an_unauthenticated_huge_post_under_mcp_api_is_401_in_its_envelope_without_growth(
     server: Any, http: httpx.Client
 ) -> None:
@@ -106,6 +129,7 @@ def test_an_unauthenticated_huge_post_under_mcp_api_is_401_in_its_envelope_witho
     assert memory.growth_kib < GROWTH_ALLOWED_KIB, f"the server grew by {memory.growth_kib} KiB"
 
 
+@pytest.mark.e2e
 def test_an_unauthenticated_huge_post_to_the_mcp_gateway_is_401_without_growth(
     server: Any, http: httpx.Client
 ) -> None:
@@ -117,6 +141,7 @@ def test_an_unauthenticated_huge_post_to_the_mcp_gateway_is_401_without_growth(
     assert memory.growth_kib < GROWTH_ALLOWED_KIB, f"the server grew by {memory.growth_kib} KiB"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_an_authenticated_oversize_body_is_413_and_is_not_held(
     server: Any, http: httpx.Client, chunked: bool
@@ -133,12 +158,14 @@ def test_an_authenticated_oversize_body_is_413_and_is_not_held(
     assert not any(name.startswith("xxx") for name in names)
 
 
+@pytest.mark.e2e
 def test_an_oversize_body_under_mcp_api_is_413_in_its_envelope(server: Any, http: httpx.Client) -> None:
     body = json_body(DEFAULT_MAX_BODY_BYTES + MB)
     resp = http.post("/mcp-api/custom-servers", content=chunks(body), headers=auth(server))
     assert mcp_api_error(resp, 413, "body_too_large")["details"] == {"max_bytes": DEFAULT_MAX_BODY_BYTES}
 
 
+@pytest.mark.e2e
 def test_a_body_just_under_the_limit_is_judged_on_its_content(server: Any, http: httpx.Client) -> None:
     body = json_body(DEFAULT_MAX_BODY_BYTES - 1024)
     resp = http.post("/api/projects", content=chunks(body), headers=auth(server))
@@ -146,6 +173,7 @@ def test_a_body_just_under_the_limit_is_judged_on_its_content(server: Any, http:
     assert resp.json()["error"]["code"] == "validation_failed"
 
 
+@pytest.mark.e2e
 def test_the_server_still_answers_on_the_same_connection_after_a_refusal(
     server: Any, http: httpx.Client
 ) -> None:

@@ -50,7 +50,7 @@ def build_app(settings: Settings, db: Database, services: Services | None = None
     )
     operations = catalog()
     errors.install(app, {op.key: op for op in operations})
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, refuse=errors.body_too_large)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     for family in Family:
         app.include_router(build_router(operations, services, family))
     schemas: dict[Family, dict[str, Any]] = {}

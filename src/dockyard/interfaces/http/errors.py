@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
-from starlette.types import Scope
 
 from dockyard.domain.errors import DockyardError
+from dockyard.interfaces.http.intake import BodyTooLarge
 from dockyard.operations.catalog import Family, Operation
 
 log = logging.getLogger("dockyard.http")
@@ -48,8 +48,7 @@ def _family(request: Request) -> Family:
     return Family.MCP_API if mcp else Family.API
 
 
-def body_too_large(scope: Scope, limit: int) -> JSONResponse:
-    request = Request(scope)
+def body_too_large(request: Request, limit: int) -> JSONResponse:
     key = "max_bytes" if _family(request) is Family.MCP_API else "maxBytes"
     return envelope(
         413,
@@ -132,6 +131,8 @@ def install(app: FastAPI, operations: dict[str, Operation]) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if isinstance(exc, BodyTooLarge):
+            return body_too_large(request, exc.limit)
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):  # e.g. not UTF-8
             return validation_response([{"type": "json_invalid"}], request)
         code = _HTTP_CODES.get(exc.status_code, "http_error")

@@ -7,16 +7,12 @@ the route's `handle`, before the body is touched, and a cap on `receive` stops a
 (Content-Length) or streamed (chunked), as soon as it passes the limit.
 """
 
-from collections.abc import Callable
-from typing import Any
-
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dockyard import auth
@@ -64,10 +60,12 @@ def guarded_route(db: Database, operations: dict[str, Operation]) -> type[APIRou
 
 
 class BodyTooLarge(HTTPException):
-    """Raised from `receive`; an HTTPException so FastAPI's body reader passes it on unchanged."""
+    """Raised from `receive`; an HTTPException so FastAPI's body reader passes it on unchanged to the
+    app's handler, which answers 413 in the family's envelope (errors.body_too_large)."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"The request body is larger than {limit} bytes.")
+        self.limit = limit
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -78,46 +76,30 @@ def _declared_length(scope: Scope) -> int | None:
 class BodyLimit:
     """ASGI middleware: no app behind it receives more than `limit` body bytes.
 
-    Nothing is read here: the cap applies when the app asks for the body (so an app that refuses a
-    caller first, never reads). Once the cap is hit, the app's answer, whatever it is (FastAPI's
-    error handling, the MCP SDK's 500), is replaced by `refuse(scope, limit)`: 413 in the family's
-    envelope.
+    Nothing is read here: the cap applies when the app asks for the body, so an app that refuses a
+    caller first never reads it. A declared length over the limit fails the first `receive`; a
+    streamed body fails the `receive` that passes the limit, so at most `limit` bytes are held.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, refuse: Callable[[Scope, int], Response]) -> None:
+    def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
         self.limit = limit
-        self.refuse = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = _declared_length(scope)
-        state: dict[str, Any] = {"read": 0, "over": False, "started": False}
+        read = 0
 
         async def capped_receive() -> Message:
+            nonlocal read
             if declared is not None and declared > self.limit:
-                state["over"] = True
-            else:
-                message = await receive()
-                state["read"] += len(message.get("body", b""))
-                if state["read"] <= self.limit:
-                    return message
-                state["over"] = True
-            raise BodyTooLarge(self.limit)
+                raise BodyTooLarge(self.limit)
+            message = await receive()
+            read += len(message.get("body", b""))
+            if read > self.limit:
+                raise BodyTooLarge(self.limit)
+            return message
 
-        async def checked_send(message: Message) -> None:
-            if state["over"] and not state["started"]:
-                return  # the answer to an oversize body is ours
-            if message["type"] == "http.response.start":
-                state["started"] = True
-            await send(message)
-
-        try:
-            await self.app(scope, capped_receive, checked_send)
-        except Exception:
-            if not state["over"] or state["started"]:
-                raise
-        if state["over"] and not state["started"]:
-            await self.refuse(scope, self.limit)(scope, receive, send)
+        await self.app(scope, capped_receive, send)
