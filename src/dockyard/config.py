@@ -23,6 +23,16 @@ def _positive(name: str, default: float) -> float:
 
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_PORT = 8420
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+
+
+def local_url(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> str:
+    """The URL of a control plane listening on host:port, as this machine reaches it."""
+    host = "127.0.0.1" if host in WILDCARD_HOSTS else host
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
 LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 
 
@@ -69,12 +79,15 @@ class Settings:
     database_url: str
     acme: AcmeSettings = field(default_factory=AcmeSettings)
     mcp_idle_timeout_s: float = 300.0  # a server run with no MCP traffic this long is shut down
-    public_url: str = "http://127.0.0.1:8420"  # where MCP clients reach this control plane
+    public_url: str = local_url()  # where MCP clients reach this control plane
     recovery: RecoverySettings = field(default_factory=RecoverySettings)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # the most of a request body the server reads
 
     @classmethod
-    def from_env(cls, data_dir: str | Path | None = None) -> "Settings":
+    def from_env(
+        cls, data_dir: str | Path | None = None, listen: tuple[str, int] | None = None
+    ) -> "Settings":
+        """`listen` (host, port) is where `dockyard serve` listens: the public URL's default."""
         base = (
             Path(
                 data_dir
@@ -86,7 +99,11 @@ class Settings:
         )
         url = os.environ.get("DOCKYARD_DATABASE_URL") or sqlite_url(base)
         idle = _positive("DOCKYARD_MCP_IDLE_TIMEOUT_S", 300.0)
-        public = os.environ.get("DOCKYARD_PUBLIC_URL") or os.environ.get("DOCKYARD_URL") or cls.public_url
+        public = (
+            os.environ.get("DOCKYARD_PUBLIC_URL")
+            or os.environ.get("DOCKYARD_URL")
+            or (local_url(*listen) if listen else cls.public_url)
+        )
         return cls(
             data_dir=base,
             database_url=url,

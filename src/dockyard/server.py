@@ -10,18 +10,18 @@ import logging
 
 import uvicorn
 
-from dockyard.config import Settings
+from dockyard.config import DEFAULT_PORT, Settings
 from dockyard.control_plane import assemble
 
 
 def run_server(host: str, port: int, data_dir: str | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env(data_dir)
+    settings = Settings.from_env(data_dir, listen=(host, port))
     plane = assemble(settings)
     plane.start()
     gc.collect()
     print(f"Dockyard listening on http://{host}:{port}  (data: {settings.data_dir})", flush=True)
-    print(f"Admin token: {settings.token_file}  API docs: http://{host}:{port}/api/docs", flush=True)
+    print(f"Admin token: {settings.token_file}  API docs: {settings.public_url}/api/docs", flush=True)
     try:
         uvicorn.run(plane.app, host=host, port=port, log_level="warning", access_log=False)
     finally:
@@ -31,7 +31,7 @@ def run_server(host: str, port: int, data_dir: str | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="dockyard serve")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
     run_server(args.host, args.port, args.data_dir)
