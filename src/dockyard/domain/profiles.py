@@ -3,7 +3,7 @@ access) and how to know it is healthy (health policy). Stored as JSON on the res
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from dockyard.domain.model import CamelModel
 
@@ -54,7 +54,7 @@ class HttpCheck(CamelModel):
 
 
 class HealthCheck(CamelModel):
-    enabled: bool = True
+    enabled: StrictBool = True
     type: Literal["http", "command", "none"] = "http"
     interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 5
     timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 5

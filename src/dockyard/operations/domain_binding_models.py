@@ -7,6 +7,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 from dockyard.domain.access import hostname_error
 from dockyard.domain.model import CamelModel
 from dockyard.operations.common import (
+    DNS_LABEL,
     Blocker,
     EnvironmentId,
     IdOf,
@@ -14,6 +15,7 @@ from dockyard.operations.common import (
     ProjectId,
     ResourceId,
     ServerId,
+    TextSchema,
 )
 
 DomainBindingId = IdOf("domain_binding")
@@ -34,7 +36,12 @@ def _path_prefix(value: str) -> str:
     return value
 
 
-DomainName = Annotated[str, StringConstraints(max_length=253), AfterValidator(_hostname)]
+DomainName = Annotated[
+    str,
+    StringConstraints(max_length=253),
+    AfterValidator(_hostname),
+    TextSchema(maxLength=253, pattern=f"^({DNS_LABEL}\\.)+{DNS_LABEL}$"),
+]
 PathPrefix = Annotated[str, StringConstraints(max_length=200), AfterValidator(_path_prefix)]
 
 

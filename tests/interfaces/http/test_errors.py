@@ -7,9 +7,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from dockyard.domain.ids import PREFIXES, new_id
+from dockyard.domain.ids import new_id
 from dockyard.operations.catalog import Family, Operation, catalog
 from dockyard.store.tables import Base
+from interfaces.http.urls import path_kinds, url_of
 
 OPERATIONS = [op for op in catalog() if op.family is Family.API]  # /mcp-api: test_mcp_api.py
 JSON = {"Content-Type": "application/json"}
@@ -130,33 +131,17 @@ def test_id_of_another_kind_is_422_naming_the_expected_kind(client: TestClient, 
     assert "expected a project id" in err["message"]
 
 
-def id_kind(placeholder: str) -> str | None:
-    kind = placeholder.removesuffix("Id")
-    return kind if kind in PREFIXES else None
-
-
-def url_for(op: Operation, wrong_kind: bool = False) -> str:
-    """The operation's URL with fresh ids in its placeholders, of the right kind or deliberately not."""
-    path = op.path
-    for name in op.path_params:
-        kind = id_kind(name) or "project"
-        if wrong_kind:
-            kind = "deployment" if kind != "deployment" else "project"
-        path = path.replace("{" + name + "}", new_id(kind))
-    return "/api" + path
-
-
-ID_IN_PATH = [op for op in OPERATIONS if op.path_params and all(id_kind(p) for p in op.path_params)]
+ID_IN_PATH = [op for op in OPERATIONS if op.path_params and all(path_kinds(op).values())]
 
 
 @pytest.mark.parametrize("op", ID_IN_PATH, ids=lambda op: op.key)
 def test_every_path_id_of_another_kind_is_422(client: TestClient, unchanged: None, op: Operation) -> None:
-    resp = client.request(op.method, url_for(op, wrong_kind=True), json=None if op.method == "GET" else {})
+    resp = client.request(op.method, url_of(op, wrong_kind=True), json=None if op.method == "GET" else {})
     err = envelope(resp, 422, "validation_failed")
     _, rest = op.field_split()
     if not any(f.is_required() for f in rest.values()):
         # Nothing else is missing, so the message is about the id, naming the kind it wants.
-        expected = id_kind(op.path_params[0])
+        expected = path_kinds(op)[op.path_params[0]]
         assert f"expected a {expected} id" in err["message"], err["message"]
 
 
@@ -168,7 +153,7 @@ def test_limit_outside_1_to_500_is_422(client: TestClient, limit: Any, field_typ
     lists = [op for op in OPERATIONS if op.method == "GET" and "limit" in op.input.model_fields]
     assert lists, "no list operation takes a limit"
     for op in lists:
-        err = envelope(client.get(url_for(op), params={"limit": limit}), 422, "validation_failed")
+        err = envelope(client.get(url_of(op), params={"limit": limit}), 422, "validation_failed")
         about_limit = [e["type"] for e in err["details"]["errors"] if e["field"] == "limit"]
         assert about_limit == [field_type], (op.key, err)
 

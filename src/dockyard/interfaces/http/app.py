@@ -24,6 +24,19 @@ DESCRIPTIONS = {
 }
 
 
+def _closed_maps(node: Any) -> None:
+    """Pydantic checks a map's keys against their pattern but its schema (patternProperties alone)
+    admits any other key too: say that other keys are refused."""
+    if isinstance(node, dict):
+        if "patternProperties" in node:
+            node.setdefault("additionalProperties", False)
+        for value in node.values():
+            _closed_maps(value)
+    elif isinstance(node, list):
+        for value in node:
+            _closed_maps(value)
+
+
 def _openapi(app: FastAPI, family: Family) -> dict[str, Any]:
     doc = get_openapi(
         title="Dockyard" if family is Family.API else "Dockyard MCP hosting",
@@ -32,6 +45,7 @@ def _openapi(app: FastAPI, family: Family) -> dict[str, Any]:
         routes=app.routes,
     )
     doc["paths"] = {p: item for p, item in doc["paths"].items() if p.startswith(family.prefix + "/")}
+    _closed_maps(doc)
     return doc
 
 
@@ -49,7 +63,7 @@ def build_app(settings: Settings, db: Database, services: Services | None = None
         lifespan=gateway.lifespan,
     )
     operations = catalog()
-    errors.install(app, {op.key: op for op in operations})
+    errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     for family in Family:
         app.include_router(build_router(operations, services, family))

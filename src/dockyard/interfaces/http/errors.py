@@ -2,7 +2,6 @@
 under /api, {ok: false, status, code, message, hint?} under /mcp-api."""
 
 import logging
-import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,10 +10,11 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from dockyard.domain.errors import DockyardError
 from dockyard.interfaces.http.intake import BodyTooLarge
-from dockyard.operations.catalog import Family, Operation
+from dockyard.operations.catalog import Family
 
 log = logging.getLogger("dockyard.http")
 
@@ -94,7 +94,7 @@ def validation_response(errors: list[Any], request: Request | None = None) -> JS
     )
 
 
-def install(app: FastAPI, operations: dict[str, Operation]) -> None:
+def install(app: FastAPI) -> None:
     @app.exception_handler(DockyardError)
     async def _dockyard(request: Request, exc: DockyardError) -> JSONResponse:
         return error_response(request, exc)
@@ -119,15 +119,15 @@ def install(app: FastAPI, operations: dict[str, Operation]) -> None:
             request=request,
         )
 
-    templates = [
-        (re.compile(op.family.prefix + re.sub(r"{\w+}", "[^/]+", op.path)), op.method)
-        for op in operations.values()
-    ]
-
     def allowed_methods(request: Request) -> str:
-        """Every method some operation answers on this path (Starlette names only the first route's)."""
-        path = request.url.path
-        return ", ".join(sorted({method for pattern, method in templates if pattern.fullmatch(path)}))
+        """The methods some route answers on this path, asked of the router itself (Starlette names
+        only the first partly matching route's; a placeholder may also match a literal segment)."""
+
+        def answers(method: str) -> bool:
+            scope = {**request.scope, "method": method}
+            return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
+
+        return ", ".join(m for m in ("DELETE", "GET", "PATCH", "POST", "PUT") if answers(m))
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
