@@ -18,9 +18,11 @@ from dockyard.operations.catalog import Family, catalog
 from dockyard.services import Services
 from dockyard.store.db import Database
 
+# Said once for every text field: the server refuses NUL anywhere in input (PostgreSQL cannot store it).
+NO_NUL = " Text never contains NUL (U+0000): a request with one is refused with 422."
 DESCRIPTIONS = {
-    Family.API: "Self-hosted deployment platform. Every operation here is also a CLI command.",
-    Family.MCP_API: "MCP hosting: custom servers and providers, deployments, sessions, server runs.",
+    Family.API: "Self-hosted deployment platform. Every operation here is also a CLI command." + NO_NUL,
+    Family.MCP_API: "MCP hosting: custom servers and providers, deployments, sessions, server runs." + NO_NUL,
 }
 
 

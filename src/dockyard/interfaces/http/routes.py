@@ -40,6 +40,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"description": "Body larger than the server reads (DOCKYARD_MAX_BODY_BYTES)"}
+}
+
+
 STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-sent events, one JSON object per `data:` line",
@@ -54,8 +59,8 @@ def _query_flag(value: Any) -> Any:
     return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
 
 
-def _is_flag(annotation: Any) -> bool:
-    return annotation is bool or any(_is_flag(arg) for arg in get_args(annotation))
+def is_flag(annotation: Any) -> bool:
+    return annotation is bool or any(is_flag(arg) for arg in get_args(annotation))
 
 
 def _submodel(op: Operation, suffix: str, fields: dict[str, Any]) -> type[BaseModel]:
@@ -67,7 +72,7 @@ def _submodel(op: Operation, suffix: str, fields: dict[str, Any]) -> type[BaseMo
         )
 
     def wire_type(field: FieldInfo) -> Any:
-        if suffix == "Query" and _is_flag(field.annotation):
+        if suffix == "Query" and is_flag(field.annotation):
             return Annotated[field.annotation, BeforeValidator(_query_flag)]
         return field.annotation
 
@@ -192,7 +197,11 @@ def build_router(operations: list[Operation], services: Services, family: Family
             operation_id=op.key,
             summary=op.summary,
             tags=[op.group],
-            responses={**ERROR_RESPONSES, **(STREAM_RESPONSE if op.stream else {})},
+            responses={
+                **ERROR_RESPONSES,
+                **(BODY_RESPONSES if op.method != "GET" else {}),
+                **(STREAM_RESPONSE if op.stream else {}),
+            },
             # The caller is checked by the route class; this documents the scheme in OpenAPI.
             dependencies=[] if op.permission is Permission.PUBLIC else [Security(bearer)],
         )
