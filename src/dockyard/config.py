@@ -29,6 +29,17 @@ def _positive(name: str, default: float) -> float:
     return value
 
 
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_PORT = 8420
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+
+
+def local_url(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> str:
+    """The URL of a control plane listening on host:port, as this machine reaches it."""
+    host = "127.0.0.1" if host in WILDCARD_HOSTS else host
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
 LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 
 
@@ -77,9 +88,10 @@ class Settings:
     mcp_idle_timeout_s: float = 300.0  # a server run with no MCP traffic this long is shut down
     mcp_discovery_timeout_s: float = 60.0  # to start and answer initialize (and, at deploy, its lists)
     mcp_call_timeout_s: float = 120.0  # for one request to a run; then the run counts as hung
-    public_url: str = "http://127.0.0.1:8420"  # where MCP clients reach this control plane
+    public_url: str = local_url()  # where MCP clients reach this control plane
     mcp_allow_query_key: bool = False  # accept an MCP client secret in the URL (?key=): it leaks into logs
     recovery: RecoverySettings = field(default_factory=RecoverySettings)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # the most of a request body the server reads
     listen: tuple[str, int] | None = None  # host and port `dockyard serve` listens on
 
     def egress_policy(self) -> EgressPolicy:
@@ -91,7 +103,10 @@ class Settings:
         return policy_from(os.environ, listeners)
 
     @classmethod
-    def from_env(cls, data_dir: str | Path | None = None) -> "Settings":
+    def from_env(
+        cls, data_dir: str | Path | None = None, listen: tuple[str, int] | None = None
+    ) -> "Settings":
+        """`listen` (host, port) is where `dockyard serve` listens: the public URL's default."""
         base = (
             Path(
                 data_dir
@@ -103,7 +118,11 @@ class Settings:
         )
         url = os.environ.get("DOCKYARD_DATABASE_URL") or sqlite_url(base)
         idle = _positive("DOCKYARD_MCP_IDLE_TIMEOUT_S", 300.0)
-        public = os.environ.get("DOCKYARD_PUBLIC_URL") or os.environ.get("DOCKYARD_URL") or cls.public_url
+        public = (
+            os.environ.get("DOCKYARD_PUBLIC_URL")
+            or os.environ.get("DOCKYARD_URL")
+            or (local_url(*listen) if listen else cls.public_url)
+        )
         return cls(
             data_dir=base,
             database_url=url,
@@ -114,6 +133,8 @@ class Settings:
             public_url=public.rstrip("/"),
             mcp_allow_query_key=_flag("DOCKYARD_MCP_ALLOW_QUERY_KEY"),
             recovery=RecoverySettings.from_env(),
+            max_body_bytes=int(_positive("DOCKYARD_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+            listen=listen,
         )
 
     @property

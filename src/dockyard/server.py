@@ -5,13 +5,12 @@ libraries (Typer, Rich) in memory.
 """
 
 import argparse
-import dataclasses
 import gc
 import logging
 
 import uvicorn
 
-from dockyard.config import Settings
+from dockyard.config import DEFAULT_PORT, Settings
 from dockyard.control_plane import assemble
 from dockyard.secrets.files import private_umask
 from dockyard.startup import ensure_writable
@@ -20,14 +19,14 @@ from dockyard.startup import ensure_writable
 def run_server(host: str, port: int, data_dir: str | None) -> None:
     private_umask()  # the database, logs, workspaces and runners' files: the owner's only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = dataclasses.replace(Settings.from_env(data_dir), listen=(host, port))
+    settings = Settings.from_env(data_dir, listen=(host, port))
     ensure_writable(settings)
     settings.egress_policy()  # a bad DOCKYARD_EGRESS_* setting stops the start, naming the setting
     plane = assemble(settings)
     plane.start()
     gc.collect()
     print(f"Dockyard listening on http://{host}:{port}  (data: {settings.data_dir})", flush=True)
-    print(f"Admin token: {settings.token_file}  API docs: http://{host}:{port}/api/docs", flush=True)
+    print(f"Admin token: {settings.token_file}  API docs: {settings.public_url}/api/docs", flush=True)
     try:
         uvicorn.run(plane.app, host=host, port=port, log_level="warning", access_log=False)
     finally:
@@ -37,7 +36,7 @@ def run_server(host: str, port: int, data_dir: str | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="dockyard serve")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args()
     run_server(args.host, args.port, args.data_dir)

@@ -1,5 +1,11 @@
-"""Property-based fuzzing of the whole API: whatever a caller sends, the server never answers 5xx."""
+"""Property-based fuzzing of both published OpenAPI documents (/api and /mcp-api) against a real serve.
 
+Whatever a caller sends, the server never answers 5xx; what the schema says is valid is not refused
+with 4xx (positive_data_acceptance: ids of the right kind, hosts, flags, cross-field rules are all in
+the schema); every status answered is documented; an undeclared method is a 405 with `Allow`.
+"""
+
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -8,21 +14,50 @@ from typing import Any
 import pytest
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
-EXAMPLES_PER_OPERATION = 25  # ~25 s for the current catalog on 2 cores
+EXAMPLES_PER_OPERATION = 25
 SEED = 20240601  # fixed: a failure reproduces with the same command
+CHECKS = ["not_a_server_error", "positive_data_acceptance", "status_code_conformance", "unsupported_method"]
+DEADLINE_S = 900  # a hang guard; a run takes ~1-2 min per family on 2 idle cores
+
+# Operations whose rule the published schema cannot carry yet, exempt from positive_data_acceptance
+# only (every other check still runs on them). Each line says why; remove it when that changes.
+SCHEMA_CANNOT_SAY = {
+    # Two query parameters that depend on each other (serverId with scopeKind=deployment-target
+    # only): OpenAPI has no cross-parameter constraint. The parameter's description says it.
+    "access-policies.show",
+    # pathPrefix's rules belong to the edge work (its own PathPrefix type); once that type carries
+    # its pattern in the schema, drop this line.
+    "domain-bindings.create",
+}
+
+
+def config_file(tmp_path: Path) -> Path:
+    """schemathesis.toml: the per-operation exemptions above (TOML written by hand: no writer in 3.11)."""
+    lines = []
+    for key in sorted(SCHEMA_CANNOT_SAY):
+        lines += ["[[operations]]", f"include-operation-id = {json.dumps(key)}"]
+        lines += ["checks.positive_data_acceptance.enabled = false", ""]
+    path = tmp_path / "schemathesis.toml"
+    path.write_text("\n".join(lines))
+    return path
 
 
 @pytest.mark.e2e
-def test_no_generated_request_makes_the_server_fail(live_server: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("family", ["api", "mcp-api"])
+def test_generated_requests_get_answers_the_schema_promises(
+    live_server: Any, tmp_path: Path, family: str
+) -> None:
     assert SCHEMATHESIS.exists(), f"{SCHEMATHESIS} missing: pip install -e '.[dev]'"
     command = [
         str(SCHEMATHESIS),
+        "--config-file",
+        str(config_file(tmp_path)),
         "run",
-        f"{live_server.url}/api/openapi.json",
+        f"{live_server.url}/{family}/openapi.json",
         "--header",
         f"Authorization: Bearer {live_server.token}",
         "--checks",
-        "not_a_server_error",
+        ",".join(CHECKS),
         "--phases",
         "examples,coverage,fuzzing",
         "--max-examples",
@@ -35,10 +70,13 @@ def test_no_generated_request_makes_the_server_fail(live_server: Any, tmp_path: 
         "10",
         "--generation-database",
         "none",
+        # Text never carries NUL: the server refuses it everywhere, as the API description says.
+        "--generation-allow-x00",
+        "false",
         "--no-color",
     ]
     # Its own working directory: schemathesis writes caches and reports next to where it runs.
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=240)
-    output = f"$ {' '.join(command[:3])} ...\n{done.stdout}\n{done.stderr}"
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=DEADLINE_S)
+    output = f"$ {' '.join(command[:5])} ...\n{done.stdout}\n{done.stderr}"
     assert done.returncode == 0, output
     assert "passed" in done.stdout, output

@@ -51,6 +51,7 @@ PREFIXES = {
     "runtime_sample": "rms",
 }
 ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
+ID_SHAPE = rf"[a-z]+_{ID_BODY}"  # an id of any kind
 
 
 def _encode(value: int, width: int) -> str:

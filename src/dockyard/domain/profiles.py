@@ -3,7 +3,7 @@ access) and how to know it is healthy (health policy). Stored as JSON on the res
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from dockyard.domain.access import PATH_PREFIX_MAX, checked_path_prefix
 from dockyard.domain.model import CamelModel
@@ -65,7 +65,7 @@ class HttpCheck(CamelModel):
 
 
 class HealthCheck(CamelModel):
-    enabled: bool = True
+    enabled: StrictBool = True
     type: Literal["http", "command", "none"] = "http"
     interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 5
     timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 5

@@ -6,7 +6,7 @@ not touched) and re-applies the affected edges.
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from sqlalchemy import delete, select
 
 from dockyard.domain.access import template_error
@@ -14,7 +14,7 @@ from dockyard.domain.errors import Invalid, NotFound
 from dockyard.domain.ids import new_id
 from dockyard.domain.model import CamelModel
 from dockyard.operations.catalog import NoInput, operation
-from dockyard.operations.common import IdOut, ServerId
+from dockyard.operations.common import DNS_LABEL, IdOut, ServerId, TextSchema
 from dockyard.operations.context import Context
 from dockyard.operations.servers import load as load_server
 from dockyard.store.tables import AccessPolicy, AccessRoute, Resource, Server
@@ -27,7 +27,23 @@ def _template(value: str) -> str:
     return value
 
 
+TEMPLATE_SCHEMA = TextSchema(maxLength=200, pattern=f"^\\{{slug\\}}(-\\{{suffix\\}})?(\\.{DNS_LABEL})+$")
+Template = Annotated[str, Field(max_length=200), AfterValidator(_template), TEMPLATE_SCHEMA]
+
+
 class Scope(CamelModel):
+    # The rule below, in the published schema too: serverId with deployment-target, and only with it.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"kind": {"const": "system"}, "serverId": {"type": "null"}}},
+                {
+                    "properties": {"kind": {"const": "deployment-target"}, "serverId": {"type": "string"}},
+                    "required": ["kind", "serverId"],
+                },
+            ]
+        }
+    )
     kind: Literal["system", "deployment-target"] = "system"
     server_id: ServerId | None = None
 
@@ -43,10 +59,21 @@ class Scope(CamelModel):
 
 
 class ConfigurePolicy(CamelModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"mode": {"enum": ["disabled", "provider"]}, "templateRef": {"type": "null"}}},
+                {
+                    "properties": {"mode": {"const": "custom-template"}, "templateRef": {"type": "string"}},
+                    "required": ["templateRef"],
+                },
+            ]
+        }
+    )
     scope: Scope = Field(default_factory=Scope)
     mode: Literal["disabled", "provider", "custom-template"]
     provider_key: Literal["localhost", "sslip"] | None = None
-    template_ref: Annotated[str, Field(max_length=200), AfterValidator(_template)] | None = Field(
+    template_ref: Template | None = Field(
         default=None, description="With mode custom-template, e.g. {slug}.apps.example.com"
     )
 
@@ -74,7 +101,9 @@ class PolicyList(CamelModel):
 
 class ShowPolicy(CamelModel):
     scope_kind: Literal["system", "deployment-target"] = "system"
-    server_id: ServerId | None = None
+    server_id: ServerId | None = Field(
+        default=None, description="Required with scopeKind=deployment-target, refused otherwise."
+    )
 
 
 class PolicyShow(CamelModel):
@@ -105,10 +134,13 @@ def list_policies(ctx: Context, inp: NoInput) -> PolicyList:
 @operation("access-policies.show", "GET", "/default-access-domain-policies/show")
 def show_policy(ctx: Context, inp: ShowPolicy) -> PolicyShow:
     """Show the policy of one scope (null when none is set: generated names by the server's address)."""
-    try:
-        scope = Scope(kind=inp.scope_kind, server_id=inp.server_id)
-    except ValueError as exc:
-        raise Invalid(str(exc), next_action="Pass serverId with scopeKind=deployment-target.") from None
+    if (inp.scope_kind == "deployment-target") != (inp.server_id is not None):
+        raise Invalid(
+            "serverId is required with scopeKind=deployment-target, and only with it.",
+            details={"errors": [{"field": "serverId", "message": "with deployment-target only"}]},
+            next_action="Pass serverId with scopeKind=deployment-target.",
+        )
+    scope = Scope(kind=inp.scope_kind, server_id=inp.server_id)
     row = ctx.session.scalar(select(AccessPolicy).where(AccessPolicy.scope_key == scope.key))
     return PolicyShow(scope=scope, policy=_out(row) if row else None)
 

@@ -1,27 +1,54 @@
 """Models shared by several operation groups."""
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 
 from dockyard.domain import lifecycle
-from dockyard.domain.ids import PREFIXES, is_id_of
+from dockyard.domain.ids import PREFIXES, id_pattern, is_id_of
 from dockyard.domain.model import CamelModel
+
+
+def TextSchema(**schema: Any) -> WithJsonSchema:
+    """The published schema of a text type checked by a validator: what it promises, the validator
+    accepts (a client following the OpenAPI is never refused)."""
+    return WithJsonSchema({"type": "string", **schema})
+
+
+DNS_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"  # lower case, no '-' at either end, <= 63
+INSTANT_SCHEMA = TextSchema(format="date-time")  # RFC 3339, which datetime.fromisoformat reads
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Reason = Annotated[str, StringConstraints(max_length=500)]
 Limit = Annotated[int, Field(gt=0, le=500)]
 
 
+@dataclass(frozen=True)
+class IdKind:
+    """Marks a field as an id of `kind` (the HTTP routes match only id-shaped path segments to it)."""
+
+    kind: str
+
+
 def IdOf(kind: str) -> type[str]:
-    """A string that must be an id of `kind`; an id of another kind is refused with a clear message."""
+    """A string that must be an id of `kind`; an id of another kind is refused with a clear message.
+
+    The published schema carries the kind's pattern (`^prj_[0-9a-hjkmnp-tv-z]{26}$`), so a client
+    that follows the OpenAPI never sends an id the server refuses.
+    """
 
     def check(value: str) -> str:
         if not is_id_of(kind, value):
             raise ValueError(f"expected a {kind} id like {PREFIXES[kind]}_…, got {value[:40]!r}")
         return value
 
-    return Annotated[str, AfterValidator(check)]  # type: ignore[return-value]
+    schema = {
+        "type": "string",
+        "pattern": id_pattern(kind),
+        "description": f"A {kind} id ({PREFIXES[kind]}_…).",
+    }
+    return Annotated[str, AfterValidator(check), WithJsonSchema(schema), IdKind(kind)]  # type: ignore[return-value]
 
 
 ProjectId = IdOf("project")

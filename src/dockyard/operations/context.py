@@ -15,7 +15,11 @@ if TYPE_CHECKING:
 
 def iso(when: datetime) -> str:
     """A moment as stored: ISO-8601 UTC with milliseconds and a Z."""
-    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    try:
+        when = when.astimezone(UTC)
+    except OverflowError:  # hours from year 1 or 9999, past what UTC can hold: its first or last moment
+        when = (datetime.min if when.year == 1 else datetime.max).replace(tzinfo=UTC)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def utc_now() -> str:

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from dockyard.domain.model import CamelModel
 from dockyard.operations.common import DeploymentId, EnvironmentId, PageQuery, ProjectId, ResourceId, ServerId
@@ -84,14 +84,14 @@ class DeploymentShow(CamelModel):
 class DeploymentFilter(CamelModel):
     project_id: ProjectId | None = None
     resource_id: ResourceId | None = None
-    include_archived: bool = False
+    include_archived: StrictBool = False
     status: DeploymentStatus | None = None
 
 
 class DeploymentPage(PageQuery):
     project_id: ProjectId | None = None
     resource_id: ResourceId | None = None
-    include_archived: bool = False
+    include_archived: StrictBool = False
 
 
 class DeploymentRef(CamelModel):
@@ -99,11 +99,11 @@ class DeploymentRef(CamelModel):
 
 
 class ShowDeployment(DeploymentRef):
-    include_timeline: bool = True
-    include_snapshot: bool = False
-    include_related_context: bool = True
-    include_latest_failure: bool = True
-    include_recovery_summary: bool = False
+    include_timeline: StrictBool = True
+    include_snapshot: StrictBool = False
+    include_related_context: StrictBool = True
+    include_latest_failure: StrictBool = True
+    include_recovery_summary: StrictBool = False
 
 
 class CreateDeployment(CamelModel):
@@ -115,8 +115,8 @@ class CreateDeployment(CamelModel):
 
 class PlanQuery(CreateDeployment):
     destination_id: Annotated[str, StringConstraints(max_length=40)] | None = None
-    include_access_plan: bool = True
-    include_command_specs: bool = True
+    include_access_plan: StrictBool = True
+    include_command_specs: StrictBool = True
 
 
 class DeploymentLogs(CamelModel):
@@ -148,9 +148,9 @@ class Envelope(CamelModel):
 class EventsQuery(DeploymentRef):
     cursor: Annotated[str, StringConstraints(pattern=r"^e\d+\.l\d+$")] | None = None
     history_limit: Annotated[int, Field(ge=1, le=5000)] = 1000
-    include_history: bool = True
-    follow: bool = False
-    until_terminal: bool = True
+    include_history: StrictBool = True
+    follow: StrictBool = False
+    until_terminal: StrictBool = True
 
 
 class EventsOut(CamelModel):

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StrictBool, StringConstraints
 
 from dockyard.domain.model import CamelModel
 from dockyard.operations.common import DeploymentId, ResourceId, ServerId
@@ -46,7 +46,7 @@ class PruneDeployments(CamelModel):
     deployment_id: DeploymentId | None = None
     resource_id: ResourceId | None = None
     server_id: ServerId | None = None
-    dry_run: bool = Field(default=True, description="Only count what would go (the default).")
+    dry_run: StrictBool = Field(default=True, description="Only count what would go (the default).")
 
 
 class PruneResult(CamelModel):
@@ -74,7 +74,7 @@ class LogsPruneOut(PruneResult):
 
 class ReadinessQuery(DeploymentRef):
     resource_id: ResourceId | None = None
-    include_candidates: bool = True
+    include_candidates: StrictBool = True
     max_candidates: Annotated[int, Field(ge=1, le=50)] = 10
 
 

@@ -8,6 +8,7 @@ from dockyard.domain.access import hostname_error
 from dockyard.domain.model import CamelModel
 from dockyard.domain.profiles import PathPrefix
 from dockyard.operations.common import (
+    DNS_LABEL,
     Blocker,
     EnvironmentId,
     IdOf,
@@ -15,6 +16,7 @@ from dockyard.operations.common import (
     ProjectId,
     ResourceId,
     ServerId,
+    TextSchema,
 )
 
 DomainBindingId = IdOf("domain_binding")
@@ -29,7 +31,12 @@ def _hostname(value: str) -> str:
     return value
 
 
-DomainName = Annotated[str, StringConstraints(max_length=253), AfterValidator(_hostname)]
+DomainName = Annotated[
+    str,
+    StringConstraints(max_length=253),
+    AfterValidator(_hostname),
+    TextSchema(maxLength=253, pattern=f"^({DNS_LABEL}\\.)+{DNS_LABEL}$"),
+]
 
 
 class DnsObservationOut(CamelModel):

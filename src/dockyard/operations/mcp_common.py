@@ -7,8 +7,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from dockyard.domain.ids import PREFIXES
 from dockyard.domain.model import SnakeModel
-from dockyard.operations.common import IdOf
-from dockyard.operations.context import Context
+from dockyard.operations.common import IdOf, TextSchema
+from dockyard.operations.context import Context, iso
 from dockyard.store import queries
 
 Cursor = Annotated[str, StringConstraints(max_length=60)]
@@ -44,10 +44,15 @@ def _moment(value: str) -> str:
         raise ValueError("expected an ISO 8601 time, e.g. 2026-01-31T12:00:00Z") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(moment)
 
 
-Moment = Annotated[str, StringConstraints(max_length=40), AfterValidator(_moment)]
+Moment = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    AfterValidator(_moment),
+    TextSchema(format="date-time", maxLength=40),
+]
 BOUNDS = {"gte": "at or after", "gt": "after", "lte": "at or before", "lt": "before"}
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from dockyard.domain.model import SnakeModel
 from dockyard.operations.mcp_common import (
@@ -129,6 +129,15 @@ class ProviderDeploymentList(SnakeModel):
 
 
 class CreateProviderDeployment(SnakeModel):
+    # provider_config_id or provider_config, not both (the handler's rule, in the schema too)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"provider_config_id": {"type": "null"}}},
+                {"properties": {"provider_config": {"type": "null"}}},
+            ]
+        }
+    )
     name: Name | None = None
     description: Text | None = None
     metadata: Metadata = Field(default_factory=dict)
@@ -156,7 +165,7 @@ class ProviderDeploymentRef(SnakeModel):
 
 
 class DeleteProviderDeployment(ProviderDeploymentRef):
-    force: bool = Field(default=False, description="Delete even while sessions use it (they lose it).")
+    force: StrictBool = Field(default=False, description="Delete even while sessions use it (they lose it).")
 
 
 class ProviderDeploymentFilter(McpPageQuery, CreatedAtRange, UpdatedAtRange):

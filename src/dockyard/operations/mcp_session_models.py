@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from dockyard.domain.model import SnakeModel
 from dockyard.operations.mcp_common import McpId, McpPageQuery, Metadata, OneOrMany, Pagination
@@ -15,7 +15,22 @@ ProviderDeploymentRefId = McpId("provider_deployment")
 ServerDeploymentRefId = McpId("custom_server_deployment")
 
 
+MAX_SESSION_SERVERS = 10
+
+
+def _session_servers_schema() -> dict[str, Any]:
+    """The rules of `_some_server` as JSON Schema: one list not empty, at most 10 in both."""
+    lists = ("provider_deployment_ids", "custom_server_deployment_ids")
+    some = [{"required": [name], "properties": {name: {"minItems": 1}}} for name in lists]
+    split = [
+        {"properties": {lists[0]: {"maxItems": n}, lists[1]: {"maxItems": MAX_SESSION_SERVERS - n}}}
+        for n in range(MAX_SESSION_SERVERS + 1)
+    ]
+    return {"allOf": [{"anyOf": some}, {"anyOf": split}]}
+
+
 class CreateSession(SnakeModel):
+    model_config = ConfigDict(json_schema_extra=_session_servers_schema())
     provider_deployment_ids: list[ProviderDeploymentRefId] = Field(default_factory=list, max_length=10)
     custom_server_deployment_ids: list[ServerDeploymentRefId] = Field(
         default_factory=list,
@@ -32,7 +47,7 @@ class CreateSession(SnakeModel):
     def _some_server(self) -> "CreateSession":
         if not self.provider_deployment_ids and not self.custom_server_deployment_ids:
             raise ValueError("give provider_deployment_ids or custom_server_deployment_ids (at least one)")
-        if len(self.provider_deployment_ids) + len(self.custom_server_deployment_ids) > 10:
+        if len(self.provider_deployment_ids) + len(self.custom_server_deployment_ids) > MAX_SESSION_SERVERS:
             raise ValueError("a session combines at most 10 servers")
         return self
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StrictBool, StringConstraints
 
 from dockyard.domain.model import CamelModel
 from dockyard.operations.common import DeploymentId, IdOf, Limit, Reason, ResourceId, ServerId
@@ -111,7 +111,7 @@ class PruneWork(CamelModel):
     statuses: list[Prunable] = Field(
         default_factory=lambda: ["succeeded", "failed", "canceled", "dead-lettered"]
     )
-    dry_run: bool = Field(default=True, description="Only count what would go (the default).")
+    dry_run: StrictBool = Field(default=True, description="Only count what would go (the default).")
 
 
 class WorkPruned(CamelModel):

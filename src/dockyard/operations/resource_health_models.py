@@ -3,7 +3,7 @@
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StrictBool
 
 from dockyard.domain.model import CamelModel
 from dockyard.operations.common import DeploymentId, EnvironmentId, Limit, ProjectId, ResourceId, ServerId
@@ -104,7 +104,7 @@ class ResourceHealth(CamelModel):
 class HealthQuery(CamelModel):
     resource_id: ResourceId
     mode: Literal["cached", "live"] = "cached"
-    include_checks: bool = True
+    include_checks: StrictBool = True
 
 
 class Window(CamelModel):
@@ -160,8 +160,8 @@ class SamplesQuery(MonitoringQuery):
 
 class RollupQuery(MonitoringQuery):
     bucket: Literal["minute", "five-minute", "hour"]
-    include_deployment_markers: bool = True
-    include_top_contributors: bool = True
+    include_deployment_markers: StrictBool = True
+    include_top_contributors: StrictBool = True
 
 
 class Cpu(CamelModel):

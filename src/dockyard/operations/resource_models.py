@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from dockyard.domain.model import CamelModel
 from dockyard.domain.profiles import (
@@ -157,7 +157,7 @@ class ResourceShow(CamelModel):
 class ResourceFilter(CamelModel):
     project_id: ProjectId | None = None
     environment_id: EnvironmentId | None = None
-    include_preview_resources: bool = False
+    include_preview_resources: StrictBool = False
 
 
 class ResourcePage(PageQuery, ResourceFilter):
@@ -169,9 +169,9 @@ class ResourceRef(CamelModel):
 
 
 class ShowResource(ResourceRef):
-    include_latest_deployment: bool = True
-    include_access_summary: bool = True
-    include_profile_diagnostics: bool = False
+    include_latest_deployment: StrictBool = True
+    include_access_summary: StrictBool = True
+    include_profile_diagnostics: StrictBool = False
 
 
 class CreateResource(CamelModel):

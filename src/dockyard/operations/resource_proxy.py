@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 from sqlalchemy import select
 
 from dockyard.domain.model import CamelModel
@@ -17,7 +17,7 @@ class ProxyQuery(CamelModel):
     resource_id: ResourceId
     deployment_id: DeploymentId | None = None
     route_scope: Literal["planned", "latest", "effective"] = "effective"
-    include_diagnostics: bool = True
+    include_diagnostics: StrictBool = True
 
 
 class ProxyRoute(CamelModel):

@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from dockyard.domain.model import CamelModel
-from dockyard.operations.common import DeploymentId
+from dockyard.operations.common import INSTANT_SCHEMA, DeploymentId
 from dockyard.operations.resource_models import ResourceRef
 
 RuntimeOperation = Literal["stop", "start", "restart"]
@@ -52,7 +52,7 @@ class RuntimeLogsQuery(ResourceRef):
         default=200,
         description="Without a cursor: the last N lines. With one: at most N lines after it.",
     )
-    since: Annotated[str, AfterValidator(_instant)] | None = Field(
+    since: Annotated[str, AfterValidator(_instant), INSTANT_SCHEMA] | None = Field(
         default=None, description="Only lines written at or after this time (ISO 8601)."
     )
     cursor: Annotated[str, StringConstraints(pattern=r"^\d{1,18}$")] | None = Field(
@@ -61,7 +61,7 @@ class RuntimeLogsQuery(ResourceRef):
 
 
 class RuntimeLogsStreamQuery(RuntimeLogsQuery):
-    follow: bool = Field(
+    follow: StrictBool = Field(
         default=True, description="Keep following new lines (false: send the history, then close)."
     )
 

@@ -4,7 +4,7 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 from sqlalchemy import select
 
 from dockyard.domain import lifecycle
@@ -12,7 +12,17 @@ from dockyard.domain.errors import Conflict
 from dockyard.domain.ids import new_id
 from dockyard.domain.model import CamelModel
 from dockyard.operations.catalog import NoInput, operation
-from dockyard.operations.common import Blocker, CountOut, IdOut, Name, PageQuery, ReasonInput, ServerId
+from dockyard.operations.common import (
+    DNS_LABEL,
+    Blocker,
+    CountOut,
+    IdOut,
+    Name,
+    PageQuery,
+    ReasonInput,
+    ServerId,
+    TextSchema,
+)
 from dockyard.operations.context import Context
 from dockyard.probes import connectivity
 from dockyard.startup import default_edge_proxy
@@ -33,7 +43,13 @@ def _valid_host(value: str) -> str:
     raise ValueError(f"{value[:60]!r} is not a hostname or an IP address")
 
 
-Host = Annotated[str, StringConstraints(strip_whitespace=True, max_length=253), AfterValidator(_valid_host)]
+HOST_SCHEMA = TextSchema(
+    maxLength=253,
+    anyOf=[{"pattern": f"^{DNS_LABEL}(\\.{DNS_LABEL})*$"}, {"format": "ipv4"}, {"format": "ipv6"}],
+)
+Host = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=253), AfterValidator(_valid_host), HOST_SCHEMA
+]
 ProviderKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 TargetKind = Literal["single-server", "docker-swarm"]
 SshPort = Annotated[int, Field(ge=1, le=65535)]
@@ -136,7 +152,7 @@ class ServerRef(CamelModel):
 
 
 class ShowServer(ServerRef):
-    include_rollups: bool = True
+    include_rollups: StrictBool = True
 
 
 class RegisterServer(CamelModel):

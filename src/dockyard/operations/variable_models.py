@@ -3,7 +3,7 @@ reports, resource secrets, environment diffs. Secret values only ever appear her
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, RootModel, StringConstraints
+from pydantic import Field, RootModel, StrictBool, StringConstraints
 
 from dockyard.domain import variables as v
 from dockyard.domain.model import CamelModel
@@ -78,7 +78,7 @@ class SetEnvironmentVariable(EnvironmentRef):
         description="environment (this environment), defaults (its fallbacks), or project (every "
         "environment of the project).",
     )
-    is_secret: bool | None = None
+    is_secret: StrictBool | None = None
 
 
 class UnsetEnvironmentVariable(EnvironmentRef):
@@ -94,7 +94,7 @@ class SetResourceVariable(ResourceRef):
     value: Value
     exposure: v.Exposure = "runtime"
     kind: v.Kind = "plain-config"
-    is_secret: bool | None = None
+    is_secret: StrictBool | None = None
 
 
 class UnsetResourceVariable(ResourceRef):

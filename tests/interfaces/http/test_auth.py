@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from dockyard.domain.ids import PREFIXES, new_id
 from dockyard.operations.catalog import Family, Operation, Permission, catalog
+from interfaces.http.urls import url_of
 
 OPERATIONS = [op for op in catalog() if op.family is Family.API]  # /mcp-api: test_mcp_api.py
 GUARDED = [op for op in OPERATIONS if op.permission is not Permission.PUBLIC]
@@ -28,19 +28,6 @@ BAD_TOKENS: dict[str, str | bytes | None] = {
     "other scheme": "Basic YWRtaW46YWRtaW4=",
     "non-ascii": b"Bearer \xe9\xe9 t\xf6ken",
 }
-
-
-def placeholder_value(placeholder: str) -> str:
-    """A valid-looking value for a path placeholder: a fresh id of its kind (projectId -> prj_…)."""
-    kind = placeholder.removesuffix("Id")
-    return new_id(kind) if kind in PREFIXES else "x"
-
-
-def url_of(op: Operation) -> str:
-    path = op.path
-    for name in op.path_params:
-        path = path.replace("{" + name + "}", placeholder_value(name))
-    return "/api" + path
 
 
 def send(

@@ -1,5 +1,6 @@
 """Every refusal leaves as one envelope {"error": {code, message, details, nextAction}} and writes nothing."""
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -7,9 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from dockyard.domain.ids import PREFIXES, new_id
+from dockyard.domain.ids import ID_SHAPE, new_id
+from dockyard.interfaces.http.routes import is_flag
 from dockyard.operations.catalog import Family, Operation, catalog
 from dockyard.store.tables import Base
+from interfaces.http.urls import path_kinds, url_of
 
 OPERATIONS = [op for op in catalog() if op.family is Family.API]  # /mcp-api: test_mcp_api.py
 JSON = {"Content-Type": "application/json"}
@@ -130,33 +133,17 @@ def test_id_of_another_kind_is_422_naming_the_expected_kind(client: TestClient, 
     assert "expected a project id" in err["message"]
 
 
-def id_kind(placeholder: str) -> str | None:
-    kind = placeholder.removesuffix("Id")
-    return kind if kind in PREFIXES else None
-
-
-def url_for(op: Operation, wrong_kind: bool = False) -> str:
-    """The operation's URL with fresh ids in its placeholders, of the right kind or deliberately not."""
-    path = op.path
-    for name in op.path_params:
-        kind = id_kind(name) or "project"
-        if wrong_kind:
-            kind = "deployment" if kind != "deployment" else "project"
-        path = path.replace("{" + name + "}", new_id(kind))
-    return "/api" + path
-
-
-ID_IN_PATH = [op for op in OPERATIONS if op.path_params and all(id_kind(p) for p in op.path_params)]
+ID_IN_PATH = [op for op in OPERATIONS if op.path_params and all(path_kinds(op).values())]
 
 
 @pytest.mark.parametrize("op", ID_IN_PATH, ids=lambda op: op.key)
 def test_every_path_id_of_another_kind_is_422(client: TestClient, unchanged: None, op: Operation) -> None:
-    resp = client.request(op.method, url_for(op, wrong_kind=True), json=None if op.method == "GET" else {})
+    resp = client.request(op.method, url_of(op, wrong_kind=True), json=None if op.method == "GET" else {})
     err = envelope(resp, 422, "validation_failed")
     _, rest = op.field_split()
     if not any(f.is_required() for f in rest.values()):
         # Nothing else is missing, so the message is about the id, naming the kind it wants.
-        expected = id_kind(op.path_params[0])
+        expected = path_kinds(op)[op.path_params[0]]
         assert f"expected a {expected} id" in err["message"], err["message"]
 
 
@@ -168,7 +155,7 @@ def test_limit_outside_1_to_500_is_422(client: TestClient, limit: Any, field_typ
     lists = [op for op in OPERATIONS if op.method == "GET" and "limit" in op.input.model_fields]
     assert lists, "no list operation takes a limit"
     for op in lists:
-        err = envelope(client.get(url_for(op), params={"limit": limit}), 422, "validation_failed")
+        err = envelope(client.get(url_of(op), params={"limit": limit}), 422, "validation_failed")
         about_limit = [e["type"] for e in err["details"]["errors"] if e["field"] == "limit"]
         assert about_limit == [field_type], (op.key, err)
 
@@ -261,3 +248,64 @@ def test_nul_characters_in_text_are_refused_by_name(
 ) -> None:
     err = envelope(client.request(method, path, **kwargs), 422, "validation_failed")
     assert "NUL" in err["message"]
+
+
+def field_errors(resp: Any) -> list[str]:
+    """The fields a 422 names, in either family's envelope."""
+    body = resp.json()
+    details = body["error"]["details"] if "error" in body else body["details"]
+    return [e["field"] for e in details["errors"]]
+
+
+FLAGS = [
+    (op, f.alias or n) for op in catalog() for n, f in op.field_split()[1].items() if is_flag(f.annotation)
+]
+
+
+@pytest.mark.parametrize(("op", "flag"), FLAGS, ids=lambda v: getattr(v, "key", v))
+@pytest.mark.parametrize("value", ["yes", "1", "on", "True", 1])
+def test_a_flag_is_only_ever_a_boolean(
+    client: TestClient, unchanged: None, op: Operation, flag: str, value: Any
+) -> None:
+    """`dryRun: "yes"` must not read as true (nor as anything): a string or a number is a 422."""
+    if op.method == "GET":
+        resp = client.get(url_of(op), params={flag: str(value)})
+    else:
+        resp = client.request(op.method, url_of(op), json={flag: value})
+    assert resp.status_code == 422, f"{op.key} {flag}={value!r}: {resp.status_code} {resp.text[:200]}"
+    assert flag in field_errors(resp), resp.text[:300]
+
+
+def test_a_query_flag_reads_true_and_false(client: TestClient) -> None:
+    for value in ("true", "false"):
+        resp = client.get("/api/deployments/count", params={"includeArchived": value})
+        assert resp.status_code == 200, (value, resp.text)
+
+
+TEMPLATES: dict[tuple[Family, str], list[Operation]] = {}
+for _op in catalog():
+    TEMPLATES.setdefault((_op.family, _op.path), []).append(_op)
+
+
+def answers_at(url: str) -> set[str]:
+    """The methods of every operation whose path matches `url`: an id placeholder takes only an
+    id-shaped segment, any other placeholder (a variable's key) any segment."""
+
+    def pattern(op: Operation) -> str:
+        kinds = path_kinds(op)
+        path = re.sub(r"{(\w+)}", lambda m: ID_SHAPE if kinds[m[1]] else "[^/]+", op.path)
+        return re.escape(op.family.prefix) + path
+
+    return {op.method for op in catalog() if re.fullmatch(pattern(op), url)}
+
+
+@pytest.mark.parametrize("ops", list(TEMPLATES.values()), ids=lambda ops: ops[0].family.prefix + ops[0].path)
+def test_a_405_allows_exactly_the_methods_that_answer_there(client: TestClient, ops: list[Operation]) -> None:
+    """`/api/projects/count` answers GET only: its Allow may not list what `/projects/{projectId}`
+    answers (and DELETE there is a 405, not an id refused with 422)."""
+    url = url_of(ops[0])
+    allowed = answers_at(url)
+    method = next(m for m in ("PUT", "PATCH", "DELETE", "POST", "GET") if m not in allowed)
+    resp = client.request(method, url)
+    assert resp.status_code == 405, f"{method} {url}: {resp.status_code} {resp.text[:200]}"
+    assert set(resp.headers["allow"].replace(" ", "").split(",")) == allowed

@@ -12,15 +12,31 @@ from dockyard import __version__
 from dockyard.config import Settings
 from dockyard.interfaces.http import errors
 from dockyard.interfaces.http.gateway_mount import LazyGateway
+from dockyard.interfaces.http.intake import BodyLimit
 from dockyard.interfaces.http.routes import build_router
 from dockyard.operations.catalog import Family, catalog
 from dockyard.services import Services
 from dockyard.store.db import Database
 
+# Said once for every text field: the server refuses NUL anywhere in input (PostgreSQL cannot store it).
+NO_NUL = " Text never contains NUL (U+0000): a request with one is refused with 422."
 DESCRIPTIONS = {
-    Family.API: "Self-hosted deployment platform. Every operation here is also a CLI command.",
-    Family.MCP_API: "MCP hosting: custom servers and providers, deployments, sessions, server runs.",
+    Family.API: "Self-hosted deployment platform. Every operation here is also a CLI command." + NO_NUL,
+    Family.MCP_API: "MCP hosting: custom servers and providers, deployments, sessions, server runs." + NO_NUL,
 }
+
+
+def _closed_maps(node: Any) -> None:
+    """Pydantic checks a map's keys against their pattern but its schema (patternProperties alone)
+    admits any other key too: say that other keys are refused."""
+    if isinstance(node, dict):
+        if "patternProperties" in node:
+            node.setdefault("additionalProperties", False)
+        for value in node.values():
+            _closed_maps(value)
+    elif isinstance(node, list):
+        for value in node:
+            _closed_maps(value)
 
 
 def _openapi(app: FastAPI, family: Family) -> dict[str, Any]:
@@ -31,6 +47,7 @@ def _openapi(app: FastAPI, family: Family) -> dict[str, Any]:
         routes=app.routes,
     )
     doc["paths"] = {p: item for p, item in doc["paths"].items() if p.startswith(family.prefix + "/")}
+    _closed_maps(doc)
     return doc
 
 
@@ -48,7 +65,8 @@ def build_app(settings: Settings, db: Database, services: Services | None = None
         lifespan=gateway.lifespan,
     )
     operations = catalog()
-    errors.install(app, db, {op.key: op for op in operations})
+    errors.install(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     for family in Family:
         app.include_router(build_router(operations, services, family))
     schemas: dict[Family, dict[str, Any]] = {}

@@ -2,7 +2,6 @@
 under /api, {ok: false, status, code, message, hint?} under /mcp-api."""
 
 import logging
-import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,13 +9,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from dockyard.domain.errors import DockyardError
-from dockyard.interfaces.http.routes import guard
-from dockyard.operations.catalog import Family, Operation
-from dockyard.store.db import Database
+from dockyard.interfaces.http.intake import BodyTooLarge
+from dockyard.operations.catalog import Family
 
 log = logging.getLogger("dockyard.http")
 
@@ -44,9 +42,22 @@ def envelope(
 
 
 def _family(request: Request) -> Family:
+    """/mcp-api, and the MCP gateway under /mcp, answer in the MCP hosting envelope."""
     path = request.url.path
-    prefix = Family.MCP_API.prefix
-    return Family.MCP_API if path == prefix or path.startswith(prefix + "/") else Family.API
+    mcp = any(path == p or path.startswith(p + "/") for p in (Family.MCP_API.prefix, "/mcp"))
+    return Family.MCP_API if mcp else Family.API
+
+
+def body_too_large(request: Request, limit: int) -> JSONResponse:
+    key = "max_bytes" if _family(request) is Family.MCP_API else "maxBytes"
+    return envelope(
+        413,
+        "body_too_large",
+        f"The request body is larger than {limit} bytes, the most this server reads.",
+        {key: limit},
+        "Send a smaller body; the server's operator can raise DOCKYARD_MAX_BODY_BYTES.",
+        request,
+    )
 
 
 def error_response(request: Request, exc: DockyardError) -> JSONResponse:
@@ -83,29 +94,14 @@ def validation_response(errors: list[Any], request: Request | None = None) -> JS
     )
 
 
-def _bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
-
-
-def install(app: FastAPI, db: Database, operations: dict[str, Operation]) -> None:
-    def check_caller(request: Request) -> None:
-        """Input is judged only for callers allowed to send it: 401/403 come before 400/422."""
-        op = operations.get(getattr(request.scope.get("route"), "operation_id", ""))
-        if op is not None:
-            with db.session() as session:
-                guard(session, op, _bearer(request))
-
+def install(app: FastAPI) -> None:
     @app.exception_handler(DockyardError)
     async def _dockyard(request: Request, exc: DockyardError) -> JSONResponse:
         return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        try:
-            await run_in_threadpool(check_caller, request)
-        except DockyardError as denied:
-            return error_response(request, denied)
+        # The caller was checked before the input was read (intake.guarded_route): 401/403 come first.
         return validation_response(list(exc.errors()), request)
 
     @app.exception_handler(ValidationError)
@@ -123,18 +119,20 @@ def install(app: FastAPI, db: Database, operations: dict[str, Operation]) -> Non
             request=request,
         )
 
-    templates = [
-        (re.compile(op.family.prefix + re.sub(r"{\w+}", "[^/]+", op.path)), op.method)
-        for op in operations.values()
-    ]
-
     def allowed_methods(request: Request) -> str:
-        """Every method some operation answers on this path (Starlette names only the first route's)."""
-        path = request.url.path
-        return ", ".join(sorted({method for pattern, method in templates if pattern.fullmatch(path)}))
+        """The methods some route answers on this path, asked of the router itself (Starlette names
+        only the first partly matching route's; a placeholder may also match a literal segment)."""
+
+        def answers(method: str) -> bool:
+            scope = {**request.scope, "method": method}
+            return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
+
+        return ", ".join(m for m in ("DELETE", "GET", "PATCH", "POST", "PUT") if answers(m))
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if isinstance(exc, BodyTooLarge):
+            return body_too_large(request, exc.limit)
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):  # e.g. not UTF-8
             return validation_response([{"type": "json_invalid"}], request)
         code = _HTTP_CODES.get(exc.status_code, "http_error")

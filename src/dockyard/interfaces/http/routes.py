@@ -6,20 +6,24 @@ model so every door (HTTP, CLI, MCP) sees the same rules.
 """
 
 import inspect
+import re
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response, Security
 from fastapi.responses import StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, create_model
-from sqlalchemy.orm import Session
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, BeforeValidator, create_model
+from pydantic.fields import FieldInfo
+from starlette.convertors import StringConvertor, register_url_convertor
 
-from dockyard import auth
 from dockyard.domain.errors import Invalid
+from dockyard.domain.ids import ID_SHAPE
 from dockyard.domain.model import CamelModel, SnakeModel
+from dockyard.interfaces.http.intake import guarded_route, principal_of
 from dockyard.operations.catalog import Family, Operation, Permission
-from dockyard.operations.context import Context, Principal
+from dockyard.operations.common import IdKind
+from dockyard.operations.context import Context
 from dockyard.services import Services
 
 bearer = HTTPBearer(auto_error=False, description="Admin token: <data-dir>/admin.token")
@@ -36,6 +40,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"description": "Body larger than the server reads (DOCKYARD_MAX_BODY_BYTES)"}
+}
+
+
 STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-sent events, one JSON object per `data:` line",
@@ -44,20 +53,37 @@ STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def guard(session: Session, op: Operation, token: str | None) -> Principal | None:
-    """The one place where callers are checked; runs before any input is judged."""
-    if op.permission is Permission.PUBLIC:
-        return None
-    principal = auth.authenticate(session, token)
-    auth.authorize(principal, op.permission)
-    return principal
+def _query_flag(value: Any) -> Any:
+    """In a query string a flag is `true` or `false`; any other text stays a string, which a flag
+    (StrictBool) refuses: `?dryRun=yes` is a 422, never read as true."""
+    return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
+
+
+def is_flag(annotation: Any) -> bool:
+    return annotation is bool or any(is_flag(arg) for arg in get_args(annotation))
 
 
 def _submodel(op: Operation, suffix: str, fields: dict[str, Any]) -> type[BaseModel]:
-    base = CamelModel if op.family is Family.API else SnakeModel
+    base: type[BaseModel] = CamelModel if op.family is Family.API else SnakeModel
+    extra = op.input.model_config.get("json_schema_extra")
+    if extra:  # rules across fields, stated in the input model's schema, stay in the published one
+        base = type(
+            base.__name__, (base,), {"model_config": {**base.model_config, "json_schema_extra": extra}}
+        )
+
+    def wire_type(field: FieldInfo) -> Any:
+        if suffix == "Query" and is_flag(field.annotation):
+            return Annotated[field.annotation, BeforeValidator(_query_flag)]
+        return field.annotation
+
     return create_model(  # type: ignore[call-overload,no-any-return]
-        op.input.__name__ + suffix, __base__=base, **{n: (f.annotation, f) for n, f in fields.items()}
+        op.input.__name__ + suffix, __base__=base, **{n: (wire_type(f), f) for n, f in fields.items()}
     )
+
+
+def _path_type(name: str, field: FieldInfo) -> Any:
+    """A path placeholder typed as its input field (an id's pattern reaches the OpenAPI)."""
+    return Annotated[(field.annotation, *field.metadata, Path(alias=field.alias or name))]
 
 
 def sse(items: Iterator[BaseModel]) -> Iterator[str]:
@@ -67,10 +93,9 @@ def sse(items: Iterator[BaseModel]) -> Iterator[str]:
 
 def _endpoint(op: Operation, services: Services) -> Any:
     path_fields, rest = op.field_split()
-    params = [
-        inspect.Parameter(
-            n, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Path(alias=f.alias or n)]
-        )
+    params = [inspect.Parameter("_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
+    params += [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=_path_type(n, f))
         for n, f in path_fields.items()
     ]
     if rest and op.method == "GET":
@@ -82,7 +107,8 @@ def _endpoint(op: Operation, services: Services) -> Any:
             )
         )
     elif rest:
-        required = any(f.is_required() for f in rest.values())
+        # Rules across fields (json_schema_extra, e.g. "one of these lists") may need what no body has.
+        required = any(f.is_required() for f in rest.values()) or "json_schema_extra" in op.input.model_config
         params.append(
             inspect.Parameter(
                 "_body",
@@ -91,24 +117,15 @@ def _endpoint(op: Operation, services: Services) -> Any:
                 default=inspect.Parameter.empty if required else None,
             )
         )
-    if op.permission is not Permission.PUBLIC:
-        params.append(
-            inspect.Parameter(
-                "_credentials",
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-            )
-        )
 
     def endpoint(**kwargs: Any) -> Response:
         raw: dict[str, Any] = {(path_fields[n].alias or n): kwargs[n] for n in path_fields}
         for key in ("_query", "_body"):
             if kwargs.get(key) is not None:
                 raw.update(kwargs[key].model_dump(by_alias=True, exclude_unset=True))
-        creds = kwargs.get("_credentials")
         with services.db.session() as session:
             ctx = Context(session=session, settings=services.settings, services=services)
-            ctx.principal = guard(session, op, creds.credentials if creds else None)
+            ctx.principal = principal_of(kwargs["_request"])
             refuse_nul(raw)
             result = op.handler(ctx, op.input.model_validate(raw))
         for hook in ctx.after_commit:
@@ -144,14 +161,34 @@ def refuse_nul(value: Any, where: str = "") -> None:
             refuse_nul(item, f"{where}.{i}" if where else str(i))
 
 
+class IdConvertor(StringConvertor):
+    """A path segment shaped like an id of some kind: `/projects/count` never reaches `{projectId}`
+    (its other methods answer 405, not 422), while an id of the wrong kind still gets a 422 naming
+    the kind expected."""
+
+    regex = ID_SHAPE
+
+
+register_url_convertor("id", IdConvertor())
+
+
+def route_path(op: Operation) -> str:
+    """The operation's path, its id placeholders matched by `IdConvertor` (OpenAPI shows `{name}`)."""
+    path_fields, _ = op.field_split()
+    ids = {f.alias or n for n, f in path_fields.items() if any(isinstance(m, IdKind) for m in f.metadata)}
+    return re.sub(r"{(\w+)}", lambda m: f"{{{m[1]}:id}}" if m[1] in ids else m[0], op.path)
+
+
 def build_router(operations: list[Operation], services: Services, family: Family = Family.API) -> APIRouter:
     """The routes of one URL family (its operations only, under its prefix)."""
-    router = APIRouter(prefix=family.prefix)
     operations = [op for op in operations if op.family is family]
+    router = APIRouter(
+        prefix=family.prefix, route_class=guarded_route(services.db, {op.key: op for op in operations})
+    )
     # Literal segments before placeholders: /projects/count must not be read as /projects/{projectId}.
     for op in sorted(operations, key=lambda o: (o.path.count("{"), o.path)):
         router.add_api_route(
-            op.path,
+            route_path(op),
             _endpoint(op, services),
             methods=[op.method],
             response_model=None if op.stream else op.output,
@@ -160,6 +197,12 @@ def build_router(operations: list[Operation], services: Services, family: Family
             operation_id=op.key,
             summary=op.summary,
             tags=[op.group],
-            responses={**ERROR_RESPONSES, **(STREAM_RESPONSE if op.stream else {})},
+            responses={
+                **ERROR_RESPONSES,
+                **(BODY_RESPONSES if op.method != "GET" else {}),
+                **(STREAM_RESPONSE if op.stream else {}),
+            },
+            # The caller is checked by the route class; this documents the scheme in OpenAPI.
+            dependencies=[] if op.permission is Permission.PUBLIC else [Security(bearer)],
         )
     return router
