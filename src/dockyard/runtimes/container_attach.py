@@ -22,7 +22,7 @@ from docker.errors import APIError, NotFound
 STOP_TIMEOUT_S = 2  # well inside the runner's grace before it kills this process
 
 
-def _network(client: docker.DockerClient, name: str | None, labels: dict[str, str]) -> str | None:
+def ensure_network(client: docker.DockerClient, name: str | None, labels: dict[str, str]) -> str | None:
     if not name:
         return None
     try:
@@ -51,7 +51,7 @@ def run(spec: dict[str, Any]) -> int:
         "environment": spec.get("env") or {},
         "labels": labels,
         "ports": {f"{spec['containerPort']}/tcp": ("127.0.0.1", spec["hostPort"])},
-        "network": _network(client, spec.get("network"), {"dockyard.managed-by": "dockyard"}),
+        "network": ensure_network(client, spec.get("network"), {"dockyard.managed-by": "dockyard"}),
     }
     if spec.get("command"):
         options["command"] = ["/bin/sh", "-c", spec["command"]]
@@ -59,6 +59,10 @@ def run(spec: dict[str, Any]) -> int:
         options["mem_limit"] = spec["memory"]
     if spec.get("cpus"):
         options["nano_cpus"] = int(float(spec["cpus"]) * 1e9)
+    if spec.get("volumes"):
+        options["volumes"] = {
+            host: {"bind": inside, "mode": "rw"} for host, inside in spec["volumes"].items()
+        }
     container = client.containers.run(spec["image"], **options)
     stopping = threading.Event()
 

@@ -89,6 +89,7 @@ def app(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
     folder = tmp_path / name
     folder.mkdir()
     for rel, text in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         (folder / rel).write_text(textwrap.dedent(text))
     return folder
 

@@ -120,6 +120,25 @@ def test_a_broken_deploy_keeps_v1_and_a_rollback_from_v3_serves_v1_again(
     assert not any(line["phase"] in ("install", "build") for line in logs)  # nothing was rebuilt
 
 
+def test_a_rollback_keeps_the_resources_data_folder(plane: ControlPlane, tmp_path: Path) -> None:
+    folder = tmp_path / "keeper"
+    record = 'open(os.path.join(os.environ["DOCKYARD_APP_DATA_DIR"], "starts"), "a").write(TEXT + "\\n")'
+    server_app(folder, "one", before_listen=record)
+    v1 = plane.up(folder)
+    server_app(folder, "two", before_listen=record)
+    v2 = plane.up(folder)
+    assert (v1["status"], v2["status"]) == ("succeeded", "succeeded"), v2["stderr"]
+    rolled = plane.api(
+        "POST",
+        f"/deployments/{v2['deploymentId']}/rollback",
+        json={"rollbackCandidateDeploymentId": v1["deploymentId"]},
+    )
+    assert ended(plane, rolled["id"])["status"] == "succeeded"
+    assert httpx.get(v2["url"]).text == "one"
+    starts = plane.data_dir / "appdata" / v1["resourceId"] / "starts"
+    assert starts.read_text().splitlines() == ["one", "two", "one"]
+
+
 def test_a_switch_that_fails_puts_the_previous_version_back(plane: ControlPlane, tmp_path: Path) -> None:
     folder = tmp_path / "flaky"
     server_app(folder, "steady")

@@ -124,3 +124,16 @@ def test_a_manifest_that_starts_nothing_says_what_is_missing(make_app: MakeApp) 
 def test_a_list_of_commands_runs_in_order(make_app: MakeApp) -> None:
     evidence = detect(make_app({"dockyard.yml": "build:\n  - make deps\n  - make site\nstatic: out\n"}))
     assert evidence.build_command == "make deps && make site"
+
+
+def test_a_release_command_wins_over_the_procfiles(make_app: MakeApp) -> None:
+    app = make_app(
+        {
+            "Procfile": "web: ./serve\nrelease: ./migrate-old\n",
+            "dockyard.yml": "release:\n  - flask --app flaskr init-db\n  - ./seed\n",
+        }
+    )
+    evidence = detect(app)
+    assert evidence.release_command == "flask --app flaskr init-db && ./seed"
+    assert evidence.start_command == "./serve"
+    assert evidence.warnings == ()

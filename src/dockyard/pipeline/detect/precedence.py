@@ -109,16 +109,21 @@ def _containers(evidence: Evidence, containers: Containers, explicit_start: bool
 def _procfile(evidence: Evidence, procfile: Procfile) -> Evidence:
     if not procfile.processes:
         return _merge(evidence, warnings=procfile.warnings)
-    web = procfile.command("web")
-    others = [kind for kind, _ in procfile.processes if kind != "web"]
+    web, release = procfile.command("web"), procfile.command("release")
+    others = [kind for kind, _ in procfile.processes if kind not in ("web", "release")]
     warnings = list(procfile.warnings)
-    if web is None and evidence.start_command is None:
-        kind, web = next(((k, c) for k, c in procfile.processes if k != "release"), procfile.processes[0])
+    if release:
+        evidence = _merge(
+            replace(evidence, release_command=release),
+            reason=f"Procfile: `{release}` runs once per deployment, before the new version starts",
+        )
+    if web is None and evidence.start_command is None and others:
+        kind = others.pop(0)
+        web = procfile.command(kind)
         warnings.append(
             f"Procfile has no web process: starting `{kind}`, which must answer health checks on $PORT "
             "(or turn the health check off)"
         )
-        others.remove(kind)
     if others:
         warnings.append(f"Procfile processes other than web are not run: {', '.join(others)}")
     if web is None:
@@ -154,6 +159,7 @@ def _manifest(evidence: Evidence, m: Manifest) -> Evidence:
     for key, field in (
         ("install", "install_command"),
         ("build", "build_command"),
+        ("release", "release_command"),
         ("port", "port"),
         ("health", "health_path"),
     ):
