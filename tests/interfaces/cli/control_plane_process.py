@@ -18,6 +18,7 @@ from polling import poll
 
 BIN = Path(sys.executable).parent
 DEADLINE_S = 30.0
+START_S = 90.0
 
 
 class ControlPlane:
@@ -39,7 +40,12 @@ class ControlPlane:
                 stdout=subprocess.DEVNULL,
                 stderr=err,
             )
-        poll(lambda: httpx.get(self.url + "/api/health").status_code == 200, "dockyard serve")
+        try:  # a loaded machine can take a while to import and migrate
+            poll(lambda: httpx.get(self.url + "/api/health").status_code == 200, "dockyard serve", START_S)
+        except AssertionError:
+            self.proc.kill()  # never left running behind a failed fixture
+            self.proc.wait()
+            raise
 
     def kill(self) -> None:
         assert self.proc is not None
