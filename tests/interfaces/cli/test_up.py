@@ -219,3 +219,29 @@ def test_on_a_terminal_the_first_up_asks_before_creating(plane: ControlPlane, tm
     assert done.returncode == 1 and "First deploy of" in done.stdout and "Nothing created" in done.stdout
     assert plane.api("GET", "/projects/count")["count"] == before
     assert plane.up(folder, "--yes")["status"] == "succeeded"
+
+
+@pytest.mark.parametrize("columns", ["60", "200"])
+def test_ids_urls_and_log_lines_are_never_cut_however_narrow_the_output(
+    plane: ControlPlane, tmp_path: Path, columns: str
+) -> None:
+    import subprocess
+
+    said = "building " + "-".join(["a-long-line-of-build-output"] * 5)
+    folder = app(tmp_path, "narrow", {"index.html": "hi", "dockyard.yml": f"build: echo {said}\nstatic: .\n"})
+    result = plane.up(folder)
+    env = {**plane.env, "COLUMNS": columns}
+
+    def run(*args: str) -> str:
+        done = subprocess.run(plane.cli_args(*args), env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    row = next(line for line in run("ps").splitlines() if result["resourceId"] in line)
+    assert result["url"] in row  # the id and the URL whole, on one line
+    listed = run("deployments", "list")
+    assert any(
+        result["deploymentId"] in line and result["resourceId"] in line for line in listed.splitlines()
+    )
+    logs = run("deployments", "logs", result["deploymentId"]).splitlines()
+    assert any(line.endswith(said) for line in logs), logs
