@@ -83,3 +83,13 @@ def test_an_empty_procfile_is_not_an_app(make_app: MakeApp) -> None:
     evidence = detect(make_app({"Procfile": "\n# nothing yet\n"}))
     assert evidence.runtime_family is None
     assert "Procfile declares no processes" in evidence.warnings
+
+
+def test_a_procfile_start_for_a_python_app_without_an_app_object_warns_of_nothing(make_app: MakeApp) -> None:
+    app = make_app(
+        {"requirements.txt": "datasette\n", "Procfile": "web: datasette serve data.db --port $PORT\n"}
+    )
+    evidence = detect(app)
+    assert (evidence.runtime_family, evidence.python_requirements) == ("python", "requirements.txt")
+    assert evidence.start_command == "datasette serve data.db --port $PORT"
+    assert evidence.warnings == ()

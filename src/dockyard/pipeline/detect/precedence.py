@@ -25,7 +25,7 @@ def detect(path: Path) -> Evidence:
     src = Source(path)
     manifest, procfile = read_manifest(src), read_procfile(src)
     explicit_start = bool(procfile.processes or manifest.start or manifest.static)
-    evidence = _containers(_family(src), find_containers(src), explicit_start)
+    evidence = _containers(_family(src, explicit_start), find_containers(src), explicit_start)
     evidence = _manifest(_procfile(evidence, procfile), manifest)
     extra = list(src.skipped)
     if evidence.runtime_family is None:
@@ -49,8 +49,8 @@ def _merge(
     )
 
 
-def _family(src: Source) -> Evidence:
-    python, node, static = detect_python(src), detect_node(src), detect_static(src)
+def _family(src: Source, start_given: bool) -> Evidence:
+    python, node, static = detect_python(src, start_given), detect_node(src), detect_static(src)
     servers = [e for e in (node, python) if e and e.start_command and e.application_shape == "web-server"]
     if python and node and len(servers) == 2:
         python_wins = python.framework is not None and node.framework in (None, "node-http")

@@ -107,7 +107,9 @@ def _pick_app(apps: list[AppRef], dep_framework: str | None, ctx: _Ctx) -> tuple
     return ref, ref.framework or dep_framework or fallback
 
 
-def detect_python(src: Source) -> Evidence | None:
+def detect_python(src: Source, start_given: bool = False) -> Evidence | None:
+    """`start_given`: a Procfile or dockyard.yml says how to start the app, so finding no app object
+    to serve is no reason to warn."""
     deps = PythonDeps()
     if src.is_file("requirements.txt"):
         read_requirements(src, "requirements.txt", deps)
@@ -142,7 +144,7 @@ def detect_python(src: Source) -> Evidence | None:
             ctx.warnings.append(
                 f"{name} does not read PORT: dockyard tells the app which port to listen on in $PORT"
             )
-    else:
+    elif not start_given:
         ctx.warnings.append(
             f"found {' and '.join(deps.files) or 'Python files'} but no app to start: looked for "
             f"`app = FastAPI()`, `Flask()` or `Starlette()` in {', '.join(ENTRY_FILES)} (also in packages "
