@@ -2,7 +2,6 @@
 
 import shutil
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -11,14 +10,6 @@ from control_plane_process import ControlPlane, Load, app, poll
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    cp = ControlPlane(tmp_path_factory.mktemp("plane"))
-    cp.start()
-    yield cp
-    cp.stop()
 
 
 @pytest.mark.parametrize(

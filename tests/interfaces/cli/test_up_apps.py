@@ -4,7 +4,6 @@ control plane: the app's console scripts, its build, release and data directory 
 import json
 import sqlite3
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -12,14 +11,6 @@ import pytest
 from control_plane_process import ControlPlane, app
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    cp = ControlPlane(tmp_path_factory.mktemp("plane"))
-    cp.start()
-    yield cp
-    cp.stop()
 
 
 def test_datasette_from_its_console_script_serves_a_sqlite_file(plane: ControlPlane, tmp_path: Path) -> None:

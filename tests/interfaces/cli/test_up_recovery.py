@@ -6,7 +6,6 @@ a burst of deploys over many resources ends cleanly, one live version each, in r
 """
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +54,6 @@ def server_app(folder: Path, text: str, marker: str = "", before_listen: str = "
 
 def broken_app(folder: Path) -> None:
     (folder / "Procfile").write_text("web: python3 -c 'import sys; sys.exit(3)'\n")
-
-
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    cp = ControlPlane(tmp_path_factory.mktemp("plane"))
-    cp.start()
-    yield cp
-    cp.stop()
 
 
 def deployment(plane: ControlPlane, deployment_id: str) -> dict[str, Any]:
