@@ -102,3 +102,14 @@ def test_compose_and_commands_without_an_app_are_blocked_with_the_fix() -> None:
 def test_nothing_detected_on_the_host_runtime_is_blocked() -> None:
     p = make(Evidence(warnings=("no index.html, package.json or Python app",)))
     assert [r.code for r in p.blocked] == ["source-not-detected"] and not p.ready
+
+
+def test_a_release_command_runs_after_the_build_and_before_the_start() -> None:
+    evidence = Evidence(**{**PYTHON.__dict__, "build_command": "make assets", "release_command": "./migrate"})
+    host = make(evidence)
+    assert host.release_command == "./migrate"
+    assert host.steps[host.steps.index("build") + 1 :] == ("release", "start", "verify", "switch")
+    container = make(evidence, runtime={"runtimeName": "container"})
+    assert container.release_command == "./migrate"
+    assert container.steps.index("build") < container.steps.index("release") < container.steps.index("start")
+    assert "release" not in make(PYTHON).steps

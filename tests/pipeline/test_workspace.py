@@ -2,6 +2,9 @@
 
 import json
 import os
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -119,3 +122,57 @@ def test_requirement_includes_are_expanded_and_stay_inside_the_app(tmp_path: Pat
     (tmp_path / "requirements" / "extra.txt").write_text("httpx\n")
     (tmp_path.parent / "outside.txt").write_text("not-for-this-app\n")
     assert workspace.python_requirements(tmp_path, None) == ["fastapi>=0.110", "httpx", "uvicorn"]
+
+
+def _app(tmp_path: Path, name: str, requirements: str = "# nothing to install\n") -> Path:
+    app = tmp_path / name
+    app.mkdir()
+    (app / "requirements.txt").write_text(requirements)
+    return app
+
+
+def test_the_environments_console_scripts_run(tmp_path: Path) -> None:
+    """Every script a venv installs (pip here; datasette, gunicorn, flask in apps) names the venv's
+    python in its first lines: a venv built under another name and renamed has none that run."""
+    venv = workspace.python_venv(tmp_path / "cache", _app(tmp_path, "app"), "requirements.txt", ENV, print)
+    done = subprocess.run([str(venv / "bin" / "pip"), "--version"], capture_output=True, text=True, env=ENV)
+    assert done.returncode == 0, done.stderr
+    assert str(venv) in done.stdout
+
+
+def test_a_half_built_environment_is_never_reused(tmp_path: Path) -> None:
+    """A build killed midway (a crash, a cancel) leaves a folder without its completion marker: the
+    next deploy builds it again instead of running the app in a venv missing packages."""
+    app = _app(tmp_path, "app")
+    venv = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, print)
+    shutil.rmtree(venv / "bin")
+    (venv / workspace.COMPLETE).unlink()
+    said: list[str] = []
+    assert workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, said.append) == venv
+    assert not any(line.startswith("dependencies unchanged") for line in said)
+    assert (
+        subprocess.run([str(venv / "bin" / "pip"), "--version"], capture_output=True, env=ENV).returncode == 0
+    )
+
+
+def test_concurrent_deploys_of_the_same_requirements_build_one_environment(tmp_path: Path) -> None:
+    apps = [_app(tmp_path, f"app{i}") for i in range(3)]
+    said: list[list[str]] = [[] for _ in apps]
+    with ThreadPoolExecutor(len(apps)) as pool:
+        venvs = list(
+            pool.map(
+                lambda i: workspace.python_venv(
+                    tmp_path / "cache", apps[i], "requirements.txt", ENV, said[i].append
+                ),
+                range(len(apps)),
+            )
+        )
+    assert len(set(venvs)) == 1
+    built = [
+        lines for lines in said if any(line.startswith("creating a Python environment") for line in lines)
+    ]
+    assert len(built) == 1
+    assert (
+        subprocess.run([str(venvs[0] / "bin" / "pip"), "--version"], capture_output=True, env=ENV).returncode
+        == 0
+    )

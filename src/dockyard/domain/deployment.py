@@ -29,7 +29,7 @@ _NEXT: dict[str, frozenset[str]] = {
 }
 
 # Timeline phases, in the order a deployment walks through them.
-PHASES = ("detect", "plan", "package", "install", "build", "start", "verify", "switch")
+PHASES = ("detect", "plan", "package", "install", "build", "release", "start", "verify", "switch")
 
 
 def can_move(current: str, target: str) -> bool:

@@ -59,7 +59,7 @@ class PlanReason(CamelModel):
 
 
 class Command(CamelModel):
-    kind: Literal["install", "build", "start"]
+    kind: Literal["install", "build", "release", "start"]
     command: str
     source: Literal["resource-runtime-profile", "detected"]
 
@@ -111,12 +111,17 @@ def _warning(message: str) -> PlanReason:
 def _commands(p: Plan, runtime: RuntimeProfile, include: bool) -> list[Command]:
     if not include:
         return []
-    found = [("install", p.install_command), ("build", p.build_command), ("start", p.start_command)]
+    found = [
+        ("install", p.install_command),
+        ("build", p.build_command),
+        ("release", p.release_command),
+        ("start", p.start_command),
+    ]
     return [
         Command(
             kind=kind,  # type: ignore[arg-type]
             command=command,
-            source="resource-runtime-profile" if getattr(runtime, f"{kind}_command") else "detected",
+            source="resource-runtime-profile" if getattr(runtime, f"{kind}_command", None) else "detected",
         )
         for kind, command in found
         if command

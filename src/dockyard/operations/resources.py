@@ -31,6 +31,7 @@ from dockyard.operations.resource_models import (
     RuntimeView,
     ShowResource,
 )
+from dockyard.pipeline.app_env import remove_app_data
 from dockyard.store import queries
 from dockyard.store.tables import Deployment, Resource
 
@@ -215,10 +216,13 @@ def archive_resource(ctx: Context, inp: ArchiveResource) -> IdOut:
 
 @operation("resources.delete", "DELETE", "/resources/{resourceId}")
 def delete_resource(ctx: Context, inp: DeleteResource) -> IdOut:
-    """Delete a resource; needs confirmation.resourceSlug. Its history is kept, the slug is freed."""
+    """Delete a resource; needs confirmation.resourceSlug. Its history is kept, the slug is freed,
+    its persistent data folder (DOCKYARD_APP_DATA_DIR) is removed."""
     row = load(ctx, inp.resource_id)
     lifecycle.ensure_confirmed(inp.confirmation.resource_slug, row.slug, "resourceSlug")
     env = load_environment(ctx, row.environment_id)
     lifecycle.ensure_environment_writable(env.lifecycle_status, env.id)
     row.lifecycle_status, row.deleted_at = "deleted", ctx.now
+    data_dir, resource_id = ctx.settings.data_dir, row.id
+    ctx.after_commit.append(lambda: remove_app_data(data_dir, resource_id))
     return IdOut(id=row.id)

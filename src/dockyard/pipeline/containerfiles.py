@@ -66,7 +66,7 @@ def containerfile(p: Plan, lockfiles: tuple[str, ...] = (), build_args: tuple[st
             f"COPY {' '.join(('package.json', *lockfiles))} /app/",
             *([f"RUN {p.install_command}"] if p.install_command else []),
             "COPY . /app",
-            f"ENV PORT={port} HOST=0.0.0.0 NODE_ENV=production",
+            f"ENV PATH=/app/node_modules/.bin:$PATH PORT={port} HOST=0.0.0.0 NODE_ENV=production",
             *([f"RUN {p.build_command}"] if p.build_command else []),
             f"EXPOSE {port}",
             _cmd(p.start_command or ""),

@@ -1,4 +1,4 @@
-"""Run one deployment: detect → plan → package → install → build → start → verify → switch.
+"""Run one deployment: detect → plan → package → install → build → release → start → verify → switch.
 
 Every phase is written to the timeline. The live version keeps serving throughout: the candidate
 runs next to it and receives traffic only after it passed verification; a failing candidate is
@@ -9,7 +9,6 @@ a rollback (pipeline/rollback.py) can start it again without building anything.
 """
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +25,9 @@ from dockyard.domain.work import Outcome, deployment_outcome
 from dockyard.operations import variable_store
 from dockyard.operations.context import utc_now
 from dockyard.pipeline import workspace
+from dockyard.pipeline.app_env import DATA_DIR_VARIABLE, app_data_dir, django_env
 from dockyard.pipeline.detect import Evidence, detect
 from dockyard.pipeline.failures import DeployFailure
-from dockyard.pipeline.package import package
 from dockyard.pipeline.planner import Plan, plan, runtime_plan_document
 from dockyard.pipeline.timeline import Timeline
 from dockyard.pipeline.verify import LivePort, confirm_switch, failure, verify
@@ -45,7 +44,6 @@ if TYPE_CHECKING:
 from dockyard.store.tables import Deployment, Resource, Server
 
 log = logging.getLogger("dockyard.pipeline")
-SAFE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL")
 TAIL_LINES = 20
 
 
@@ -59,16 +57,6 @@ class RolledBack(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def base_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k in SAFE_ENV}
-
-
-def with_venv(env: dict[str, str], venv: str | Path | None) -> dict[str, str]:
-    if not venv:
-        return env
-    return {**env, "VIRTUAL_ENV": str(venv), "PATH": f"{venv}/bin:{env.get('PATH', '')}"}
 
 
 def tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
@@ -103,6 +91,7 @@ class Execution:
         self.timeline = Timeline(svc.db, deployment_id)
         self.candidate_started = False
         self.config = Configuration()
+        self.server_id = ""
 
     # -- state --
     def move(self, target: str, **fields: Any) -> None:
@@ -155,6 +144,7 @@ class Execution:
             assert resource is not None and server is not None
             snapshot = dict(dep.source_snapshot or {})
             resource_id, project_id, server_id = resource.id, resource.project_id, server.id
+            self.server_id = server_id
             server_view = {"id": server.id, "providerKey": server.provider_key}
             self.config = Configuration.of(s, self.svc.settings, dep.environment_snapshot)
             self.timeline.mask = self.config.mask
@@ -179,7 +169,9 @@ class Execution:
 
                     url = execute_container(self, resource_id, project_id, snapshot, p)
                 else:
-                    url = self.execute(resource_id, snapshot, p)
+                    from dockyard.pipeline.execute_workspace import execute_workspace
+
+                    url = execute_workspace(self, resource_id, snapshot, p)
             routed = self.route(resource_id, server_id, url)
             with self.svc.db.session() as s:
                 state = dict((s.get(Deployment, self.id) or Deployment()).runtime_state or {})
@@ -304,48 +296,6 @@ class Execution:
         self.timeline.log("plan", f"strategy {p.build_strategy} on the {p.runtime_kind} runtime; {what}")
         return p, doc
 
-    def execute(self, resource_id: str, snapshot: dict[str, Any], p: Plan) -> str:
-        data = self.svc.settings.data_dir
-        work = data / "workspaces" / resource_id / self.id
-        package(self, snapshot, work, "copying the source into a fresh workspace")
-        env = base_env()
-        build_env = {**env, **self.config.build}
-        emit = self._emitter("install")
-        if p.build_strategy == "python-venv" or (p.python_requirements and p.build_strategy != "static"):
-            self.phase("install", "installing Python dependencies")
-            venv = self._guard(
-                "install",
-                lambda: workspace.python_venv(
-                    data / "cache", work, p.python_requirements, env, emit, self.canceled
-                ),
-            )
-            env = with_venv(env, venv)
-        elif p.install_command:
-            self.phase("install", f"running {p.install_command}")
-            if (work / "package.json").exists():
-                self._guard(
-                    "install",
-                    lambda: workspace.node_modules(
-                        data / "cache", work, p.install_command or "", env, emit, self.canceled
-                    ),
-                )
-            else:
-                self._guard(
-                    "install",
-                    lambda: workspace.run_streamed(
-                        p.install_command or "", work, env, emit, "install", self.canceled
-                    ),
-                )
-        if p.build_command:
-            self.phase("build", f"running {p.build_command}")
-            self._guard(
-                "build",
-                lambda: workspace.run_streamed(
-                    p.build_command or "", work, build_env, self._emitter("build"), "build", self.canceled
-                ),
-            )
-        return self.start_verify_switch(resource_id, work, env, p)
-
     def start_verify_switch(self, resource_id: str, work: Path, env: dict[str, str], p: Plan) -> str:
         artifact = {
             "kind": "workspace",
@@ -354,6 +304,7 @@ class Execution:
             "command": p.start_command or "",
             "venv": env.get("VIRTUAL_ENV"),
             "fixedPort": p.fixed_port,
+            "framework": p.framework,
         }
         return self.start_workspace(resource_id, artifact, env, p.health)
 
@@ -370,12 +321,8 @@ class Execution:
             self.id,
             artifact["command"],
             artifact["path"],
-            # Platform defaults < the snapshot's runtime variables < what this deployment decides.
             {
-                **env,
-                "PYTHONUNBUFFERED": "1",
-                "NODE_ENV": "production",
-                **self.config.runtime,
+                **self.process_env(resource_id, env, artifact.get("framework")),
                 "PORT": str(port),
                 "HOST": "127.0.0.1",
             },
@@ -450,10 +397,31 @@ class Execution:
             "switch", "switch-failed", f"the switch failed: {problem}", "Read the app's output above."
         )
 
-    def _emitter(self, phase: str) -> Callable[[str], None]:
+    def app_env(self, resource_id: str, framework: str | None, data_dir: str | None = None) -> dict[str, str]:
+        """What the app's process and release step are told, lowest first: what Dockyard sets (the
+        persistent data folder, `data_dir` inside a container; Django's hostnames), then the
+        snapshot's runtime variables. PORT and HOST, which the deployment decides, go on top."""
+        folder = data_dir or str(app_data_dir(self.svc.settings.data_dir, resource_id))
+        django = django_env(self.svc, resource_id, self.server_id) if framework == "django" else {}
+        return {DATA_DIR_VARIABLE: folder, **django, **self.config.runtime}
+
+    def process_env(self, resource_id: str, env: dict[str, str], framework: str | None) -> dict[str, str]:
+        """A host process's environment: `env` (PATH with the app's tools first) < platform defaults <
+        app_env."""
+        defaults = {"PYTHONUNBUFFERED": "1", "NODE_ENV": "production"}
+        return {**env, **defaults, **self.app_env(resource_id, framework)}
+
+    def run_step(self, phase: str, command: str, work: Path, env: dict[str, str]) -> None:
+        """Run one of the app's commands (install, build, release) in its workspace, its output logged."""
+        self.guard(
+            phase,
+            lambda: workspace.run_streamed(command, work, env, self.emitter(phase), phase, self.canceled),
+        )
+
+    def emitter(self, phase: str) -> Callable[[str], None]:
         return lambda line: self.timeline.log(phase, line, source="build")
 
-    def _guard(self, phase: str, step: Callable[[], Any]) -> Any:
+    def guard(self, phase: str, step: Callable[[], Any]) -> Any:
         try:
             return step()
         except workspace.StepCanceled as exc:

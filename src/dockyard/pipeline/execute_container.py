@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from dockyard.domain.profiles import HealthCheck
 from dockyard.pipeline import workspace
+from dockyard.pipeline.app_env import CONTAINER_DATA_DIR, app_data_dir
 from dockyard.pipeline.containerfiles import GENERATED_NAME, REQUIREMENTS_NAME, containerfile
 from dockyard.pipeline.execute import Canceled, DeployFailure, Execution
 from dockyard.pipeline.package import package
@@ -92,6 +93,8 @@ def execute_container(
 ) -> str:
     client = engine_client()
     image = _image(ex, client, resource_id, snapshot, p)
+    if p.release_command:
+        release(ex, client, image, resource_id, project_id, p)
     port = p.container_port or ctr.exposed_port(client, image)
     if port is None:
         raise DeployFailure(
@@ -109,8 +112,41 @@ def execute_container(
         "command": p.start_command if p.dockerfile or p.image else None,  # generated images bake it in
         "memory": p.memory_limit,
         "cpus": p.cpu_limit,
+        "framework": p.framework,
     }
     return start_container(ex, client, resource_id, project_id, artifact, p.health)
+
+
+def _data_volume(ex: Execution, resource_id: str) -> dict[str, str]:
+    """The resource's persistent data folder, mounted at the same path in every container of it."""
+    return {str(app_data_dir(ex.svc.settings.data_dir, resource_id)): CONTAINER_DATA_DIR}
+
+
+def release(
+    ex: Execution, client: "docker.DockerClient", image: str, resource_id: str, project_id: str, p: Plan
+) -> None:
+    """The release command in a one-off container of the new image, before any candidate starts."""
+    ex.phase("release", f"running {p.release_command} in a container of {image}")
+    code = ctr.run_once(
+        client,
+        image,
+        p.release_command or "",
+        ex.emitter("release"),
+        env=ex.app_env(resource_id, p.framework, CONTAINER_DATA_DIR),
+        volumes=_data_volume(ex, resource_id),
+        network=f"dockyard-{project_id.lower()}",
+        labels={**ctr.labels(project_id, resource_id, ex.id), "dockyard.role": "release"},
+        canceled=ex.canceled,
+    )
+    if ex.canceled():
+        raise Canceled()
+    if code != 0:
+        raise DeployFailure(
+            "release",
+            "release-failed",
+            f"release failed with exit code {code}",
+            "Fix the release step (its output is above) and deploy again.",
+        )
 
 
 def start_container(
@@ -138,12 +174,17 @@ def start_container(
             container_port=port,
             host_port=host_port,
             log_path=str(log_path),
-            env={**ex.config.runtime, "PORT": str(port), "HOST": "0.0.0.0"},
+            env={
+                **ex.app_env(resource_id, artifact.get("framework"), CONTAINER_DATA_DIR),
+                "PORT": str(port),
+                "HOST": "0.0.0.0",
+            },
             labels=ctr.labels(ex.svc.settings.data_dir, project_id, resource_id, ex.id),
             network=f"dockyard-{project_id.lower()}",
             memory=artifact.get("memory"),
             cpus=artifact.get("cpus"),
             command=artifact.get("command"),
+            volumes=_data_volume(ex, resource_id),
         ),
     )
     port_hint = (

@@ -44,6 +44,8 @@ class Plan:
     build_args: tuple[tuple[str, str], ...] = ()
     memory_limit: str | None = None
     cpu_limit: float | None = None
+    release_command: str | None = None  # once per deployment, after the build, before the start
+    framework: str | None = None  # what detection found (Django gets its allowed hosts)
 
     @property
     def ready(self) -> bool:
@@ -151,6 +153,8 @@ def plan(
         steps.append("install")
     if build:
         steps.append("build")
+    if evidence.release_command:
+        steps.append("release")
     steps += ["start", "verify", "switch"]
     return Plan(
         build_strategy=strategy,
@@ -165,6 +169,8 @@ def plan(
         blocked=tuple(blocked),
         warnings=evidence.warnings,
         notes=evidence.reasoning,
+        release_command=evidence.release_command,
+        framework=evidence.framework,
     )
 
 
@@ -207,7 +213,15 @@ def _container_plan(
         )
     elif strategy in ("python-venv", "node-packages") and not start:
         blocked.append(MISSING_START)
-    steps = ["detect", "plan", "package", "build", "start", "verify", "switch"]
+    steps = [
+        "detect",
+        "plan",
+        "package",
+        "build",
+        *(["release"] if evidence.release_command else []),
+        "start",
+    ]
+    steps += ["verify", "switch"]
     return Plan(
         build_strategy=strategy,
         install_command=runtime.install_command or evidence.install_command if generated else None,
@@ -233,6 +247,8 @@ def _container_plan(
         build_args=tuple(sorted((runtime.build_args or {}).items())),
         memory_limit=runtime.memory_limit,
         cpu_limit=runtime.cpu_limit,
+        release_command=evidence.release_command,
+        framework=evidence.framework,
     )
 
 
@@ -274,6 +290,7 @@ def runtime_plan_document(
                     "targetPort": p.container_port or p.fixed_port,
                 }
             ],
+            "releaseCommand": p.release_command,
             "verificationSteps": [{"kind": "internal-http", "label": "HTTP health check on the candidate"}]
             if p.health.enabled and p.health.type == "http"
             else [],

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.domain.profiles import HealthCheck
-from dockyard.pipeline.execute import DeployFailure, Execution, base_env, with_venv
+from dockyard.pipeline.app_env import base_env, with_app_tools
+from dockyard.pipeline.execute import DeployFailure, Execution
 
 
 def missing(artifact: dict[str, Any]) -> str | None:
@@ -49,4 +50,5 @@ def execute_rollback(
                     "Pick another candidate, or redeploy.",
                 ) from exc
         return start_container(ex, client, resource_id, project_id, artifact, health)
-    return ex.start_workspace(resource_id, artifact, with_venv(base_env(), artifact.get("venv")), health)
+    env = with_app_tools(base_env(), artifact.get("venv"), artifact["path"])
+    return ex.start_workspace(resource_id, artifact, env, health)

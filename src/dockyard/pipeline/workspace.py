@@ -3,6 +3,7 @@ from a content-addressed cache (a Python venv per requirements, node_modules per
 redeploy with unchanged dependencies installs nothing."""
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -11,9 +12,9 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import tomllib
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dockyard.pipeline import command_groups
@@ -161,20 +162,56 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()[:24]
 
 
-def _atomic_build(final: Path, build: Callable[[Path], None]) -> Path:
-    if final.exists():
-        return final
-    tmp = final.with_name(f"{final.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        build(tmp)
+COMPLETE = ".dockyard-complete"  # written last: a cache entry without it is a build that did not finish
+LAYOUT = b"in-place-1"  # part of every cache key: entries of an older layout are never reused
+
+
+@contextlib.contextmanager
+def _locked(path: Path, emit: Emit, canceled: Callable[[], bool] | None) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (released by the kernel when a crashed holder dies),
+    waiting for another deploy that holds it; StepCanceled when the deployment is canceled meanwhile."""
+    with open(path, "a") as handle:
+        waiting = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not waiting:
+                    emit("waiting for another deploy that is installing the same dependencies")
+                    waiting = True
+                if canceled is not None and canceled():
+                    raise StepCanceled(
+                        "the deployment was canceled while it waited for the install"
+                    ) from None
+                time.sleep(CANCEL_POLL_S)
         try:
-            tmp.rename(final)
-        except OSError:  # another deploy built the same cache entry first
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build_in_place(
+    final: Path, build: Callable[[Path], None], emit: Emit, canceled: Callable[[], bool] | None
+) -> bool:
+    """Build `final` at the path it is used from (a venv's scripts name their own interpreter by its
+    absolute path, so a venv must never be renamed), once: deploys needing the same entry take turns
+    on a lock file, and the completion marker says the entry is whole. True when this call built it."""
+    if (final / COMPLETE).is_file():
+        return False
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(final.with_name(f"{final.name}.lock"), emit, canceled):
+        if (final / COMPLETE).is_file():
+            return False  # another deploy built it while this one waited
+        if final.exists():
+            shutil.rmtree(final)  # left by a build that did not finish: nothing uses it
+        try:
+            build(final)
+        except BaseException:
+            shutil.rmtree(final, ignore_errors=True)
+            raise
+        (final / COMPLETE).touch()
+    return True
 
 
 def python_requirements(workspace: Path, spec: str | None) -> list[str]:
@@ -211,22 +248,18 @@ def python_venv(
     reqs = [
         r.strip() for r in python_requirements(workspace, spec) if r.strip() and not r.strip().startswith("#")
     ]
-    key = _digest(sys.version.encode(), "\n".join(reqs).encode())
+    key = _digest(LAYOUT, sys.version.encode(), "\n".join(reqs).encode())
     final = cache / "python" / key
-    if final.exists():
-        emit(f"dependencies unchanged: reusing environment {key}")
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
 
-    def build(tmp: Path) -> None:
+    def build(target: Path) -> None:
         emit(f"creating a Python environment for {len(reqs)} requirement(s)")
-        run_streamed([sys.executable, "-m", "venv", str(tmp)], workspace, env, emit, "creating the venv")
+        run_streamed([sys.executable, "-m", "venv", str(target)], workspace, env, emit, "creating the venv")
         if reqs:
-            req_file = tmp / "requirements.lock.txt"
+            req_file = target / "requirements.lock.txt"
             req_file.write_text("\n".join(reqs) + "\n")
             run_streamed(
                 [
-                    str(tmp / "bin" / "python"),
+                    str(target / "bin" / "python"),
                     "-m",
                     "pip",
                     "install",
@@ -241,7 +274,9 @@ def python_venv(
                 canceled,
             )
 
-    return _atomic_build(final, build)
+    if not _build_in_place(final, build, emit, canceled):
+        emit(f"dependencies unchanged: reusing environment {key}")
+    return final
 
 
 def node_modules(
@@ -256,19 +291,16 @@ def node_modules(
     parts = [(workspace / "package.json").read_bytes()]
     locks = [name for name in NODE_LOCKS if (workspace / name).exists()]
     parts += [(workspace / name).read_bytes() for name in locks]
-    key = _digest(install.encode(), *parts)
+    key = _digest(LAYOUT, install.encode(), *parts)
     final = cache / "node" / key
-    if final.exists():
+
+    def build(target: Path) -> None:
+        target.mkdir()
+        for name in ["package.json", *locks]:
+            shutil.copy2(workspace / name, target / name)
+        run_streamed(install, target, env, emit, f"`{install}`", canceled)
+        (target / "node_modules").mkdir(exist_ok=True)
+
+    if not _build_in_place(final, build, emit, canceled):
         emit(f"dependencies unchanged: reusing node_modules {key}")
-    else:
-        final.parent.mkdir(parents=True, exist_ok=True)
-
-        def build(tmp: Path) -> None:
-            tmp.mkdir()
-            for name in ["package.json", *locks]:
-                shutil.copy2(workspace / name, tmp / name)
-            run_streamed(install, tmp, env, emit, f"`{install}`", canceled)
-            (tmp / "node_modules").mkdir(exist_ok=True)
-
-        _atomic_build(final, build)
     os.symlink(final / "node_modules", workspace / "node_modules")

@@ -7,6 +7,7 @@ import json
 import logging
 import shlex
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ class ContainerSpec:
     command: str | None = None
     memory: str | None = None
     cpus: float | None = None
+    volumes: dict[str, str] = field(default_factory=dict)  # host folder -> path inside the container
 
 
 def image_tag(resource_id: str, deployment_id: str) -> str:
@@ -122,6 +124,58 @@ def build_image(
     client.images.get(tag)  # a build that ended without an image is a failure too
 
 
+def run_once(
+    client: "docker.DockerClient",
+    image: str,
+    command: str,
+    emit: Emit,
+    *,
+    env: dict[str, str],
+    volumes: dict[str, str],
+    network: str | None,
+    labels: dict[str, str],
+    canceled: Callable[[], bool] = lambda: False,
+) -> int:
+    """Run `command` in a fresh container of `image` to its end (a release step), each output line to
+    `emit`; returns its exit code. The container is removed, and killed when `canceled()` turns true."""
+    from docker.errors import APIError, NotFound
+
+    from dockyard.runtimes.container_attach import SHARED, ensure_network
+
+    container = client.containers.run(
+        image,
+        ["/bin/sh", "-c", command],
+        detach=True,
+        environment=env,
+        volumes={host: {"bind": inside, "mode": "rw"} for host, inside in volumes.items()},
+        network=ensure_network(client, network, {k: v for k, v in labels.items() if k in SHARED}),
+        labels=labels,
+    )
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.5):
+            if canceled():
+                with contextlib.suppress(APIError, NotFound):
+                    container.kill()
+                return
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        pending = b""
+        for chunk in container.logs(stream=True, follow=True):
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                emit(line.decode(errors="replace").rstrip("\r"))
+        if pending:
+            emit(pending.decode(errors="replace"))
+        return int(container.wait().get("StatusCode", 1))
+    finally:
+        done.set()
+        with contextlib.suppress(APIError, NotFound):
+            container.remove(force=True)
+
+
 def exposed_port(client: "docker.DockerClient", image: str) -> int | None:
     """The image's first exposed TCP port, if it declares one."""
     ports = (client.images.get(image).attrs.get("Config") or {}).get("ExposedPorts") or {}
@@ -153,6 +207,7 @@ class ContainerRuntime:
                     "command": spec.command,
                     "memory": spec.memory,
                     "cpus": spec.cpus,
+                    "volumes": spec.volumes,
                 }
             ),
         )

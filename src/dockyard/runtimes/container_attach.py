@@ -23,7 +23,7 @@ STOP_TIMEOUT_S = 2  # well inside the runner's grace before it kills this proces
 SHARED = ("dockyard.managed-by", "dockyard.installation")  # what a project's network carries
 
 
-def _network(client: docker.DockerClient, name: str | None, labels: dict[str, str]) -> str | None:
+def ensure_network(client: docker.DockerClient, name: str | None, labels: dict[str, str]) -> str | None:
     if not name:
         return None
     try:
@@ -52,7 +52,9 @@ def run(spec: dict[str, Any]) -> int:
         "environment": spec.get("env") or {},
         "labels": labels,
         "ports": {f"{spec['containerPort']}/tcp": ("127.0.0.1", spec["hostPort"])},
-        "network": _network(client, spec.get("network"), {k: v for k, v in labels.items() if k in SHARED}),
+        "network": ensure_network(
+            client, spec.get("network"), {k: v for k, v in labels.items() if k in SHARED}
+        ),
     }
     if spec.get("command"):
         options["command"] = ["/bin/sh", "-c", spec["command"]]
@@ -60,6 +62,10 @@ def run(spec: dict[str, Any]) -> int:
         options["mem_limit"] = spec["memory"]
     if spec.get("cpus"):
         options["nano_cpus"] = int(float(spec["cpus"]) * 1e9)
+    if spec.get("volumes"):
+        options["volumes"] = {
+            host: {"bind": inside, "mode": "rw"} for host, inside in spec["volumes"].items()
+        }
     stopping = threading.Event()
     box: list[Any] = []  # the container, once created
 

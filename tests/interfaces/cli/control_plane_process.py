@@ -18,6 +18,7 @@ from polling import poll
 
 BIN = Path(sys.executable).parent
 DEADLINE_S = 30.0
+START_S = 90.0
 
 
 class ControlPlane:
@@ -41,7 +42,12 @@ class ControlPlane:
                 stdout=subprocess.DEVNULL,
                 stderr=err,
             )
-        poll(self._answers, "dockyard serve")
+        try:  # a loaded machine can take a while to import and migrate
+            poll(self._answers, "dockyard serve", START_S)
+        except AssertionError:
+            self.proc.kill()  # never left running behind a failed fixture
+            self.proc.wait()
+            raise
 
     def _answers(self) -> bool:
         """This serve process answers its health check (not some other process on the port)."""
@@ -123,6 +129,7 @@ def app(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
     folder = tmp_path / name
     folder.mkdir()
     for rel, text in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         (folder / rel).write_text(textwrap.dedent(text))
     return folder
 

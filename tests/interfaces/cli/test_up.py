@@ -3,7 +3,6 @@
 import shutil
 import subprocess
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,14 +13,6 @@ from processes import gone
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    cp = ControlPlane(tmp_path_factory.mktemp("plane"))
-    cp.start()
-    yield cp
-    cp.stop()
 
 
 @pytest.mark.parametrize(
@@ -256,3 +247,29 @@ def test_on_a_terminal_a_taken_name_is_asked_about(plane: ControlPlane, tmp_path
     assert f"'echoed' is deployed from {tmp_path / 'a' / 'echoed'}" in asked and "'echoed-2'" in asked
     assert plane.api("GET", "/resources/count")["count"] == before
     assert httpx.get(first["url"]).text == "echoed from a"
+
+
+@pytest.mark.parametrize("columns", ["60", "200"])
+def test_ids_urls_and_log_lines_are_never_cut_however_narrow_the_output(
+    plane: ControlPlane, tmp_path: Path, columns: str
+) -> None:
+    import subprocess
+
+    said = "building " + "-".join(["a-long-line-of-build-output"] * 5)
+    folder = app(tmp_path, "narrow", {"index.html": "hi", "dockyard.yml": f"build: echo {said}\nstatic: .\n"})
+    result = plane.up(folder)
+    env = {**plane.env, "COLUMNS": columns}
+
+    def run(*args: str) -> str:
+        done = subprocess.run(plane.cli_args(*args), env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    row = next(line for line in run("ps").splitlines() if result["resourceId"] in line)
+    assert result["url"] in row  # the id and the URL whole, on one line
+    listed = run("deployments", "list")
+    assert any(
+        result["deploymentId"] in line and result["resourceId"] in line for line in listed.splitlines()
+    )
+    logs = run("deployments", "logs", result["deploymentId"]).splitlines()
+    assert any(line.endswith(said) for line in logs), logs

@@ -253,3 +253,30 @@ def test_a_rollback_starts_a_retained_image_and_old_images_are_pruned(
     poll(lambda: not containers(engine, ids[-1]), "the rolled-back version's container to be removed")
     logs = plane.api("GET", f"/deployments/{back}/logs")["logs"]
     assert not any(line["phase"] == "build" for line in logs)
+
+
+def test_a_release_runs_in_the_new_image_and_the_data_folder_outlives_the_container(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    serve = "wc -l < $DOCKYARD_APP_DATA_DIR/releases > /www/count; exec httpd -f -p 8080 -h /www"
+    files = {
+        "Dockerfile": f"FROM {BUSYBOX_IMAGE}\nCOPY index.html /www/index.html\nEXPOSE 8080\n"
+        f'CMD ["sh", "-c", "{serve}"]\n',
+        "index.html": "boxed data",
+        "dockyard.yml": 'release: echo "release into $DOCKYARD_APP_DATA_DIR" && echo one >> /data/releases\n',
+    }
+    folder = app(tmp_path, "boxed-data", files)
+    first = plane.up(folder)
+    assert first["status"] == "succeeded", first["stderr"]
+    assert httpx.get(first["url"] + "count").text.strip() == "1"
+    second = plane.up(folder)
+    assert second["status"] == "succeeded", second["stderr"]
+    assert httpx.get(second["url"] + "count").text.strip() == "2"
+    logs = plane.api("GET", f"/deployments/{second['deploymentId']}/logs")["logs"]
+    assert "release into /data" in [line["message"] for line in logs if line["phase"] == "release"]
+    kept = plane.data_dir / "appdata" / second["resourceId"] / "releases"
+    assert kept.read_text().splitlines() == ["one", "one"]
+    (folder / "dockyard.yml").write_text("release: echo 'no such table' >&2; exit 5\n")
+    failed = plane.up(folder)
+    assert (failed["status"], failed["error"]["code"]) == ("failed", "release-failed")
+    assert httpx.get(second["url"] + "count").text.strip() == "2"

@@ -248,3 +248,76 @@ def test_a_failed_acme_challenge_is_recorded_and_retried(plane: ControlPlane, tm
         lambda: https_get(plane.https_port, domain, ca.root_pem()) == (200, "retried"),
         "HTTPS after the retry",
     )  # type: ignore[attr-defined]
+
+
+DJANGO_SITE = {
+    "requirements.txt": "django\ngunicorn\n",
+    "manage.py": """
+        import os
+        import sys
+
+        if __name__ == "__main__":
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+            from django.core.management import execute_from_command_line
+
+            execute_from_command_line(sys.argv)
+        """,
+    "mysite/__init__.py": "",
+    "mysite/settings.py": """
+        import os
+        from pathlib import Path
+
+        BASE_DIR = Path(__file__).resolve().parent.parent
+        SECRET_KEY = "a test site's key"
+        DEBUG = False
+        ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost").split(",")
+        CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+        INSTALLED_APPS = ["django.contrib.staticfiles"]
+        ROOT_URLCONF = "mysite.urls"
+        DATABASES = {}
+        STATIC_URL = "static/"
+        STATIC_ROOT = BASE_DIR / "staticfiles"
+        STATICFILES_DIRS = [BASE_DIR / "assets"]
+        """,
+    "mysite/urls.py": """
+        from django.conf import settings
+        from django.http import JsonResponse
+        from django.urls import path
+
+
+        def home(request):
+            return JsonResponse({"hosts": settings.ALLOWED_HOSTS, "origins": settings.CSRF_TRUSTED_ORIGINS})
+
+
+        urlpatterns = [path("", home)]
+        """,
+    "mysite/wsgi.py": """
+        import os
+
+        from django.core.wsgi import get_wsgi_application
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+        application = get_wsgi_application()
+        """,
+    "assets/site.css": "body { color: navy; }\n",
+}
+
+
+def test_a_django_site_answers_on_its_hostname_with_gunicorn_and_collected_static_files(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    result = plane.up(app(tmp_path, "django-site", DJANGO_SITE))
+    assert result["status"] == "succeeded", result["stderr"]
+    host = "django-site.localhost"
+    assert result["url"] == f"http://{host}:{plane.edge_port}/"  # type: ignore[attr-defined]
+    answer = via_edge(plane, result["url"])
+    assert answer.status_code == 200, answer.text
+    assert host in answer.json()["hosts"] and "127.0.0.1" in answer.json()["hosts"]
+    assert answer.json()["origins"] == [
+        f"https://{host}:{plane.https_port}",  # type: ignore[attr-defined]
+        f"http://{host}:{plane.edge_port}",  # type: ignore[attr-defined]
+    ]
+    logs = plane.api("GET", f"/deployments/{result['deploymentId']}/logs")["logs"]
+    assert any("served with gunicorn" in line["message"] for line in logs)
+    workspace = plane.data_dir / "workspaces" / result["resourceId"] / result["deploymentId"]
+    assert (workspace / "staticfiles" / "site.css").read_text() == "body { color: navy; }\n"

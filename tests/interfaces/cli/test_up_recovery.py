@@ -6,7 +6,6 @@ a burst of deploys over many resources ends cleanly, one live version each, in r
 """
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +55,6 @@ def server_app(folder: Path, text: str, marker: str = "", before_listen: str = "
 
 def broken_app(folder: Path) -> None:
     (folder / "Procfile").write_text("web: python3 -c 'import sys; sys.exit(3)'\n")
-
-
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    cp = ControlPlane(tmp_path_factory.mktemp("plane"))
-    cp.start()
-    yield cp
-    cp.stop()
 
 
 def runtime_pid(plane: ControlPlane, resource_id: str) -> int:
@@ -127,6 +118,25 @@ def test_a_broken_deploy_keeps_v1_and_a_rollback_from_v3_serves_v1_again(
     poll(lambda: gone(v3_pid), "v3's process to be retired by the rollback")
     logs = plane.api("GET", f"/deployments/{back['id']}/logs")["logs"]
     assert not any(line["phase"] in ("install", "build") for line in logs)  # nothing was rebuilt
+
+
+def test_a_rollback_keeps_the_resources_data_folder(plane: ControlPlane, tmp_path: Path) -> None:
+    folder = tmp_path / "keeper"
+    record = 'open(os.path.join(os.environ["DOCKYARD_APP_DATA_DIR"], "starts"), "a").write(TEXT + "\\n")'
+    server_app(folder, "one", before_listen=record)
+    v1 = plane.up(folder)
+    server_app(folder, "two", before_listen=record)
+    v2 = plane.up(folder)
+    assert (v1["status"], v2["status"]) == ("succeeded", "succeeded"), v2["stderr"]
+    rolled = plane.api(
+        "POST",
+        f"/deployments/{v2['deploymentId']}/rollback",
+        json={"rollbackCandidateDeploymentId": v1["deploymentId"]},
+    )
+    assert ended(plane, rolled["id"])["status"] == "succeeded"
+    assert httpx.get(v2["url"]).text == "one"
+    starts = plane.data_dir / "appdata" / v1["resourceId"] / "starts"
+    assert starts.read_text().splitlines() == ["one", "two", "one"]
 
 
 def test_a_switch_that_fails_puts_the_previous_version_back(plane: ControlPlane, tmp_path: Path) -> None:

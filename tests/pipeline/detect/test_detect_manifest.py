@@ -152,3 +152,16 @@ def test_spa_must_be_true_or_false(make_app: MakeApp) -> None:
     evidence = detect(make_app({"index.html": "hi", "dockyard.yml": "spa: maybe\n"}))
     assert evidence.spa is False
     assert any("`spa` must be true or false" in w for w in evidence.warnings), evidence.warnings
+
+
+def test_a_release_command_wins_over_the_procfiles(make_app: MakeApp) -> None:
+    app = make_app(
+        {
+            "Procfile": "web: ./serve\nrelease: ./migrate-old\n",
+            "dockyard.yml": "release:\n  - flask --app flaskr init-db\n  - ./seed\n",
+        }
+    )
+    evidence = detect(app)
+    assert evidence.release_command == "flask --app flaskr init-db && ./seed"
+    assert evidence.start_command == "./serve"
+    assert evidence.warnings == ()

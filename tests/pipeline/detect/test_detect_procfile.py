@@ -54,11 +54,13 @@ def test_a_node_app_keeps_its_install_and_build_under_a_procfile(make_app: MakeA
     assert evidence.start_command == "node dist/server.js"
 
 
-def test_processes_other_than_web_are_named_as_not_run(make_app: MakeApp) -> None:
+def test_processes_other_than_web_and_release_are_named_as_not_run(make_app: MakeApp) -> None:
     procfile = "release: python manage.py migrate\nweb: gunicorn app:app\nworker: celery -A app worker\n"
     evidence = detect(make_app({"Procfile": procfile}))
     assert evidence.start_command == "gunicorn app:app"
-    assert "Procfile processes other than web are not run: release, worker" in evidence.warnings
+    assert evidence.release_command == "python manage.py migrate"
+    assert "Procfile processes other than web are not run: worker" in evidence.warnings
+    assert any("`python manage.py migrate` runs once per deployment" in r for r in evidence.reasoning)
 
 
 def test_a_procfile_without_web_starts_its_worker_with_a_warning(make_app: MakeApp) -> None:
@@ -66,7 +68,8 @@ def test_a_procfile_without_web_starts_its_worker_with_a_warning(make_app: MakeA
     assert evidence.start_command == "./consume"
     assert evidence.application_shape == "worker"
     assert any("no web process" in w and "`worker`" in w for w in evidence.warnings)
-    assert "Procfile processes other than web are not run: release" in evidence.warnings
+    assert evidence.release_command == "./migrate"
+    assert not any("not run" in w for w in evidence.warnings)
 
 
 def test_malformed_and_duplicate_lines_are_reported(make_app: MakeApp) -> None:
@@ -80,3 +83,13 @@ def test_an_empty_procfile_is_not_an_app(make_app: MakeApp) -> None:
     evidence = detect(make_app({"Procfile": "\n# nothing yet\n"}))
     assert evidence.runtime_family is None
     assert "Procfile declares no processes" in evidence.warnings
+
+
+def test_a_procfile_start_for_a_python_app_without_an_app_object_warns_of_nothing(make_app: MakeApp) -> None:
+    app = make_app(
+        {"requirements.txt": "datasette\n", "Procfile": "web: datasette serve data.db --port $PORT\n"}
+    )
+    evidence = detect(app)
+    assert (evidence.runtime_family, evidence.python_requirements) == ("python", "requirements.txt")
+    assert evidence.start_command == "datasette serve data.db --port $PORT"
+    assert evidence.warnings == ()

@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from dockyard.pipeline.detect import detect
 
 MakeApp = Callable[..., Path]
@@ -142,6 +144,37 @@ def test_a_django_project_without_gunicorn_uses_runserver_without_the_reloader(m
     evidence = detect(make_app({**DJANGO, "requirements.txt": "django\n"}))
     assert evidence.start_command == "python manage.py runserver ${HOST:-127.0.0.1}:$PORT --noreload"
     assert any("development server" in w and "gunicorn" in w for w in evidence.warnings)
+
+
+def test_a_django_project_with_only_uvicorn_is_served_over_asgi(make_app: MakeApp) -> None:
+    asgi = "from django.core.asgi import get_asgi_application\napplication = get_asgi_application()\n"
+    app = make_app({**DJANGO, "mysite/asgi.py": asgi, "requirements.txt": "django\nuvicorn[standard]\n"})
+    evidence = detect(app)
+    assert evidence.start_command == (
+        "python -m uvicorn mysite.asgi:application --host ${HOST:-127.0.0.1} --port $PORT"
+    )
+    assert not any("development server" in w for w in evidence.warnings)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"mysite/settings.py": "from pathlib import Path\nSTATIC_ROOT = Path(__file__).parent / 'static'\n"},
+        {"mysite/settings/__init__.py": "", "mysite/settings/base.py": "STATIC_ROOT = BASE_DIR / 'static'\n"},
+    ],
+)
+def test_a_django_project_with_a_static_root_collects_its_static_files_at_build(
+    make_app: MakeApp, settings: dict[str, str]
+) -> None:
+    files = {k: v for k, v in DJANGO.items() if k != "mysite/settings.py"}
+    evidence = detect(make_app({**files, **settings, "requirements.txt": "django\ngunicorn\n"}))
+    assert evidence.build_command == "python manage.py collectstatic --noinput"
+    assert any("STATIC_ROOT" in r and "collectstatic" in r for r in evidence.reasoning)
+
+
+def test_a_django_project_without_a_static_root_has_no_build(make_app: MakeApp) -> None:
+    evidence = detect(make_app({**DJANGO, "requirements.txt": "django\ngunicorn\n"}))
+    assert evidence.build_command is None
 
 
 def test_a_script_that_reads_port_is_run_directly(make_app: MakeApp) -> None:

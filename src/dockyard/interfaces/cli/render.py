@@ -22,6 +22,8 @@ PREFERRED = [
     "createdAt",
 ]
 MAX_COLUMNS = 6
+FOLDED_MIN = 6  # the narrowest a folded column may get before records replace the table
+URL_PREFIXES = ("http://", "https://")
 
 
 def _cell(value: Any) -> str:
@@ -39,6 +41,39 @@ def _columns(items: list[dict[str, Any]]) -> list[str]:
     return ordered[:MAX_COLUMNS]
 
 
+def _whole(column: str, values: list[str]) -> bool:
+    """Ids and URLs are copied and clicked: their cells are never broken over lines."""
+    return (
+        column == "id"
+        or column.endswith(("Id", "url", "Url"))
+        or any(v.startswith(URL_PREFIXES) for v in values)
+    )
+
+
+def _table(items: list[dict[str, Any]]) -> None:
+    """A table when the ids and URLs fit whole (other columns fold), else one record per line."""
+    columns = _columns(items)
+    rows = [[_cell(item.get(c)) for c in columns] for item in items]
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
+    whole = [_whole(c, [row[i] for row in rows]) for i, c in enumerate(columns)]
+    needed = sum(w if keep else min(w, FOLDED_MIN) for w, keep in zip(widths, whole, strict=True))
+    if needed + 3 * len(columns) + 1 > out.width:
+        for row in rows:
+            out.print("  ".join(escape(v if i == 0 else f"{columns[i]}={v}") for i, v in enumerate(row)))
+        return
+    table = Table(header_style="bold")
+    for c, w, keep in zip(columns, widths, whole, strict=True):
+        table.add_column(c, no_wrap=keep, min_width=w if keep else None, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(v) for v in row))
+    out.print(table)
+
+
+def _lines(logs: list[Any]) -> None:
+    for line in logs:
+        out.print(timeline_line(line) if isinstance(line, dict) else escape(str(line)))
+
+
 def show(data: Any, as_json: bool) -> None:
     if as_json or not isinstance(data, dict):
         out.print_json(json.dumps(data))
@@ -48,20 +83,16 @@ def show(data: Any, as_json: bool) -> None:
         if not items:
             out.print("[dim]nothing here yet[/dim]")
             return
-        columns = _columns(items)
-        table = Table(header_style="bold")
-        for c in columns:
-            table.add_column(c, no_wrap=c == "id", overflow="fold")
-        for item in items:
-            table.add_row(*(escape(_cell(item.get(c))) for c in columns))
-        out.print(table)
+        _table(items)
         if data.get("nextCursor"):
             out.print(f"[dim]more: --cursor {data['nextCursor']}[/dim]")
         return
-    table = Table(show_header=False, box=None)
-    for key, value in data.items():
-        table.add_row(f"[bold]{key}[/bold]", escape(_cell(value)))
-    out.print(table)
+    if isinstance(data.get("logs"), list):  # a deployment's (or a run's) log lines, whole
+        _lines(data["logs"])
+        return
+    width = max((len(key) for key in data), default=0)
+    for key, value in data.items():  # one field per line: a long value runs on, never broken
+        out.print(f"[bold]{escape(key.ljust(width))}[/bold]  {escape(_cell(value))}")
 
 
 def fail(code: str, message: str, next_action: str | None) -> None:

@@ -11,15 +11,14 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
 from dockyard.config import Settings
+from dockyard.domain.deployment import PHASES
 from dockyard.interfaces.cli import client, links, render
 from dockyard.interfaces.cli.daemon import ensure_running
-
-PHASES = ("detect", "plan", "package", "install", "build", "start", "verify", "switch")
 
 
 def _all(path: str, **params: Any) -> list[dict[str, Any]]:
@@ -201,6 +200,14 @@ def follow(body: dict[str, Any], quiet: bool) -> str | None:
     return deployment_id
 
 
+def _fail(error: dict[str, Any], as_json: bool, code: int = 1, **result: Any) -> NoReturn:
+    """Say why on stderr; with --json, also print one object with `error` ({code, message, nextAction})."""
+    render.fail(error["code"], error["message"], error.get("nextAction"))
+    if as_json:
+        print(json.dumps({**result, "error": error}))
+    raise typer.Exit(code)
+
+
 def up(path: str, name: str | None, as_json: bool, yes: bool = False, runtime: str | None = None) -> None:
     image = image_reference(path)
     folder = Path(path).expanduser().resolve()
@@ -213,10 +220,14 @@ def up(path: str, name: str | None, as_json: bool, yes: bool = False, runtime: s
         link_key = folder
     if not image and not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
-        render.fail(
-            "source_path_invalid",
-            f"{folder} {what}.",
-            "Run `dockyard up` in your app's folder, or pass the path of one: dockyard up ./my-app",
+        _fail(
+            {
+                "code": "source_path_invalid",
+                "message": f"{folder} {what}.",
+                "nextAction": "Run `dockyard up` in your app's folder, or pass the path of one: "
+                "dockyard up ./my-app",
+            },
+            as_json,
         )
         raise typer.Exit(1)
     data = Settings.from_env().data_dir
@@ -232,10 +243,8 @@ def up(path: str, name: str | None, as_json: bool, yes: bool = False, runtime: s
     try:
         url, started = ensure_running()
     except RuntimeError as exc:
-        render.fail(
-            "control_plane_start_failed", str(exc), "Run `dockyard serve` in the foreground to see why."
-        )
-        raise typer.Exit(1) from None
+        error = {"code": "control_plane_start_failed", "message": str(exc)}
+        _fail({**error, "nextAction": "Run `dockyard serve` in the foreground to see why."}, as_json)
     if started and not as_json:
         render.out.print(f"[dim]started the Dockyard control plane at {url}[/dim]")
     try:
@@ -265,8 +274,8 @@ def up(path: str, name: str | None, as_json: bool, yes: bool = False, runtime: s
             )
         shown = client.request("GET", f"/deployments/{deployment_id}")
     except client.ApiError as exc:
-        render.fail(exc.code, exc.message, exc.next_action)
-        raise typer.Exit(2 if exc.status == 0 else 1) from None
+        error = {"code": exc.code, "message": exc.message, "nextAction": exc.next_action}
+        _fail(error, as_json, 2 if exc.status == 0 else 1)
     dep = shown["deployment"]
     result = {
         "deploymentId": dep["id"],
@@ -274,19 +283,18 @@ def up(path: str, name: str | None, as_json: bool, yes: bool = False, runtime: s
         "status": dep["status"],
         "url": dep["url"],
     }
+    if dep["status"] != "succeeded":
+        failure = dep.get("failure") or {}
+        error = {
+            "code": failure.get("code") or dep["status"],
+            "message": failure.get("message") or f"deployment {dep['status']}",
+            "nextAction": failure.get("nextAction") or f"dockyard deployments logs {dep['id']}",
+        }
+        _fail(error, as_json, **result)
     if as_json:
         print(json.dumps(result))
-    elif dep["status"] == "succeeded":
-        render.out.print(f"[green]✓ live[/green] {dep['url']}")
     else:
-        failure = dep.get("failure") or {}
-        render.fail(
-            failure.get("code") or dep["status"],
-            failure.get("message") or f"deployment {dep['status']}",
-            failure.get("nextAction") or f"dockyard deployments logs {dep['id']}",
-        )
-    if dep["status"] != "succeeded":
-        raise typer.Exit(1)
+        render.out.print(f"[green]✓ live[/green] {dep['url']}")
 
 
 def ps(as_json: bool) -> None:

@@ -21,6 +21,7 @@ class Evidence:
     install_command: str | None = None
     build_command: str | None = None
     start_command: str | None = None
+    release_command: str | None = None  # once per deployment, after the build, before the start
     publish_directory: str | None = None
     python_requirements: str | None = None
     port: int | None = None

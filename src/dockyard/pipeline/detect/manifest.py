@@ -8,7 +8,7 @@ import yaml
 from dockyard.pipeline.detect.files import Source
 
 NAMES = ("dockyard.yml", "dockyard.yaml")
-COMMAND_KEYS = ("install", "build", "start")
+COMMAND_KEYS = ("install", "build", "release", "start")
 KNOWN_KEYS = frozenset({*COMMAND_KEYS, "port", "health", "healthPath", "static", "spa"})
 
 
@@ -17,6 +17,7 @@ class Manifest:
     path: str | None = None
     install: str | None = None
     build: str | None = None
+    release: str | None = None
     start: str | None = None
     port: int | None = None
     health: str | None = None
@@ -26,7 +27,8 @@ class Manifest:
 
     @property
     def used(self) -> bool:
-        values = (self.install, self.build, self.start, self.port, self.health, self.static, self.spa)
+        values = (self.install, self.build, self.release, self.start, self.port, self.health)
+        values = (*values, self.static, self.spa)
         return any(v is not None for v in values)
 
 

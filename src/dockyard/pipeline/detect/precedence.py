@@ -25,7 +25,7 @@ def detect(path: Path) -> Evidence:
     src = Source(path)
     manifest, procfile = read_manifest(src), read_procfile(src)
     explicit_start = bool(procfile.processes or manifest.start or manifest.static)
-    evidence = _containers(_family(src), find_containers(src), explicit_start)
+    evidence = _containers(_family(src, explicit_start), find_containers(src), explicit_start)
     evidence = _manifest(_procfile(evidence, procfile), manifest)
     extra = list(src.skipped)
     if evidence.runtime_family is None:
@@ -49,8 +49,8 @@ def _merge(
     )
 
 
-def _family(src: Source) -> Evidence:
-    python, node, static = detect_python(src), detect_node(src), detect_static(src)
+def _family(src: Source, start_given: bool) -> Evidence:
+    python, node, static = detect_python(src, start_given), detect_node(src), detect_static(src)
     servers = [e for e in (node, python) if e and e.start_command and e.application_shape == "web-server"]
     if python and node and len(servers) == 2:
         python_wins = python.framework is not None and node.framework in (None, "node-http")
@@ -109,16 +109,21 @@ def _containers(evidence: Evidence, containers: Containers, explicit_start: bool
 def _procfile(evidence: Evidence, procfile: Procfile) -> Evidence:
     if not procfile.processes:
         return _merge(evidence, warnings=procfile.warnings)
-    web = procfile.command("web")
-    others = [kind for kind, _ in procfile.processes if kind != "web"]
+    web, release = procfile.command("web"), procfile.command("release")
+    others = [kind for kind, _ in procfile.processes if kind not in ("web", "release")]
     warnings = list(procfile.warnings)
-    if web is None and evidence.start_command is None:
-        kind, web = next(((k, c) for k, c in procfile.processes if k != "release"), procfile.processes[0])
+    if release:
+        evidence = _merge(
+            replace(evidence, release_command=release),
+            reason=f"Procfile: `{release}` runs once per deployment, before the new version starts",
+        )
+    if web is None and evidence.start_command is None and others:
+        kind = others.pop(0)
+        web = procfile.command(kind)
         warnings.append(
             f"Procfile has no web process: starting `{kind}`, which must answer health checks on $PORT "
             "(or turn the health check off)"
         )
-        others.remove(kind)
     if others:
         warnings.append(f"Procfile processes other than web are not run: {', '.join(others)}")
     if web is None:
@@ -154,6 +159,7 @@ def _manifest(evidence: Evidence, m: Manifest) -> Evidence:
     for key, field in (
         ("install", "install_command"),
         ("build", "build_command"),
+        ("release", "release_command"),
         ("port", "port"),
         ("health", "health_path"),
         ("spa", "spa"),

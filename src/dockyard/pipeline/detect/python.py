@@ -36,6 +36,7 @@ class _Ctx:
     files: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    build: str | None = None
 
     def has(self, name: str) -> bool:
         return name in self.deps.names
@@ -53,6 +54,10 @@ def _uvicorn(ctx: _Ctx, target: str, app_dir: str | None = None, factory: bool =
 
 def _django(ctx: _Ctx, ref: DjangoRef) -> str:
     ctx.files.append("manage.py")
+    if ref.static_root_in:
+        ctx.files.append(ref.static_root_in)
+        ctx.build = "python manage.py collectstatic --noinput"
+        ctx.reasons.append(f"{ref.static_root_in} sets STATIC_ROOT: the build runs `{ctx.build}`")
     if not ctx.has("django"):
         ctx.warnings.append(f"manage.py found but django is not in {ctx.req}")
     if ref.has_wsgi and ctx.has("gunicorn"):
@@ -102,7 +107,9 @@ def _pick_app(apps: list[AppRef], dep_framework: str | None, ctx: _Ctx) -> tuple
     return ref, ref.framework or dep_framework or fallback
 
 
-def detect_python(src: Source) -> Evidence | None:
+def detect_python(src: Source, start_given: bool = False) -> Evidence | None:
+    """`start_given`: a Procfile or dockyard.yml says how to start the app, so finding no app object
+    to serve is no reason to warn."""
     deps = PythonDeps()
     if src.is_file("requirements.txt"):
         read_requirements(src, "requirements.txt", deps)
@@ -137,7 +144,7 @@ def detect_python(src: Source) -> Evidence | None:
             ctx.warnings.append(
                 f"{name} does not read PORT: dockyard tells the app which port to listen on in $PORT"
             )
-    else:
+    elif not start_given:
         ctx.warnings.append(
             f"found {' and '.join(deps.files) or 'Python files'} but no app to start: looked for "
             f"`app = FastAPI()`, `Flask()` or `Starlette()` in {', '.join(ENTRY_FILES)} (also in packages "
@@ -172,6 +179,7 @@ def detect_python(src: Source) -> Evidence | None:
         project_name=deps.project_name,
         detected_files=tuple(sorted(set(ctx.files))),
         start_command=start,
+        build_command=ctx.build,
         python_requirements=requirements,
         reasoning=("; ".join(ctx.reasons),) if ctx.reasons else (),
         warnings=tuple(ctx.warnings),

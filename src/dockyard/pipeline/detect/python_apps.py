@@ -19,6 +19,8 @@ FACTORY_RE = re.compile(r"^def (create_app|make_app)\(", re.M)
 MAIN_GUARD_RE = re.compile(r"""__name__\s*==\s*['"]__main__['"]""")
 PORT_RE = re.compile(r"""['"]PORT['"]""")
 SETTINGS_RE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
+STATIC_ROOT_RE = re.compile(r"^STATIC_ROOT\s*(?::[^=\n]+)?=\s*(?!None\b)\S", re.M)
+SETTINGS_PARTS = ("__init__", "base", "common", "production", "prod")  # a settings/ package's usual files
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class DjangoRef:
     project: str | None  # the package holding settings/wsgi/asgi, when found
     has_wsgi: bool
     has_asgi: bool
+    static_root_in: str | None = None  # the settings file that sets STATIC_ROOT
 
 
 def candidate_files(src: Source) -> list[tuple[str, str, str | None]]:
@@ -125,9 +128,20 @@ def find_django(src: Source) -> DjangoRef | None:
     if not src.is_file("manage.py"):
         return None
     match = SETTINGS_RE.search(src.read_text("manage.py") or "")
-    named = [match.group(1).split(".")[0]] if match else []
+    module = match.group(1) if match else None
+    named = [module.split(".")[0]] if module else []
     for project in named + [d for d in src.subdirs() if d not in named]:
         wsgi, asgi = src.is_file(f"{project}/wsgi.py"), src.is_file(f"{project}/asgi.py")
         if wsgi or asgi:
-            return DjangoRef(project, wsgi, asgi)
-    return DjangoRef(named[0] if named else None, False, False)
+            return DjangoRef(project, wsgi, asgi, _static_root(src, module or f"{project}.settings"))
+    project = named[0] if named else None
+    return DjangoRef(project, False, False, _static_root(src, module) if module else None)
+
+
+def _static_root(src: Source, settings_module: str) -> str | None:
+    """The settings file (the module manage.py names, or a file of its settings/ package) that sets
+    STATIC_ROOT to something, which `collectstatic` needs."""
+    path = settings_module.replace(".", "/")
+    packages = dict.fromkeys((path, path.rsplit("/", 1)[0]))  # settings/ itself, or the one holding prod.py
+    files = [f"{path}.py", *(f"{folder}/{part}.py" for folder in packages for part in SETTINGS_PARTS)]
+    return next((f for f in files if STATIC_ROOT_RE.search(src.read_text(f) or "")), None)
