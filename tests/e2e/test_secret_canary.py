@@ -180,11 +180,6 @@ def allowed_holders(plane: ControlPlane, deployed: dict[str, Any]) -> list[str]:
     return [f"workspaces/{rid}/{dep}.log", f"runners/{rid}/state.json"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WAITS FOR the data-dir permissions change (0700/0600, another helper's): the app's raw log "
-    "is 0644 in 0755 directories today. Remove this marker when that change is merged.",
-)
 def test_files_holding_the_canary_are_private(plane: ControlPlane, deployed: dict[str, Any]) -> None:
     """Every file that holds the secret is its owner's only (0600), and so is every directory on the
     way to it from the data dir (0700)."""
