@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from conftest import LiveServer
 from dockyard.config import DEFAULT_PORT, Settings
 from hosting.mcp_helpers import ECHO_STDIO, McpApi
+from live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
 
