@@ -44,6 +44,14 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["DOCKYARD_INSTALLATION_ID"] = RUN_ID
 
 
+def data_dir_of(tmp_path: Path) -> Path:
+    """A test's data dir: a folder of its own in tmp_path, so the apps a test writes beside it in
+    tmp_path are not inside the data dir (a source folder there is refused)."""
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    return data
+
+
 def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'dockyard.db'}"
 
@@ -152,7 +160,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """A store no control plane has started on yet: SQLite file to be, or emptied PostgreSQL tables."""
     if backend == "sqlite":
-        return sqlite_url(tmp_path)
+        return sqlite_url(data_dir_of(tmp_path))
     url = request.getfixturevalue("postgres_module_db")
     request.getfixturevalue("postgres_server").empty_tables(url)
     return url
@@ -160,7 +168,7 @@ def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=db_url)
+    return Settings(data_dir=data_dir_of(tmp_path), database_url=db_url)
 
 
 @pytest.fixture
