@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from conftest import LiveServer
 from dockyard.config import DEFAULT_PORT, Settings
 from hosting.mcp_helpers import ECHO_STDIO, McpApi
 
@@ -15,9 +14,11 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def unconfigured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def unconfigured(tmp_path_factory: pytest.TempPathFactory, live_server_class: type) -> Iterator[Any]:
     """A real serve on a free (non-default) port, with no URL settings in its environment."""
-    server = LiveServer(tmp_path_factory.mktemp("serve-port"), tmp_path_factory.getbasetemp() / "xdg-cache")
+    server = live_server_class(
+        tmp_path_factory.mktemp("serve-port"), tmp_path_factory.getbasetemp() / "xdg-cache"
+    )
     assert server.port != DEFAULT_PORT
     for name in ("DOCKYARD_URL", "DOCKYARD_PUBLIC_URL"):
         server.env.pop(name, None)
@@ -28,7 +29,7 @@ def unconfigured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
         server.stop()
 
 
-def test_session_connection_urls_use_the_port_serve_listens_on(unconfigured: LiveServer) -> None:
+def test_session_connection_urls_use_the_port_serve_listens_on(unconfigured: Any) -> None:
     mcp_api = McpApi(unconfigured.url, unconfigured.token)
     version = mcp_api.deploy_version(ECHO_STDIO)
     assert version["status"] == "deployment_succeeded", version["deployment"]
@@ -39,7 +40,7 @@ def test_session_connection_urls_use_the_port_serve_listens_on(unconfigured: Liv
     assert session["connection_urls"] == {"streamable_http": base, "sse": f"{base}/sse"}
 
 
-def test_the_printed_links_use_that_port(unconfigured: LiveServer) -> None:
+def test_the_printed_links_use_that_port(unconfigured: Any) -> None:
     printed = Path(unconfigured.log).read_text()
     assert f"listening on {unconfigured.url}" in printed
     assert f"API docs: {unconfigured.url}/api/docs" in printed
