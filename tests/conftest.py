@@ -298,3 +298,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server_class() -> type[LiveServer]:
+    """LiveServer itself, for a module that starts one its own way (e.g. with other settings)."""
+    return LiveServer
