@@ -65,10 +65,11 @@ def _command(cmd: dict[str, Any], by_key: dict[str, dict[str, Any]]) -> Any:
     def command(**kwargs: Any) -> None:
         for a in cmd["arguments"]:
             value = kwargs[a["param"]]
-            if not ID_SHAPE.fullmatch(value):
+            if not ID_SHAPE.fullmatch(value) or (a.get("pattern") and not re.fullmatch(a["pattern"], value)):
+                like = f"a {a['kind']} id like {a['prefix']}_…" if a.get("kind") else "an id"
                 render.fail(
                     "validation_failed",
-                    f"{a['alias']} must be an id (letters, digits, _ and -), got {value[:60]!r}.",
+                    f"{a['alias']} must be {like} (letters, digits, _ and -), got {value[:60]!r}.",
                     f"Copy the id from `dockyard {' '.join(cmd['cliPath'][:-1])} list`.",
                 )
                 raise typer.Exit(1)

@@ -106,7 +106,7 @@ def build() -> list[dict[str, Any]]:
                 "stream": op.stream,
                 "followWith": op.follow_with,
                 "hasBody": bool(rest),
-                "arguments": [{"param": n, "alias": f.alias or n} for n, f in path_fields.items()],
+                "arguments": [_argument(n, f) for n, f in path_fields.items()],
                 "options": _options(rest),
             }
         )
@@ -143,3 +143,16 @@ def load() -> list[dict[str, Any]]:
     except OSError:
         pass  # a read-only home still gets a working (slower) CLI
     return commands
+
+
+def _argument(name: str, field: Any) -> dict[str, Any]:
+    """An id argument carries its kind, so the CLI refuses `prj_bad` itself, saying what an id
+    of that kind looks like (the server has no route for a path segment that is not an id)."""
+    from dockyard.domain.ids import PREFIXES, id_pattern
+    from dockyard.operations.common import IdKind
+
+    kind = next((m.kind for m in field.metadata if isinstance(m, IdKind)), None)
+    out: dict[str, Any] = {"param": name, "alias": field.alias or name}
+    if kind:
+        out.update(kind=kind, prefix=PREFIXES[kind], pattern=id_pattern(kind))
+    return out
