@@ -157,7 +157,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """A store no control plane has started on yet: SQLite file to be, or emptied PostgreSQL tables."""
     if backend == "sqlite":
-        return sqlite_url(tmp_path)
+        (tmp_path / "data").mkdir(mode=0o700, exist_ok=True)
+        return sqlite_url(tmp_path / "data")  # in the data dir, as `dockyard serve` keeps it
     url = request.getfixturevalue("postgres_module_db")
     request.getfixturevalue("postgres_server").empty_tables(url)
     return url
@@ -165,7 +166,8 @@ def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=db_url)
+    """A data dir of its own: apps the tests deploy sit beside it (a folder inside it is refused)."""
+    return Settings(data_dir=tmp_path / "data", database_url=db_url)
 
 
 @pytest.fixture
