@@ -135,7 +135,10 @@ def release(
         env=ex.app_env(resource_id, p.framework, CONTAINER_DATA_DIR),
         volumes=_data_volume(ex, resource_id),
         network=f"dockyard-{project_id.lower()}",
-        labels={**ctr.labels(project_id, resource_id, ex.id), "dockyard.role": "release"},
+        labels={
+            **ctr.labels(ex.svc.settings.data_dir, project_id, resource_id, ex.id),
+            "dockyard.role": "release",
+        },
         canceled=ex.canceled,
     )
     if ex.canceled():
