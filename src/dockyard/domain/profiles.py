@@ -3,9 +3,9 @@ access) and how to know it is healthy (health policy). Stored as JSON on the res
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints, WithJsonSchema
 
-from dockyard.domain.access import PATH_PREFIX_MAX, checked_path_prefix
+from dockyard.domain.access import PATH_PREFIX, PATH_PREFIX_MAX, checked_path_prefix
 from dockyard.domain.model import CamelModel
 
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -13,7 +13,10 @@ ShortText = Annotated[str, Field(max_length=1000)]
 PathText = Annotated[str, Field(max_length=1000, pattern=r"^/")]
 # A route's path prefix: the edge renderer's own rule (the length is repeated for the OpenAPI schema).
 PathPrefix = Annotated[
-    str, StringConstraints(max_length=PATH_PREFIX_MAX), AfterValidator(checked_path_prefix)
+    str,
+    StringConstraints(max_length=PATH_PREFIX_MAX),
+    AfterValidator(checked_path_prefix),
+    WithJsonSchema({"type": "string", "maxLength": PATH_PREFIX_MAX, "pattern": PATH_PREFIX.pattern}),
 ]
 
 BuildArgName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
