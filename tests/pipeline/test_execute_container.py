@@ -34,7 +34,7 @@ FAILING = {  # name: (Dockerfile, whether the attach process hangs)
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[docker.DockerClient]:
-    with engine_client("dockyard.managed-by=dockyard") as client:
+    with engine_client() as client:
         yield client
 
 

@@ -139,7 +139,7 @@ def test_discarding_a_candidate_whose_attach_process_hangs_still_removes_its_con
     runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
 ) -> None:
     resource = new_id("resource")
-    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "stuck")), tmp_path)
+    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "stuck")), tmp_path, "stuck")
     attach = (runtime.host.status(resource) or {})["candidate"]["pid"]
     os.killpg(attach, signal.SIGSTOP)  # it will not act on SIGTERM; the runner kills it after its grace
     runtime.discard(resource, deployment)

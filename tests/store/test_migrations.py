@@ -170,7 +170,7 @@ def test_plaintext_mcp_env_values_of_an_older_store_are_sealed_by_the_upgrade(
     secret, now = "sk-old-plaintext-0c4e9b7a", "2026-11-01T00:00:00Z"
     db = start(empty_store, opened)
     env = {"API_KEY": secret, "MODE": "fast"}
-    with db.session() as s:  # rows as 0011 stored them: `env` in the clear
+    with db.session() as s:  # rows as 0012 (before sealing) stored them: `env` in the clear
         s.add(McpCustomServer(id="cpr_1", kind="provider", name="x", created_at=now, updated_at=now))
         s.flush()
         s.add(McpProvider(id="pro_1", custom_id="cpr_1", name="x", created_at=now, updated_at=now))
@@ -187,7 +187,7 @@ def test_plaintext_mcp_env_values_of_an_older_store_are_sealed_by_the_upgrade(
                 id="prv_1", provider_id="pro_1", custom_version_id="cpv_1", version="v1", discovery={}, **row
             )
         )
-        s.execute(text("UPDATE alembic_version SET version_num = '0011'"))
+        s.execute(text("UPDATE alembic_version SET version_num = '0012'"))
     db.engine.dispose()
     again = start(empty_store, opened)
     with again.session() as s:

@@ -133,6 +133,16 @@ def test_id_of_another_kind_is_422_naming_the_expected_kind(client: TestClient, 
     assert "expected a project id" in err["message"]
 
 
+@pytest.mark.parametrize("malformed", ["prj_123", "my-project", "PRJ_X"])
+def test_a_malformed_id_is_422_naming_the_kind_not_a_missing_route(
+    client: TestClient, unchanged: None, malformed: str
+) -> None:
+    err = envelope(client.get(f"/api/projects/{malformed}"), 422, "validation_failed")
+    assert "expected a project id" in err["message"] and fields(err) == ["projectId"]
+    err = envelope(client.post(f"/api/projects/{malformed}/rename", json={"name": "x"}), 422)
+    assert "expected a project id" in err["message"]
+
+
 ID_IN_PATH = [op for op in OPERATIONS if op.path_params and all(path_kinds(op).values())]
 
 
@@ -289,7 +299,7 @@ for _op in catalog():
 
 def answers_at(url: str) -> set[str]:
     """The methods of every operation whose path matches `url`: an id placeholder takes only an
-    id-shaped segment, any other placeholder (a variable's key) any segment."""
+    id-shaped segment (routes refuse only sibling literals there), any other placeholder any segment."""
 
     def pattern(op: Operation) -> str:
         kinds = path_kinds(op)

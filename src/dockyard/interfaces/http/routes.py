@@ -5,6 +5,7 @@ string for GET and the JSON body otherwise. The whole input is validated once mo
 model so every door (HTTP, CLI, MCP) sees the same rules.
 """
 
+import hashlib
 import inspect
 import re
 from collections.abc import Iterator
@@ -18,7 +19,6 @@ from pydantic.fields import FieldInfo
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from dockyard.domain.errors import Invalid
-from dockyard.domain.ids import ID_SHAPE
 from dockyard.domain.model import CamelModel, SnakeModel
 from dockyard.interfaces.http.intake import guarded_route, principal_of
 from dockyard.operations.catalog import Family, Operation, Permission
@@ -161,22 +161,51 @@ def refuse_nul(value: Any, where: str = "") -> None:
             refuse_nul(item, f"{where}.{i}" if where else str(i))
 
 
-class IdConvertor(StringConvertor):
-    """A path segment shaped like an id of some kind: `/projects/count` never reaches `{projectId}`
-    (its other methods answer 405, not 422), while an id of the wrong kind still gets a 422 naming
-    the kind expected."""
+class _SegmentConvertor(StringConvertor):
+    """One path segment that is none of the given literals."""
 
-    regex = ID_SHAPE
-
-
-register_url_convertor("id", IdConvertor())
+    def __init__(self, literals: frozenset[str]) -> None:
+        words = "|".join(re.escape(w) for w in sorted(literals))
+        self.regex = f"(?!(?:{words})(?:/|$))[^/]+" if literals else "[^/]+"
 
 
-def route_path(op: Operation) -> str:
-    """The operation's path, its id placeholders matched by `IdConvertor` (OpenAPI shows `{name}`)."""
+def _segments(path: str) -> list[str | None]:
+    """A path's segments; None where a placeholder stands."""
+    return [None if part.startswith("{") else part for part in path.strip("/").split("/")]
+
+
+def _compatible(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or a == b
+
+
+def sibling_literals(path: str, paths: list[str]) -> dict[int, frozenset[str]]:
+    """For each placeholder of `path` (by segment index), the literal segments other routes have
+    there after a compatible beginning: `/projects/{projectId}` gets {"count"} from `/projects/count`."""
+    mine = _segments(path)
+    found: dict[int, set[str]] = {i: set() for i, part in enumerate(mine) if part is None}
+    for other in paths:
+        theirs = _segments(other)
+        for i in found:
+            word = theirs[i] if i < len(theirs) else None
+            if word is not None and all(_compatible(a, b) for a, b in zip(mine[:i], theirs[:i], strict=True)):
+                found[i].add(word)
+    return {i: frozenset(words) for i, words in found.items()}
+
+
+def route_path(op: Operation, paths: list[str]) -> str:
+    """The operation's path, each id placeholder refusing only the literal segments sibling routes
+    have in its place: `/projects/count` never reaches `{projectId}` (its other methods answer 405),
+    while any other text does, so a malformed id is a 422 naming the kind expected, not a 404. Other
+    placeholders (a variable's key) take any segment."""
     path_fields, _ = op.field_split()
     ids = {f.alias or n for n, f in path_fields.items() if any(isinstance(m, IdKind) for m in f.metadata)}
-    return re.sub(r"{(\w+)}", lambda m: f"{{{m[1]}:id}}" if m[1] in ids else m[0], op.path)
+    parts = op.path.strip("/").split("/")
+    for i, words in sibling_literals(op.path, paths).items():
+        if parts[i][1:-1] in ids:
+            name = "seg_" + hashlib.sha1("|".join(sorted(words)).encode()).hexdigest()[:12]
+            register_url_convertor(name, _SegmentConvertor(words))
+            parts[i] = f"{{{parts[i][1:-1]}:{name}}}"
+    return "/" + "/".join(parts)
 
 
 def build_router(operations: list[Operation], services: Services, family: Family = Family.API) -> APIRouter:
@@ -186,9 +215,10 @@ def build_router(operations: list[Operation], services: Services, family: Family
         prefix=family.prefix, route_class=guarded_route(services.db, {op.key: op for op in operations})
     )
     # Literal segments before placeholders: /projects/count must not be read as /projects/{projectId}.
+    paths = [op.path for op in operations]
     for op in sorted(operations, key=lambda o: (o.path.count("{"), o.path)):
         router.add_api_route(
-            route_path(op),
+            route_path(op, paths),
             _endpoint(op, services),
             methods=[op.method],
             response_model=None if op.stream else op.output,
