@@ -39,4 +39,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/api_scale.py
 
 clean:
-	rm -rf $(VENV) .data .tmp
+	rm -rf $(VENV) .venv-tools .data .tmp

@@ -161,6 +161,16 @@ def test_promote_copies_configuration_into_a_new_or_existing_environment_without
     assert locked.status_code == 409 and error_code(locked) == "environment_locked"
 
 
+def test_promoting_an_environment_into_itself_is_a_conflict_that_changes_nothing(
+    api: Any, staging: str
+) -> None:
+    ok(set_var(api, staging, "FEATURE", "on"))
+    name = ok(api.get(f"/api/environments/{staging}"))["name"]
+    refused = api.post(f"/api/environments/{staging}/promote", json={"targetName": name})
+    assert refused.status_code == 409 and error_code(refused) == "promote_target_is_source"
+    assert {k: e["value"] for (k, _), e in effective(api, staging).items()} == {"FEATURE": "on"}
+
+
 def test_clone_copies_the_environment_variables(api: Any, staging: str) -> None:
     ok(set_var(api, staging, "FEATURE", "on", scope="defaults"))
     ok(set_var(api, staging, "DB_PASSWORD", CANARY, kind="secret"))

@@ -96,7 +96,7 @@ def test_environment_must_belong_to_the_project(api: Any, new_environment: str) 
     refused = api.post(
         "/api/resources", json={"projectId": other_project, "environmentId": new_environment, "name": "web"}
     )
-    assert refused.status_code == 422 and error_code(refused) == "environment_not_in_project"
+    assert refused.status_code == 409 and error_code(refused) == "environment_not_in_project"
     assert api.get("/api/resources/count").json() == {"count": 0}
 
 

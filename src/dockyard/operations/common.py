@@ -19,7 +19,13 @@ def TextSchema(**schema: Any) -> WithJsonSchema:
 DNS_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"  # lower case, no '-' at either end, <= 63
 INSTANT_SCHEMA = TextSchema(format="date-time")  # RFC 3339, which datetime.fromisoformat reads
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+# A name makes the slug of URLs and hostnames (a-z, 0-9): it needs one ASCII letter or digit. The
+# schema says so (an unanchored pattern); the server's check is slugify's, with its own error code.
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
+    Field(json_schema_extra={"pattern": "[A-Za-z0-9]"}),
+]
 Reason = Annotated[str, StringConstraints(max_length=500)]
 Limit = Annotated[int, Field(gt=0, le=500)]
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dockyard.domain import lifecycle
 from dockyard.domain import variables as v
-from dockyard.domain.errors import Invalid, NotFound
+from dockyard.domain.errors import Conflict, Invalid, NotFound
 from dockyard.operations import variable_store as store
 from dockyard.operations.catalog import operation
 from dockyard.operations.common import IdOut
@@ -176,8 +176,8 @@ def promote(ctx: Context, inp: PromoteEnvironment) -> IdOut:
     if target is None:
         target = add_environment(ctx, source.project_id, inp.target_name, inp.target_kind or source.kind)
         ctx.session.flush()
-    elif target.id == source.id:
-        raise Invalid(
+    elif target.id == source.id:  # the name is valid; the store says it is this one: a conflict
+        raise Conflict(
             "An environment cannot be promoted into itself.",
             code="promote_target_is_source",
             next_action="Name another environment of the project as targetName.",

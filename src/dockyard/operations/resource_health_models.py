@@ -17,7 +17,9 @@ class LastError(CamelModel):
     message: str
 
 
-class LatestDeployment(CamelModel):
+class HealthLatestDeployment(CamelModel):
+    """The resource's newest deployment as health reports it (with its last error)."""
+
     id: str
     status: str
     created_at: str
@@ -91,7 +93,7 @@ class ResourceHealth(CamelModel):
     generated_at: str
     observed_at: str
     overall: Overall
-    latest_deployment: LatestDeployment | None
+    latest_deployment: HealthLatestDeployment | None
     runtime: RuntimeHealth
     latest_runtime_control: dict[str, Any] | None = None
     health_policy: HealthPolicyView

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from dockyard.domain import lifecycle
 from dockyard.domain.diagnostics import profile_diagnostics
-from dockyard.domain.errors import Conflict, Invalid
+from dockyard.domain.errors import Conflict
 from dockyard.domain.ids import new_id
 from dockyard.domain.names import slugify
 from dockyard.domain.profiles import AccessProfile, HealthCheck, NetworkProfile, RuntimeProfile, Service
@@ -117,8 +117,8 @@ def create_resource(ctx: Context, inp: CreateResource) -> IdOut:
     project = load_project(ctx, inp.project_id)
     lifecycle.ensure_project_active(project.lifecycle_status, project.id)
     env = load_environment(ctx, inp.environment_id)
-    if env.project_id != project.id:
-        raise Invalid(
+    if env.project_id != project.id:  # both exist; what the store says of them conflicts
+        raise Conflict(
             f"Environment {env.id} belongs to project {env.project_id}, not {project.id}.",
             code="environment_not_in_project",
             details={"environmentId": env.id, "projectId": project.id},

@@ -11,7 +11,12 @@ from dockyard.operations.common import EnvironmentId, Name
 from dockyard.operations.environments import EnvironmentKind, EnvironmentRef, MaskedVariable
 from dockyard.operations.resource_models import ResourceRef
 
-Key = Annotated[str, StringConstraints(max_length=1000)]
+# The schema states the rule; the server's check (domain.variables.check_key) names what is wrong.
+Key = Annotated[
+    str,
+    StringConstraints(max_length=1000),
+    Field(json_schema_extra={"pattern": f"^{v.KEY_PATTERN.pattern}$", "maxLength": v.MAX_KEY_LENGTH}),
+]
 Value = Annotated[str, Field(description="The value; a secret's is never shown again (reads say ****).")]
 EnvironmentScope = Literal["defaults", "project", "environment"]
 

@@ -1,5 +1,7 @@
-"""The published OpenAPI of both families says what the server accepts: every id (path parameter or
-body field) carries its kind's pattern, flags are booleans, and the 4xx answers are documented.
+"""The published OpenAPI of both families says what the server accepts and answers: both are valid
+OpenAPI 3.1; every id (path parameter or body field) carries its kind's pattern, flags are booleans;
+every operation documents its success status with its output's schema and every failure status with
+its family's error envelope.
 
 The fuzz test (tests/e2e/test_openapi_fuzz.py) checks the same promises by sending requests; these
 read the documents, in-process and fast.
@@ -9,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 from dockyard.domain.ids import id_pattern
@@ -82,10 +85,47 @@ def test_every_id_in_a_query_or_body_carries_its_kinds_pattern(
     assert patterns(doc, schema) == {id_pattern(kind)}, schema
 
 
+@pytest.mark.parametrize("family", list(Family), ids=lambda f: f.value)
+def test_each_document_is_valid_openapi_3_1(docs: dict[Family, Any], family: Family) -> None:
+    assert docs[family]["openapi"].startswith("3.1")
+    validate(docs[family])  # raises, naming the first violation
+
+
 @pytest.mark.parametrize("op", [op for op in OPERATIONS if op.method != "GET"], ids=lambda op: op.key)
 def test_the_4xx_answers_are_documented(docs: dict[Family, Any], op: Operation) -> None:
     documented = set(operation_doc(docs, op)["responses"])
-    assert {"400", "401", "403", "404", "409", "413", "422"} <= documented, documented
+    assert {"400", "401", "403", "404", "409", "413", "422", "500"} <= documented, documented
+
+
+ENVELOPE = {Family.API: "ApiError", Family.MCP_API: "McpApiError"}
+
+
+@pytest.mark.parametrize("family", list(Family), ids=lambda f: f.value)
+def test_each_document_holds_its_own_models_under_plain_names(
+    docs: dict[Family, Any], family: Family
+) -> None:
+    """Two models of one name would be published under their module paths (and a generated client
+    drops one of them); the other family's models have no place in this document."""
+    names = set(docs[family]["components"]["schemas"])
+    assert not [n for n in names if "__" in n]
+    other = next(f for f in Family if f is not family)
+    assert ENVELOPE[family] in names and ENVELOPE[other] not in names
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.key)
+def test_every_answer_is_documented_with_its_schema(docs: dict[Family, Any], op: Operation) -> None:
+    """A client generated from the document knows the shape of the success body and of every error."""
+    responses = operation_doc(docs, op)["responses"]
+    success = responses.pop(str(op.status_code))
+    if op.stream:
+        assert list(success["content"]) == ["text/event-stream"]
+    else:
+        schema = success["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{op.output.__name__}"}, schema
+    assert not [code for code in responses if code.startswith("2")], "one success status per operation"
+    for code, answer in responses.items():
+        schema = answer["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{ENVELOPE[op.family]}"}, (code, schema)
 
 
 def test_a_map_with_patterned_keys_refuses_other_keys(docs: dict[Family, Any]) -> None:

@@ -1,6 +1,7 @@
 """The FastAPI application: routes from the catalog, one error envelope per family, OpenAPI per family
 (/api/openapi.json, /mcp-api/openapi.json), and the MCP gateway mounted at /mcp (loaded on first use)."""
 
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -39,6 +40,31 @@ def _closed_maps(node: Any) -> None:
             _closed_maps(value)
 
 
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"].rsplit("/", 1)[1]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _used_schemas(doc: dict[str, Any]) -> dict[str, Any]:
+    """The component schemas the document's paths reach (directly or through other schemas): the
+    other family's models stay out."""
+    schemas = doc.get("components", {}).get("schemas", {})
+    used: set[str] = set()
+    todo = list(_refs(doc["paths"]))
+    while todo:
+        name = todo.pop()
+        if name not in used:
+            used.add(name)
+            todo.extend(_refs(schemas.get(name, {})))
+    return {name: schema for name, schema in schemas.items() if name in used}
+
+
 def _openapi(app: FastAPI, family: Family) -> dict[str, Any]:
     doc = get_openapi(
         title="Dockyard" if family is Family.API else "Dockyard MCP hosting",
@@ -47,6 +73,7 @@ def _openapi(app: FastAPI, family: Family) -> dict[str, Any]:
         routes=app.routes,
     )
     doc["paths"] = {p: item for p, item in doc["paths"].items() if p.startswith(family.prefix + "/")}
+    doc["components"]["schemas"] = _used_schemas(doc)
     _closed_maps(doc)
     return doc
 

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from dockyard.domain.errors import DockyardError
+from dockyard.interfaces.http.error_models import error_body
 from dockyard.interfaces.http.intake import BodyTooLarge
 from dockyard.operations.catalog import Family
 
@@ -29,15 +30,9 @@ def envelope(
     next_action: str | None = None,
     request: Request | None = None,
 ) -> JSONResponse:
-    if request is not None and _family(request) is Family.MCP_API:
-        body: dict[str, Any] = {"ok": False, "status": status, "code": code, "message": message}
-        if next_action:
-            body["hint"] = next_action
-        if details:
-            body["details"] = details
-    else:
-        error = {"code": code, "message": message, "details": details or {}, "nextAction": next_action}
-        body = {"error": error}
+    mcp = request is not None and _family(request) is Family.MCP_API
+    model = error_body(mcp, status, code, message, details, next_action)
+    body = model.model_dump(mode="json", exclude_none=mcp)
     return JSONResponse(body, status_code=status)
 
 

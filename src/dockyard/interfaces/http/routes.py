@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response, Security
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, BeforeValidator, create_model
 from pydantic.fields import FieldInfo
@@ -20,6 +20,7 @@ from starlette.convertors import StringConvertor, register_url_convertor
 
 from dockyard.domain.errors import Invalid
 from dockyard.domain.model import CamelModel, SnakeModel
+from dockyard.interfaces.http.error_models import ApiError, McpApiError
 from dockyard.interfaces.http.intake import guarded_route, principal_of
 from dockyard.operations.catalog import Family, Operation, Permission
 from dockyard.operations.common import IdKind
@@ -27,22 +28,40 @@ from dockyard.operations.context import Context
 from dockyard.services import Services
 
 bearer = HTTPBearer(auto_error=False, description="Admin token: <data-dir>/admin.token")
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"description": text}
-    for code, text in [
-        (400, "Malformed request"),
-        (401, "Missing or invalid token"),
-        (403, "Not allowed"),
-        (404, "Not found"),
-        (409, "Conflicts with the current state"),
-        (422, "Invalid input"),
-    ]
+ERROR_STATUSES = [
+    (400, "Malformed request (the body is not JSON)"),
+    (401, "Missing or invalid token"),
+    (403, "Not allowed"),
+    (404, "Not found"),
+    (409, "Conflicts with the current state"),
+    (422, "Invalid input"),
+    (500, "Failure inside Dockyard (logged)"),
+]
+BODY_STATUSES = [(413, "Body larger than the server reads (DOCKYARD_MAX_BODY_BYTES)")]
+
+
+SUCCESS = {
+    200: "The answer",
+    201: "Created; the body names what was made",
+    202: "Accepted: the work runs in the background; the body says how to follow it",
 }
 
 
-BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
-    413: {"description": "Body larger than the server reads (DOCKYARD_MAX_BODY_BYTES)"}
-}
+def documented_responses(op: Operation) -> dict[int | str, dict[str, Any]]:
+    """The success status with its description (FastAPI adds the output model's schema), and every
+    failure status the operation can answer, each with its family's error envelope."""
+    model = McpApiError if op.family is Family.MCP_API else ApiError
+    statuses = ERROR_STATUSES + (BODY_STATUSES if op.method != "GET" else [])
+    documented: dict[int | str, dict[str, Any]] = {op.status_code: {"description": SUCCESS[op.status_code]}}
+    return documented | {code: {"description": text, "model": model} for code, text in statuses}
+
+
+class JsonBody(JSONResponse):
+    """The handler's output, already serialised by its model (a JSONResponse, so the OpenAPI
+    carries the output model's schema for the success status)."""
+
+    def render(self, content: Any) -> bytes:
+        return content.encode() if isinstance(content, str) else bytes(content)
 
 
 STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -136,7 +155,7 @@ def _endpoint(op: Operation, services: Services) -> Any:
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-        return Response(result.model_dump_json(), status_code=op.status_code, media_type="application/json")
+        return JsonBody(result.model_dump_json(), status_code=op.status_code)
 
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     endpoint.__name__ = op.key.replace(".", "_").replace("-", "_")
@@ -222,16 +241,12 @@ def build_router(operations: list[Operation], services: Services, family: Family
             _endpoint(op, services),
             methods=[op.method],
             response_model=None if op.stream else op.output,
-            response_class=StreamingResponse if op.stream else Response,
+            response_class=StreamingResponse if op.stream else JsonBody,
             status_code=op.status_code,
             operation_id=op.key,
             summary=op.summary,
             tags=[op.group],
-            responses={
-                **ERROR_RESPONSES,
-                **(BODY_RESPONSES if op.method != "GET" else {}),
-                **(STREAM_RESPONSE if op.stream else {}),
-            },
+            responses={**documented_responses(op), **(STREAM_RESPONSE if op.stream else {})},
             # The caller is checked by the route class; this documents the scheme in OpenAPI.
             dependencies=[] if op.permission is Permission.PUBLIC else [Security(bearer)],
         )
