@@ -32,6 +32,14 @@ SCHEMA_CANNOT_SAY = {
     # Two query parameters that depend on each other (serverId with scopeKind=deployment-target
     # only): OpenAPI has no cross-parameter constraint. The parameter's description says it.
     "access-policies.show",
+    # A .env document: its grammar (quotes, comments, `export`, continuation lines) is the parser's,
+    # not a JSON Schema pattern; a line it cannot read is refused by number.
+    "resources.import-variables",
+    # config.transformer may be JSON text (the seed sends a string): the schema says so
+    # (contentMediaType) but JSON Schema does not validate content; its object form is closed.
+    "custom-provider-versions.create",
+    "custom-servers.create",
+    "custom-servers.deploy",
 }
 
 
@@ -67,8 +75,10 @@ def test_generated_requests_get_answers_the_schema_promises(
         str(EXAMPLES_PER_OPERATION),
         "--seed",
         str(SEED),
+        # One worker for /mcp-api: two threads have tripped CPython 3.11's ast.parse (a
+        # SystemError inside hypothesis, not an answer of ours); /api needs two to stay quick.
         "--workers",
-        "2",
+        "2" if family == "api" else "1",
         "--request-timeout",
         "10",
         "--generation-database",

@@ -68,7 +68,7 @@ def test_a_deployment_is_a_pending_item_with_what_it_is_about(api: Any, context:
     assert shown["schemaVersion"] == "operator-work.show/v1" and shown["item"]["deploymentId"] == dep
     missing = api.get("/api/operator-work/wrk_" + "0" * 26)
     assert missing.status_code == 404 and error_code(missing) == "work_not_found"
-    assert api.get("/api/operator-work/dep_123").status_code == 422
+    assert api.get("/api/operator-work/dep_123").status_code == 404  # a malformed id names no work item
 
 
 def test_an_interrupted_deployment_is_retry_scheduled_and_a_retry_keeps_the_lineage(

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from dockyard.domain.ids import PREFIXES
+
 
 class DockyardError(Exception):
     status = 400
@@ -74,3 +76,11 @@ def not_found(kind: str, entity_id: str) -> NotFound:
         details={"id": entity_id},
         next_action=f"List {words}s to find the right id: dockyard {group}s list",
     )
+
+
+def malformed_id(kind: str, value: str) -> NotFound:
+    """A path names an entity by an id that is not one of its kind: there is no such entity (the
+    same answer as for an id of the kind that does not exist), and the message says what one is."""
+    err = not_found(kind, value)
+    err.message += f" A {kind.replace('_', ' ')} id looks like {PREFIXES[kind]}_ and 26 letters and digits."
+    return err

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from dockyard.domain import lifecycle
 from dockyard.domain.ids import PREFIXES, id_pattern, is_id_of
@@ -46,7 +47,9 @@ def IdOf(kind: str) -> type[str]:
 
     def check(value: str) -> str:
         if not is_id_of(kind, value):
-            raise ValueError(f"expected a {kind} id like {PREFIXES[kind]}_…, got {value[:40]!r}")
+            # Its own error type, with the kind: in a path, the HTTP door answers "no such <kind>".
+            ctx = {"kind": kind, "prefix": PREFIXES[kind], "got": repr(value[:40])}
+            raise PydanticCustomError("id_kind", "expected a {kind} id like {prefix}_…, got {got}", ctx)
         return value
 
     schema = {

@@ -2,8 +2,9 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, WithJsonSchema
 
+from dockyard.domain.mcp_config import TRANSFORMER_KEYS
 from dockyard.domain.model import SnakeModel
 from dockyard.operations.mcp_common import (
     CreatedAtRange,
@@ -53,12 +54,32 @@ class FromRemote(SnakeModel):
 From = Annotated[FromStdio | FromContainer | FromRemote, Field(discriminator="type")]
 
 
+# What domain.mcp_config.parse_transformer reads: template strings by name, args a list of them.
+_TEMPLATES = {"type": "object", "additionalProperties": {"type": "string"}}
+_ARGS = {"type": "array", "items": {"type": "string"}}
+TRANSFORMER_SCHEMA = {
+    "anyOf": [
+        {
+            "type": "object",
+            "properties": {key: _ARGS if key == "args" else _TEMPLATES for key in sorted(TRANSFORMER_KEYS)},
+            "additionalProperties": False,
+        },
+        {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "The same object as JSON text.",
+        },
+        {"type": "null"},
+    ]
+}
+
+
 class VersionConfigIn(SnakeModel):
     model_config = SnakeModel.model_config | {"populate_by_name": True}
     config_schema: dict[str, Any] | None = Field(
         default=None, alias="schema", description="JSON Schema of the user config (type: object)."
     )
-    transformer: dict[str, Any] | str | None = Field(
+    transformer: Annotated[dict[str, Any] | str | None, WithJsonSchema(TRANSFORMER_SCHEMA)] = Field(
         default=None, description='Maps config to env/args/headers: {"env": {"K": "{{config.k}}"}}.'
     )
 

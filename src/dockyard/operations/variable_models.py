@@ -188,14 +188,19 @@ class SecretKeyQuery(SecretQuery):
     key: Key
 
 
+# A secret shorter than this could not be told apart from ordinary text when masking; the schema
+# says so, the server's check (domain.variables) names the key.
+SecretValue = Annotated[Value, Field(json_schema_extra={"minLength": v.MIN_SECRET_LENGTH})]
+
+
 class CreateSecret(ResourceRef):
     key: Key
-    value: Value
+    value: SecretValue
 
 
 class RotateSecret(ResourceRef):
     key: Key
-    value: Value
+    value: SecretValue
 
 
 class DeleteSecret(ResourceRef):

@@ -125,36 +125,43 @@ def test_field_errors_do_not_echo_the_value_back(client: TestClient, unchanged: 
     assert "hunter2" not in resp.text
 
 
-def test_id_of_another_kind_is_422_naming_the_expected_kind(client: TestClient, unchanged: None) -> None:
+def test_a_path_id_of_another_kind_names_no_such_entity(client: TestClient, unchanged: None) -> None:
+    """422 is for bodies and queries; a path that names no such project is a 404 (what an absent
+    project id answers too), and says what a project id looks like."""
     env = new_id("environment")
-    err = envelope(client.get(f"/api/projects/{env}"), 422, "validation_failed")
-    assert "expected a project id" in err["message"] and fields(err) == ["projectId"]
-    err = envelope(client.post(f"/api/projects/{env}/rename", json={"name": "x"}), 422)
-    assert "expected a project id" in err["message"]
+    err = envelope(client.get(f"/api/projects/{env}"), 404, "project_not_found")
+    assert "project id looks like prj_" in err["message"] and err["details"] == {"id": env}
+    err = envelope(client.post(f"/api/projects/{env}/rename", json={"name": "x"}), 404, "project_not_found")
 
 
 @pytest.mark.parametrize("malformed", ["prj_123", "my-project", "PRJ_X"])
-def test_a_malformed_id_is_422_naming_the_kind_not_a_missing_route(
+def test_a_malformed_path_id_is_a_404_naming_the_kind_not_a_missing_route(
     client: TestClient, unchanged: None, malformed: str
 ) -> None:
-    err = envelope(client.get(f"/api/projects/{malformed}"), 422, "validation_failed")
+    err = envelope(client.get(f"/api/projects/{malformed}"), 404, "project_not_found")
+    assert "project id looks like prj_" in err["message"]
+    envelope(client.post(f"/api/projects/{malformed}/rename", json={"name": "x"}), 404, "project_not_found")
+
+
+def test_an_id_of_another_kind_in_a_body_is_422_naming_the_field(client: TestClient, unchanged: None) -> None:
+    env = new_id("environment")
+    err = envelope(client.post("/api/environments", json={"projectId": env, "name": "x"}), 422)
     assert "expected a project id" in err["message"] and fields(err) == ["projectId"]
-    err = envelope(client.post(f"/api/projects/{malformed}/rename", json={"name": "x"}), 422)
-    assert "expected a project id" in err["message"]
 
 
 ID_IN_PATH = [op for op in OPERATIONS if op.path_params and all(path_kinds(op).values())]
 
 
 @pytest.mark.parametrize("op", ID_IN_PATH, ids=lambda op: op.key)
-def test_every_path_id_of_another_kind_is_422(client: TestClient, unchanged: None, op: Operation) -> None:
+def test_every_path_id_of_another_kind_is_a_404_of_its_kind(
+    client: TestClient, unchanged: None, op: Operation
+) -> None:
     resp = client.request(op.method, url_of(op, wrong_kind=True), json=None if op.method == "GET" else {})
-    err = envelope(resp, 422, "validation_failed")
-    _, rest = op.field_split()
-    if not any(f.is_required() for f in rest.values()):
-        # Nothing else is missing, so the message is about the id, naming the kind it wants.
-        expected = path_kinds(op)[op.path_params[0]]
-        assert f"expected a {expected} id" in err["message"], err["message"]
+    expected = path_kinds(op)[op.path_params[0]]
+    assert resp.status_code == 404, resp.text
+    body = resp.json()
+    code = body["error"]["code"] if op.family is Family.API else body["code"]
+    assert code == f"{expected}_not_found", body
 
 
 @pytest.mark.parametrize(

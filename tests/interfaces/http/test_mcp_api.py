@@ -96,7 +96,8 @@ def test_bad_input_is_a_4xx_naming_the_field(client: TestClient) -> None:
     resp = client.post("/mcp-api/custom-servers", json={"name": "x", "from": {"type": "stdio"}})
     assert resp.status_code == 422 and "from.stdio.command" in resp.json()["message"]
     resp = client.get(f"/mcp-api/server-runs/{new_id('project')}")
-    assert resp.status_code == 422 and "expected a server_run id" in resp.json()["message"]
+    assert resp.status_code == 404 and resp.json()["code"] == "server_run_not_found"
+    assert "server run id looks like srr_" in resp.json()["message"]
     resp = client.get(f"/mcp-api/server-runs/{new_id('server_run')}")
     assert resp.status_code == 404 and resp.json()["code"] == "server_run_not_found"
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from dockyard.domain.errors import DockyardError
+from dockyard.domain.errors import DockyardError, malformed_id
 from dockyard.interfaces.http.error_models import error_body
 from dockyard.interfaces.http.intake import BodyTooLarge
 from dockyard.operations.catalog import Family
@@ -97,7 +97,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         # The caller was checked before the input was read (intake.guarded_route): 401/403 come first.
-        return validation_response(list(exc.errors()), request)
+        errors = list(exc.errors())
+        path_id = next(
+            (e for e in errors if e.get("loc", ())[:1] == ("path",) and e["type"] == "id_kind"), None
+        )
+        if path_id:  # 422 is for bodies and queries; a path that names no such entity is a 404
+            return error_response(request, malformed_id(path_id["ctx"]["kind"], str(path_id["input"])))
+        return validation_response(errors, request)
 
     @app.exception_handler(ValidationError)
     async def _validation(request: Request, exc: ValidationError) -> JSONResponse:
