@@ -90,7 +90,9 @@ def _instance_host(host: str) -> str:
 
 
 class HttpCheckChange(HttpCheck):
-    host: Annotated[str, AfterValidator(_instance_host)] = "127.0.0.1"
+    host: Annotated[
+        str, AfterValidator(_instance_host), Field(json_schema_extra={"enum": list(INSTANCE_HOSTS)})
+    ] = "127.0.0.1"
 
 
 class HealthCheckChange(HealthCheck):
