@@ -22,8 +22,8 @@ from dockyard.domain import variables
 from dockyard.domain.deployment import ensure_move
 from dockyard.domain.profiles import HealthCheck, NetworkProfile, RuntimeProfile
 from dockyard.domain.work import Outcome, deployment_outcome
-from dockyard.operations import variable_store
 from dockyard.operations.context import utc_now
+from dockyard.operations.variables import store as variable_store
 from dockyard.pipeline import workspace
 from dockyard.pipeline.app_env import DATA_DIR_VARIABLE, app_data_dir, django_env
 from dockyard.pipeline.detect import Evidence, detect
