@@ -37,6 +37,7 @@ from dockyard.operations.deployments.models import (
     StatusView,
     Timeline,
 )
+from dockyard.operations.deployments.readiness import readiness
 from dockyard.operations.environments.handlers import load as load_environment
 from dockyard.operations.projects.handlers import load as load_project
 from dockyard.operations.resources.handlers import load as load_resource
@@ -297,8 +298,6 @@ def show_deployment(ctx: Context, inp: ShowDeployment) -> DeploymentShow:
 
 
 def recovery_summary(ctx: Context, row: Deployment) -> dict[str, Any]:
-    from dockyard.operations.deployments.recovery import readiness
-
     ready = readiness(ctx, row, max_candidates=20)
     return {
         "source": "deployments.recovery-readiness",

@@ -5,7 +5,6 @@ now and why not (recovery-readiness). Every new attempt goes through `deployment
 it supersedes the resource's active attempt and is run by the worker.
 """
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,27 +18,24 @@ from dockyard.operations.common import IdOut
 from dockyard.operations.context import Context, iso
 from dockyard.operations.deployments.handlers import Trigger, create, load
 from dockyard.operations.deployments.models import CreateDeployment, DeploymentRef
+from dockyard.operations.deployments.readiness import Readiness, attempt_of, candidates, live_of, readiness
 from dockyard.operations.deployments.recovery_models import (
-    ActionReadiness,
     ArchivedOut,
     CanceledOut,
-    CandidateOut,
     ConfirmedDeployment,
     LogsPruneOut,
     PruneDeployments,
     PruneOut,
     ReadinessQuery,
-    ReasonOut,
     RecommendedAction,
     RecoveryReadiness,
     RedeployResource,
     RollbackDeployment,
-    RollbackReadiness,
 )
 from dockyard.operations.deployments.rollups import newest
 from dockyard.operations.resources.handlers import load as load_resource
 from dockyard.pipeline.retention import artifact_of, kept
-from dockyard.store.tables import Deployment, DeploymentLog, Resource, Server, WorkItem
+from dockyard.store.tables import Deployment, DeploymentLog, Server, WorkItem
 
 
 def _ids(dep: Deployment) -> CreateDeployment:
@@ -55,133 +51,6 @@ def _work_of(ctx: Context, deployment_id: str) -> WorkItem | None:
     return ctx.session.scalars(
         select(WorkItem).where(WorkItem.deployment_id == deployment_id).order_by(WorkItem.id.desc()).limit(1)
     ).first()
-
-
-def _attempt(ctx: Context, dep: Deployment) -> recovery.Attempt:
-    resource = ctx.session.get(Resource, dep.resource_id)
-    return recovery.Attempt(
-        dep.id,
-        dep.status,
-        dep.archived_at is not None,
-        resource is not None and resource.lifecycle_status == "active" and resource.deleted_at is None,
-        bool(resource and resource.source),
-    )
-
-
-def _artifact_problem(artifact: dict | None) -> str | None:
-    from dockyard.pipeline.rollback import missing
-
-    return missing(artifact) if artifact else None
-
-
-def live_of(ctx: Context, resource_id: str) -> Deployment | None:
-    """What serves now: the resource's newest successful attempt."""
-    return newest(ctx.session, resource_id, Deployment.status == "succeeded")
-
-
-def candidates(ctx: Context, resource_id: str, limit: int) -> list[tuple[Deployment, recovery.Candidate]]:
-    """The resource's successful attempts, newest first, with what is left of their artifacts."""
-    live = live_of(ctx, resource_id)
-    live_ref = (artifact_of(live) or {}).get("deploymentId") if live else None
-    rows = ctx.session.scalars(
-        select(Deployment)
-        .where(Deployment.resource_id == resource_id, Deployment.status == "succeeded")
-        .order_by(Deployment.id.desc())
-        .limit(limit)
-    ).all()
-    out = []
-    for row in rows:
-        artifact = artifact_of(row)
-        c = recovery.Candidate(
-            row.id,
-            row.finished_at,
-            (artifact or {}).get("kind"),
-            _artifact_problem(artifact),
-            live is not None and (row.id == live.id or (artifact or {}).get("deploymentId") == live_ref),
-        )
-        out.append((row, recovery.Candidate(**{**c.__dict__, "reasons": recovery.candidate_reasons(c)})))
-    return out
-
-
-@dataclass(frozen=True)
-class Readiness:
-    retry: ActionReadiness
-    redeploy: ActionReadiness
-    cancel: ActionReadiness
-    rollback: RollbackReadiness
-
-    @property
-    def retryable(self) -> bool:
-        return self.retry.allowed
-
-    @property
-    def redeployable(self) -> bool:
-        return self.redeploy.allowed
-
-    @property
-    def rollback_ready(self) -> bool:
-        return self.rollback.allowed
-
-    @property
-    def rollback_candidate_count(self) -> int:
-        return sum(c.rollback_ready for c in self.rollback.candidates)
-
-
-def _reasons(reasons: list[recovery.Reason]) -> list[ReasonOut]:
-    return [
-        ReasonOut(
-            code=r.code,
-            category=r.category,  # type: ignore[arg-type]
-            phase=r.phase,
-            related_deployment_id=r.related_deployment_id,
-            related_entity_id=r.related_deployment_id,
-            related_entity_type="deployment" if r.related_deployment_id else None,
-            retriable=r.retriable,
-            recommendation=r.recommendation,
-        )
-        for r in reasons
-    ]
-
-
-def _action(reasons: list[recovery.Reason], target: str) -> ActionReadiness:
-    return ActionReadiness(
-        allowed=recovery.allowed(reasons), reasons=_reasons(reasons), target_operation=target
-    )
-
-
-def _candidate_out(row: Deployment, c: recovery.Candidate) -> CandidateOut:
-    source = ((row.source_snapshot or {}).get("source") or {}).get("locator")
-    artifact = artifact_of(row) or {}
-    what = artifact.get("image") or artifact.get("path")
-    return CandidateOut(
-        deployment_id=row.id,
-        finished_at=row.finished_at,
-        status=row.status,  # type: ignore[arg-type]
-        source_summary=source,
-        artifact_summary=f"{artifact.get('kind')} {what}" if artifact else None,
-        runtime_target_summary=f"server {row.server_id}",
-        rollback_ready=c.ready,
-        reasons=_reasons(c.reasons),
-    )
-
-
-def readiness(ctx: Context, dep: Deployment, max_candidates: int = 10) -> Readiness:
-    attempt = _attempt(ctx, dep)
-    found = candidates(ctx, dep.resource_id, max_candidates)
-    rollback_reasons = recovery.rollback(attempt, [c for _, c in found])
-    recommended = next((c.id for _, c in found if c.ready and c.id != dep.id), None)
-    return Readiness(
-        retry=_action(recovery.retry(attempt), "deployments.retry"),
-        redeploy=_action(recovery.redeploy(attempt), "resources.redeploy"),
-        cancel=_action(recovery.cancel(attempt), "deployments.cancel"),
-        rollback=RollbackReadiness(
-            allowed=recovery.allowed(rollback_reasons),
-            reasons=_reasons(rollback_reasons),
-            target_operation="deployments.rollback",
-            candidates=[_candidate_out(row, c) for row, c in found],
-            recommended_candidate_id=recommended,
-        ),
-    )
 
 
 @operation("deployments.recovery-readiness", "GET", "/deployments/{deploymentId}/recovery-readiness")
@@ -242,7 +111,7 @@ def _ensure(ctx: Context, action: str, dep: Deployment, reasons: list[recovery.R
 def retry_deployment(ctx: Context, inp: DeploymentRef) -> IdOut:
     """Try a finished, unsuccessful attempt again from the same snapshot (a new attempt)."""
     dep = load(ctx, inp.deployment_id)
-    _ensure(ctx, "retry", dep, recovery.retry(_attempt(ctx, dep)))
+    _ensure(ctx, "retry", dep, recovery.retry(attempt_of(ctx, dep)))
     trigger = Trigger("retry", "deployments.retry", source=dep, retry_of=_work_of(ctx, dep.id))
     return IdOut(id=create(ctx, _ids(dep), trigger))
 
@@ -268,7 +137,7 @@ def redeploy_resource(ctx: Context, inp: RedeployResource) -> IdOut:
 def rollback_deployment(ctx: Context, inp: RollbackDeployment) -> IdOut:
     """Serve an earlier successful deployment again from its retained artifact (a new attempt)."""
     dep = load(ctx, inp.deployment_id)
-    attempt = _attempt(ctx, dep)
+    attempt = attempt_of(ctx, dep)
     found = candidates(ctx, dep.resource_id, 50)
     _ensure(ctx, "rollback", dep, recovery.rollback(attempt, [c for _, c in found]))
     wanted = inp.rollback_candidate_deployment_id or next((c.id for _, c in found if c.ready), None)
@@ -295,7 +164,7 @@ def cancel_deployment(ctx: Context, inp: ConfirmedDeployment) -> CanceledOut:
     """Cancel an active deployment attempt; confirm with its id. The live version is not touched."""
     dep = load(ctx, inp.deployment_id)
     _confirmed(dep, inp.confirm, "cancel")
-    _ensure(ctx, "cancel", dep, recovery.cancel(_attempt(ctx, dep)))
+    _ensure(ctx, "cancel", dep, recovery.cancel(attempt_of(ctx, dep)))
     work = _work_of(ctx, dep.id)
     cancel_attempt(ctx, dep, work)
     if dep.status == "canceled" and work is not None:  # it never ran: its work ends here too
@@ -333,7 +202,7 @@ def archive_deployment(ctx: Context, inp: ConfirmedDeployment) -> ArchivedOut:
         recovery.ensure(
             "archive",
             dep.id,
-            [r for r in recovery.retry(_attempt(ctx, dep)) if r.code == "attempt-not-terminal"],
+            [r for r in recovery.retry(attempt_of(ctx, dep)) if r.code == "attempt-not-terminal"],
         )
     dep.archived_at = dep.archived_at or ctx.now
     return ArchivedOut(id=dep.id, archived_at=dep.archived_at)
