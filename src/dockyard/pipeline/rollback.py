@@ -7,7 +7,8 @@ from typing import Any
 
 from dockyard.domain.profiles import HealthCheck
 from dockyard.pipeline.app_env import base_env, with_app_tools
-from dockyard.pipeline.execute import DeployFailure, Execution
+from dockyard.pipeline.execution import Execution
+from dockyard.pipeline.failures import DeployFailure
 
 
 def missing(artifact: dict[str, Any]) -> str | None:
