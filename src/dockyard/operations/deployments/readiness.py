@@ -15,8 +15,7 @@ from dockyard.operations.deployments.recovery_models import (
     RollbackReadiness,
 )
 from dockyard.operations.deployments.rollups import newest
-from dockyard.pipeline.retention import artifact_of
-from dockyard.pipeline.rollback import missing
+from dockyard.pipeline.retention import artifact_of, missing
 from dockyard.store.tables import Deployment, Resource
 
 
