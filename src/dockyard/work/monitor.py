@@ -23,9 +23,9 @@ from dockyard.operations.context import iso, utc_now
 from dockyard.operations.deployments.rollups import newest
 from dockyard.operations.resources.health_models import (
     Check,
+    HealthLatestDeployment,
     HealthPolicyView,
     LastError,
-    LatestDeployment,
     ProxyView,
     PublicAccess,
     ResourceHealth,
@@ -131,11 +131,11 @@ def _policy_view(raw: dict | None) -> HealthPolicyView:
     )
 
 
-def _latest(dep: Deployment | None) -> LatestDeployment | None:
+def _latest(dep: Deployment | None) -> HealthLatestDeployment | None:
     if dep is None:
         return None
     failure = dep.failure or {}
-    return LatestDeployment(
+    return HealthLatestDeployment(
         id=dep.id,
         status=dep.status,
         created_at=dep.created_at,

@@ -17,7 +17,10 @@ class LastError(CamelModel):
     message: str
 
 
-class LatestDeployment(CamelModel):
+# The resource's newest attempt as health reports it (with its last error). A name of its own (no
+# docstring: it would become the schema's description) so the OpenAPI component is not named after
+# the module path, as it was while two models shared the name LatestDeployment.
+class HealthLatestDeployment(CamelModel):
     id: str
     status: str
     created_at: str
@@ -91,7 +94,7 @@ class ResourceHealth(CamelModel):
     generated_at: str
     observed_at: str
     overall: Overall
-    latest_deployment: LatestDeployment | None
+    latest_deployment: HealthLatestDeployment | None
     runtime: RuntimeHealth
     latest_runtime_control: dict[str, Any] | None = None
     health_policy: HealthPolicyView
