@@ -1,4 +1,4 @@
-"""Custom MCP servers, and what custom providers share with them (mcp_custom_providers): create from a
+"""Custom MCP servers, and what custom providers share with them (mcp.custom_providers): create from a
 stdio command, a container image or a remote URL; versions; deployments with steps. A deployment is
 durable work (`mcp_deployment`, see hosting.deploy): the answer comes at once with status `queued`."""
 
