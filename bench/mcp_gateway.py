@@ -165,6 +165,7 @@ def main() -> None:
     print(f"  direct, stdio (the example's transport)   {stdio_s * 1000:7.3f} ms")
     print(f"  direct, streamable HTTP (reference)       {http_s * 1000:7.3f} ms")
     print(f"  through the gateway (HTTP -> stdio run)   {gateway_s * 1000:7.3f} ms")
+
     def verdict(value: float, target: float) -> str:
         return f"target <= {target}  {'PASS' if value <= target else 'MISS'}"
 
@@ -174,6 +175,7 @@ def main() -> None:
     runs = ", ".join(f"{c:.3f}" for c in colds)
     print(f"cold start (first call boots the run), median of {len(colds)}: {cold:.3f} s ({runs})")
     print(f"  {verdict(cold, COLD_TARGET_S)}")
+
 
 if __name__ == "__main__":
     main()

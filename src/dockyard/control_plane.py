@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from dockyard.certificates.attempts import forget_challenges
+from dockyard.certificates.scheduler import Scheduler
 from dockyard.config import Settings
 from dockyard.domain.work import Outcome, deployment_outcome
 from dockyard.interfaces.http.app import build_app
-from dockyard.issuance.attempts import forget_challenges
-from dockyard.issuance.scheduler import Scheduler
 from dockyard.services import Services
 from dockyard.startup import prepare
 from dockyard.work.monitor import Monitor
@@ -71,7 +71,7 @@ def handlers(svc: Services) -> dict[str, Callable[[str], Outcome | None]]:
             return run_deployment(svc, deployment_id)
 
     def certificate_attempt(attempt_id: str) -> Outcome:
-        from dockyard.issuance.attempts import run_and_report
+        from dockyard.certificates.attempts import run_and_report
 
         return run_and_report(svc, attempt_id)
 

@@ -43,7 +43,7 @@ from dockyard.store.tables import (
 
 log = logging.getLogger("dockyard.edge")
 GENERATED = "generated-default"
-BOUND = "domain-binding"  # a verified custom domain (see operations/domain_bindings.py)
+BOUND = "domain-binding"  # a verified custom domain (see operations/domain_bindings/)
 
 
 def edge_settings(data_dir: Any, edge_proxy: dict[str, Any]) -> EdgeSettings | None:
@@ -60,7 +60,7 @@ def edge_settings(data_dir: Any, edge_proxy: dict[str, Any]) -> EdgeSettings | N
 
 def challenges_dir(data_dir: Any) -> Path:
     """Pending HTTP-01 challenges: a folder per attempt, a file per token holding its key authorization
-    (written by issuance.attempts)."""
+    (written by certificates.attempts)."""
     return Path(data_dir) / "acme" / "challenges"
 
 
@@ -203,7 +203,7 @@ def desired_routes(session: Session, svc: Services, server_id: str) -> list[Rout
 
 
 def _tls_files(data_dir: Any, certificate_id: str, fingerprint: str | None) -> TlsFiles:
-    """The files of an active certificate (written by operations/certificates.py, issuance.attempts)."""
+    """The files of an active certificate (written by operations.certificates, certificates.attempts)."""
     folder = certificates.files_dir(data_dir, certificate_id)
     chain, key = str(folder / certificates.CHAIN_FILE), str(folder / certificates.KEY_FILE)
     return TlsFiles(chain, key, fingerprint or "")

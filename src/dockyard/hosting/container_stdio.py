@@ -16,7 +16,7 @@ import mcp_types as types
 from mcp.shared.message import SessionMessage
 
 from dockyard.domain.mcp_config import LaunchInputs
-from dockyard.hosting.launch import LaunchFailed, StderrSink, describe
+from dockyard.hosting.launch_failures import LaunchFailed, StderrSink, describe
 
 log = logging.getLogger("dockyard.mcp.container")
 STDOUT, STDERR = 1, 2

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from dockyard.domain.ids import new_id
 from dockyard.hosting.discovery import discover
-from dockyard.hosting.launch import describe
+from dockyard.hosting.launch_failures import describe
 from dockyard.hosting.sources import launchable
 from dockyard.operations.context import utc_now
 from dockyard.outbound.guard import EgressDenied

@@ -8,7 +8,8 @@ import anyio
 
 from dockyard.domain.egress import EgressPolicy
 from dockyard.domain.mcp_config import LaunchInputs
-from dockyard.hosting.launch import LaunchFailed, StderrSink, connect, no_answer
+from dockyard.hosting.launch import connect
+from dockyard.hosting.launch_failures import LaunchFailed, StderrSink, no_answer
 
 DISCOVERY_TIMEOUT_S = 60.0
 

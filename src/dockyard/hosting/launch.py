@@ -5,7 +5,7 @@ policy (dockyard.outbound). `connect` yields an initialized ClientSession."""
 
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -16,14 +16,11 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from dockyard.domain.egress import EgressPolicy
 from dockyard.domain.mcp_config import LaunchInputs
+from dockyard.hosting.container_stdio import container_stdio
+from dockyard.hosting.launch_failures import LaunchFailed, StderrSink, describe
 from dockyard.outbound.guard import EgressDenied
 
 CLIENT_INFO = types.Implementation(name="dockyard-gateway", version="1.0")
-StderrSink = Callable[[str], None]
-
-
-class LaunchFailed(RuntimeError):
-    """The server could not be started or reached; the message says why (no secrets)."""
 
 
 def _stdio_params(
@@ -131,8 +128,6 @@ async def connect(
                     raise LaunchFailed("a remote MCP server needs the egress policy to be reached")
                 streams = await stack.enter_async_context(_remote(source, inputs, egress))
             elif kind == "container":
-                from dockyard.hosting.container_stdio import container_stdio
-
                 streams = await stack.enter_async_context(container_stdio(source, inputs, stderr, data_dir))
             else:
                 raise LaunchFailed(f"unknown server source type {kind!r}")
@@ -145,16 +140,3 @@ async def connect(
         except Exception as exc:
             raise LaunchFailed(describe(exc)) from exc
         yield session, init
-
-
-def describe(exc: BaseException) -> str:
-    """One line for an exception, unwrapping exception groups (anyio task groups raise them)."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def no_answer(what: str, timeout_s: float, setting: str) -> str:
-    """Why a server was given up on: it did not answer `what` in time (and which setting said so)."""
-    return f"the server did not answer {what} within {timeout_s:g} s ({setting})"

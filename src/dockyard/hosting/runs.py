@@ -19,7 +19,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED, INTERNAL_ERROR
 
 from dockyard.domain.ids import new_id
-from dockyard.hosting.launch import connect, describe, no_answer
+from dockyard.hosting.launch import connect
+from dockyard.hosting.launch_failures import describe, no_answer
 from dockyard.hosting.session_spec import Member
 from dockyard.hosting.usage import UsageCounter
 from dockyard.operations.context import utc_now

@@ -14,7 +14,7 @@ from dockyard.domain.mcp_tool_filters import ToolFilter
 from dockyard.hosting import sealing
 from dockyard.hosting.sources import launchable
 from dockyard.operations.context import utc_now
-from dockyard.operations.mcp_sessions import secret_hash
+from dockyard.operations.mcp.sessions import secret_hash
 from dockyard.services import Services
 from dockyard.store.mcp_tables import (
     McpProvider,

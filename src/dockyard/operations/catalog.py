@@ -136,9 +136,10 @@ def operation(
 
 
 def catalog() -> list[Operation]:
-    """All operations, after importing every module of this package (each registers its own)."""
+    """All operations, after importing every module of this package and its domain packages (each
+    registers its own)."""
     import dockyard.operations as package
 
-    for info in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{info.name}")
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
+        importlib.import_module(info.name)
     return sorted(_CATALOG.values(), key=lambda op: op.key)

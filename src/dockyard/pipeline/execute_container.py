@@ -6,7 +6,8 @@ from dockyard.domain.profiles import HealthCheck
 from dockyard.pipeline import workspace
 from dockyard.pipeline.app_env import CONTAINER_DATA_DIR, app_data_dir
 from dockyard.pipeline.containerfiles import GENERATED_NAME, REQUIREMENTS_NAME, containerfile
-from dockyard.pipeline.execute import Canceled, DeployFailure, Execution
+from dockyard.pipeline.execution import Canceled, Execution
+from dockyard.pipeline.failures import DeployFailure
 from dockyard.pipeline.package import package
 from dockyard.pipeline.planner import Plan
 from dockyard.runtimes import container as ctr

@@ -1,5 +1,5 @@
 """Execute on the host-process runtime: package → install → build → release, then start → verify →
-switch (pipeline/execute.py).
+switch (pipeline/execution.py).
 
 Each step runs in the app's own environment: after the install, its venv's bin and node_modules/.bin
 come first on PATH, so `python`, `pip`, `flask`, `vite` are the app's and never the control plane's.
@@ -13,7 +13,7 @@ from typing import Any
 
 from dockyard.pipeline import workspace
 from dockyard.pipeline.app_env import DATA_DIR_VARIABLE, app_data_dir, base_env, with_app_tools
-from dockyard.pipeline.execute import Execution
+from dockyard.pipeline.execution import Execution
 from dockyard.pipeline.package import package
 from dockyard.pipeline.planner import Plan
 

@@ -3,18 +3,14 @@ symlinks left out reported on the timeline. A folder that holds Dockyard's data 
 is refused: deploying it would copy (and could serve) the secret key and the admin token."""
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dockyard.pipeline import workspace
+from dockyard.pipeline.execution import Execution
 from dockyard.pipeline.failures import DeployFailure
 
-if TYPE_CHECKING:
-    from dockyard.pipeline.execute import Execution
 
-
-def package(
-    ex: "Execution", snapshot: dict[str, Any], work: Path, summary: str, private: bool = True
-) -> None:
+def package(ex: Execution, snapshot: dict[str, Any], work: Path, summary: str, private: bool = True) -> None:
     """`private`: see workspace.copy_source."""
     ex.phase("package", summary)
     source = Path(snapshot["source"]["locator"])

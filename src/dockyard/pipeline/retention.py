@@ -7,6 +7,7 @@ What an attempt that is still active or a running instance uses is never removed
 
 import logging
 import shutil
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +23,15 @@ MAINTENANCE = "runtime-maintenance"
 
 def artifact_of(dep: Deployment) -> dict[str, Any] | None:
     return (dep.runtime_state or {}).get("artifact")
+
+
+def missing(artifact: dict[str, Any]) -> str | None:
+    """Why the artifact cannot be started again (None when it can): a workspace folder that is gone."""
+    if artifact.get("kind") == "workspace" and not Path(artifact.get("path") or "/nonexistent").is_dir():
+        return f"the workspace of {artifact.get('deploymentId')} was pruned"
+    if artifact.get("retained") is False:
+        return f"the artifact of {artifact.get('deploymentId')} was pruned"
+    return None
 
 
 def kept(deployments: list[Deployment], keep: int, running: set[str]) -> set[str]:

@@ -2,21 +2,14 @@
 deployment as the candidate, verify it with that deployment's health policy, switch. Nothing is
 detected, installed or built, and no data (volumes, databases) is touched."""
 
-from pathlib import Path
 from typing import Any
 
 from dockyard.domain.profiles import HealthCheck
 from dockyard.pipeline.app_env import base_env, with_app_tools
-from dockyard.pipeline.execute import DeployFailure, Execution
-
-
-def missing(artifact: dict[str, Any]) -> str | None:
-    """Why the artifact cannot be started again (None when it can): a workspace folder that is gone."""
-    if artifact.get("kind") == "workspace" and not Path(artifact.get("path") or "/nonexistent").is_dir():
-        return f"the workspace of {artifact.get('deploymentId')} was pruned"
-    if artifact.get("retained") is False:
-        return f"the artifact of {artifact.get('deploymentId')} was pruned"
-    return None
+from dockyard.pipeline.execute_container import engine_client, start_container
+from dockyard.pipeline.execution import Execution
+from dockyard.pipeline.failures import DeployFailure
+from dockyard.pipeline.retention import missing
 
 
 def execute_rollback(
@@ -34,8 +27,6 @@ def execute_rollback(
         )
     health = HealthCheck.model_validate(snapshot.get("healthPolicy") or {})
     if artifact.get("kind") == "image":
-        from dockyard.pipeline.execute_container import engine_client, start_container
-
         client = engine_client()
         if artifact.get("built"):
             from docker.errors import ImageNotFound

@@ -20,8 +20,8 @@ from dockyard.domain import health
 from dockyard.domain.ids import new_id
 from dockyard.domain.profiles import HealthCheck
 from dockyard.operations.context import iso, utc_now
-from dockyard.operations.deployment_rollups import newest
-from dockyard.operations.resource_health_models import (
+from dockyard.operations.deployments.rollups import newest
+from dockyard.operations.resources.health_models import (
     Check,
     HealthLatestDeployment,
     HealthPolicyView,

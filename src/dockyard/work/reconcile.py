@@ -105,7 +105,7 @@ def _abandoned(s: Session, seen: set[str]) -> list[Deployment]:
 
 def reconcile(svc: Services) -> list[str]:
     """Close the work whose worker died; return the ids of the deployments it interrupted."""
-    from dockyard.issuance import attempts as certificate_attempts
+    from dockyard.certificates import attempts as certificate_attempts
 
     now, interrupted = utc_now(), []
     with svc.db.session() as s:

@@ -221,7 +221,7 @@ def test_conflict_is_409_envelope_and_writes_nothing_more(client: TestClient) ->
 def test_a_crash_inside_an_operation_is_a_500_envelope_that_leaks_nothing_and_writes_nothing(
     client: TestClient, unchanged: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dockyard.operations.projects as projects
+    import dockyard.operations.projects.handlers as projects
 
     def explode(name: str) -> str:
         raise RuntimeError("secret internal detail /etc/dockyard")

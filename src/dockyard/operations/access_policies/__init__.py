@@ -1,0 +1,1 @@
+"""Access policies: who may reach a resource's routes through the edge."""

@@ -1,0 +1,1 @@
+"""Bootstrap: the first organization and user of a fresh installation."""

@@ -1,0 +1,1 @@
+"""TLS certificates: uploaded or issued for a verified domain binding."""

@@ -1,0 +1,1 @@
+"""Deployments: create, plan, follow, roll back and recover a resource's releases."""

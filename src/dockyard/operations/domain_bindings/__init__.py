@@ -1,0 +1,1 @@
+"""Custom domains bound to a resource, and their verification."""

@@ -1,0 +1,1 @@
+"""Environments of a project and their shared variables."""

@@ -1,0 +1,1 @@
+"""MCP hosting (/mcp-api): providers, custom servers and sessions."""

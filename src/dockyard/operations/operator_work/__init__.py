@@ -1,0 +1,1 @@
+"""Operator work: the queue of background work an operator can inspect, retry or cancel."""

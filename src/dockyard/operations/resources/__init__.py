@@ -1,0 +1,1 @@
+"""Resources: what is deployed, its profiles, runtime, health, variables and secrets."""

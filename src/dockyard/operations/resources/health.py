@@ -1,0 +1,274 @@
+"""Resource health and runtime monitoring: the latest observation of a resource (or a live one), its
+history over a window, and the CPU / memory samples the monitor keeps, raw or rolled up per bucket
+with deployment markers. Reads only: nothing here touches a runtime.
+"""
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from dockyard.operations.catalog import operation
+from dockyard.operations.context import Context, iso
+from dockyard.operations.resources.handlers import load as load_resource
+from dockyard.operations.resources.health_models import (
+    Contributor,
+    Cpu,
+    HealthHistory,
+    HealthQuery,
+    HistoryQuery,
+    Marker,
+    Memory,
+    MonitoringQuery,
+    Observation,
+    Point,
+    ResourceHealth,
+    Retention,
+    RollupOut,
+    RollupQuery,
+    Sample,
+    SamplesOut,
+    SamplesQuery,
+    ScopeEvidence,
+    Series,
+    Totals,
+    Warning_,
+    Window,
+)
+from dockyard.store.tables import Deployment, HealthObservation, RuntimeSample
+from dockyard.work.monitor import RETENTION_HOURS, facts, observe
+
+BUCKETS = {"minute": 60, "five-minute": 300, "hour": 3600}
+FRESH_S = 120
+
+
+@operation("resources.health", "GET", "/resources/{resourceId}/health")
+def resource_health(ctx: Context, inp: HealthQuery) -> ResourceHealth:
+    """Read a resource's health: the monitor's latest observation, or a live one (mode=live)."""
+    row = load_resource(ctx, inp.resource_id)
+    if inp.mode == "cached":
+        latest = ctx.session.scalars(
+            select(HealthObservation)
+            .where(HealthObservation.resource_id == row.id)
+            .order_by(HealthObservation.id.desc())
+            .limit(1)
+        ).first()
+        if latest is not None:
+            cached = ResourceHealth.model_validate(latest.summary)
+            return cached.model_copy(
+                update={"generated_at": ctx.now, "checks": cached.checks if inp.include_checks else []}
+            )
+    return observe(ctx.svc, facts(ctx.session, row), inp.include_checks)
+
+
+def _window(ctx: Context, inp: Window, default_hours: float = RETENTION_HOURS) -> tuple[str, str]:
+    to = inp.window_to or datetime.now(UTC)
+    start = inp.window_from or to - timedelta(hours=default_hours)
+    return iso(start), iso(to)
+
+
+@operation("resources.health-history", "GET", "/resources/{resourceId}/health-history")
+def health_history(ctx: Context, inp: HistoryQuery) -> HealthHistory:
+    """Read a resource's retained health observations in a window (newest first)."""
+    row = load_resource(ctx, inp.resource_id)
+    start, end = _window(ctx, inp)
+    rows = ctx.session.scalars(
+        select(HealthObservation)
+        .where(
+            HealthObservation.resource_id == row.id,
+            HealthObservation.observed_at >= start,
+            HealthObservation.observed_at <= end,
+        )
+        .order_by(HealthObservation.id.desc())
+        .limit(inp.limit)
+    ).all()
+    observations = []
+    for o in rows:
+        summary = ResourceHealth.model_validate(o.summary)
+        observations.append(
+            Observation(
+                observation_id=o.id,
+                observed_at=o.observed_at,
+                overall=o.overall,  # type: ignore[arg-type]
+                runtime_lifecycle=o.runtime_lifecycle,
+                runtime_health=o.runtime_health,
+                public_access_status=summary.public_access.status,
+                proxy_status=summary.proxy.status,
+                health_policy_status=summary.health_policy.status,
+                latest_deployment_id=o.latest_deployment_id,
+                summary=summary,
+            )
+        )
+    return HealthHistory(
+        resource_id=row.id, from_=start, to=end, generated_at=ctx.now, observations=observations
+    )
+
+
+# -- runtime monitoring -----------------------------------------------------------------------------
+
+
+def _scope(inp: MonitoringQuery) -> tuple[dict[str, str], list]:
+    """The scope asked for (the narrowest id given), and its filter on samples."""
+    pairs = [
+        ("deployment", "deploymentId", inp.scope_deployment_id, RuntimeSample.deployment_id),
+        ("resource", "resourceId", inp.scope_resource_id, RuntimeSample.resource_id),
+        ("environment", "environmentId", inp.scope_environment_id, RuntimeSample.environment_id),
+        ("project", "projectId", inp.scope_project_id, RuntimeSample.project_id),
+        ("server", "serverId", inp.scope_server_id, RuntimeSample.server_id),
+    ]
+    for kind, key, value, column in pairs:
+        if value:
+            return {"kind": kind, key: value}, [column == value]
+    return {"kind": inp.scope_kind or "server"}, []
+
+
+def _samples(
+    ctx: Context, inp: MonitoringQuery, limit: int | None
+) -> tuple[dict, str, str, list[RuntimeSample]]:
+    scope, where = _scope(inp)
+    start, end = _window(ctx, inp, 1)
+    stmt = (
+        select(RuntimeSample)
+        .where(*where, RuntimeSample.observed_at >= start, RuntimeSample.observed_at <= end)
+        .order_by(RuntimeSample.id.desc())
+    )
+    rows = list(ctx.session.scalars(stmt.limit(limit) if limit else stmt))
+    return scope, start, end, rows
+
+
+def _retention(rows: list[RuntimeSample]) -> Retention:
+    times = sorted(r.observed_at for r in rows)
+    return Retention(
+        raw_retention_hours=RETENTION_HOURS,
+        retained_from=times[0] if times else None,
+        retained_to=times[-1] if times else None,
+    )
+
+
+def _freshness(rows: list[RuntimeSample]) -> str:
+    if not rows:
+        return "empty"
+    newest = datetime.fromisoformat(max(r.observed_at for r in rows).replace("Z", "+00:00"))
+    return "live" if datetime.now(UTC) - newest < timedelta(seconds=FRESH_S) else "stale"
+
+
+def _totals(rows: list[RuntimeSample]) -> Totals:
+    """Averages over the samples that have a figure (CPU percent, memory bytes)."""
+    cpus = [r.cpu_percent for r in rows if r.cpu_percent is not None]
+    mems = [r.memory_bytes for r in rows if r.memory_bytes is not None]
+    return Totals(
+        cpu=Cpu(container_cpu_percent=round(sum(cpus) / len(cpus), 2) if cpus else None),
+        memory=Memory(container_used_bytes=int(sum(mems) / len(mems)) if mems else None),
+    )
+
+
+def _missing(rows: list[RuntimeSample]) -> list[Warning_]:
+    if not rows:
+        return [Warning_(code="missing-samples", message="No samples in this window for this scope.")]
+    return []
+
+
+@operation("runtime-monitoring.samples", "GET", "/runtime-monitoring/samples")
+def list_samples(ctx: Context, inp: SamplesQuery) -> SamplesOut:
+    """List the retained CPU and memory samples of a scope (server, project, environment, resource,
+    deployment), newest first."""
+    scope, start, end, rows = _samples(ctx, inp, inp.limit)
+    fresh = _freshness(rows)
+    return SamplesOut(
+        scope=scope,
+        from_=start,
+        to=end,
+        generated_at=ctx.now,
+        freshness=fresh,  # type: ignore[arg-type]
+        partial=any(r.cpu_percent is None or r.memory_bytes is None for r in rows),
+        retention=_retention(rows),
+        samples=[
+            Sample(
+                sample_id=r.id,
+                observed_at=r.observed_at,
+                collected_at=r.observed_at,
+                scope_evidence=ScopeEvidence(
+                    scope=scope,
+                    server_id=r.server_id,
+                    project_id=r.project_id,
+                    environment_id=r.environment_id,
+                    resource_id=r.resource_id,
+                    deployment_id=r.deployment_id,
+                ),
+                totals=_totals([r]),
+                freshness="live" if fresh == "live" else "stale",
+                partial=r.cpu_percent is None or r.memory_bytes is None,
+                labels={"artifactKind": "active-runtime", "runtimeKind": r.runtime_kind or "unknown"},
+                restarts=r.restarts,
+            )
+            for r in rows
+        ],
+        warnings=_missing(rows),
+    )
+
+
+@operation("runtime-monitoring.rollup", "GET", "/runtime-monitoring/rollup")
+def rollup(ctx: Context, inp: RollupQuery) -> RollupOut:
+    """Roll a scope's samples up per minute, five minutes or hour, with deployment markers and the
+    resources that used most."""
+    scope, start, end, rows = _samples(ctx, inp, None)
+    width = BUCKETS[inp.bucket]
+    buckets: dict[int, list[RuntimeSample]] = defaultdict(list)
+    for r in rows:
+        at = datetime.fromisoformat(r.observed_at.replace("Z", "+00:00")).timestamp()
+        buckets[int(at // width * width)].append(r)
+
+    def point(at: int, members: list[RuntimeSample]) -> Point:
+        return Point(
+            from_=iso(datetime.fromtimestamp(at, UTC)),
+            to=iso(datetime.fromtimestamp(at + width, UTC)),
+            sample_count=len(members),
+            totals=_totals(members),
+        )
+
+    points = [point(at, buckets[at]) for at in sorted(buckets)]
+    by_resource: dict[str, list[RuntimeSample]] = defaultdict(list)
+    for r in rows:
+        by_resource[r.resource_id].append(r)
+    contributors = sorted(
+        (
+            Contributor(scope={"kind": "resource", "resourceId": rid}, totals=_totals(m), sample_count=len(m))
+            for rid, m in by_resource.items()
+        ),
+        key=lambda c: -(c.totals.cpu.container_cpu_percent or 0),
+    )[:10]
+    markers = []
+    if inp.include_deployment_markers and by_resource:
+        deps = ctx.session.scalars(
+            select(Deployment).where(
+                Deployment.resource_id.in_(list(by_resource)),
+                Deployment.finished_at >= start,
+                Deployment.finished_at <= end,
+            )
+        )
+        markers = [
+            Marker(
+                deployment_id=d.id,
+                resource_id=d.resource_id,
+                environment_id=d.environment_id,
+                observed_at=d.finished_at or d.created_at,
+                status=d.status,
+                label=f"{d.trigger_kind} {d.status}",
+            )
+            for d in deps
+        ]
+    return RollupOut(
+        scope=scope,
+        from_=start,
+        to=end,
+        bucket=inp.bucket,
+        generated_at=ctx.now,
+        freshness=_freshness(rows),  # type: ignore[arg-type]
+        partial=any(r.cpu_percent is None or r.memory_bytes is None for r in rows),
+        retention=_retention(rows),
+        series=[Series(signal="cpu", points=points), Series(signal="memory", points=points)],
+        totals=_totals(rows),
+        top_contributors=contributors if inp.include_top_contributors else [],
+        deployment_markers=markers,
+        warnings=_missing(rows),
+    )

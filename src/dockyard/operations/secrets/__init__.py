@@ -1,0 +1,1 @@
+"""Secret keys: the keyring that seals stored secrets."""

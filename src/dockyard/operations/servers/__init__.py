@@ -1,0 +1,1 @@
+"""Servers a resource deploys to, and the edge proxy each one runs."""

@@ -1,0 +1,1 @@
+"""System: the installation's version and health."""

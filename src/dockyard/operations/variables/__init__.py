@@ -1,0 +1,1 @@
+"""Variables shared by environments and resources: their models and their (sealed) store."""
