@@ -57,6 +57,11 @@ def test_create_records_the_attempt_and_its_first_event(api: Any, context: dict,
     assert api.get("/api/deployments/count", params={"resourceId": context["resourceId"]}).json() == {
         "count": 1
     }
+    for statuses, count in ([["created", "planning"], 1], [["succeeded", "failed"], 0]):
+        counted = api.get("/api/deployments/count", params={"statuses": statuses}).json()
+        assert counted == {"count": count}, (statuses, counted)
+    both = api.get("/api/deployments/count", params={"statuses": ["created"], "status": "failed"})
+    assert both.json() == {"count": 0}  # both must hold
     assert [d["id"] for d in api.get("/api/deployments").json()["items"]] == [dep]
 
 
@@ -89,8 +94,12 @@ def test_ids_that_do_not_belong_together_are_named(api: Any, context: dict, site
 def test_unknown_and_wrong_kind_ids(api: Any, context: dict) -> None:
     assert api.get(f"/api/deployments/{new_id('deployment')}").status_code == 404
     assert api.get(f"/api/deployments/{new_id('deployment')}/logs").status_code == 404
-    assert api.get(f"/api/deployments/{context['resourceId']}").status_code == 422
+    wrong_kind = api.get(f"/api/deployments/{context['resourceId']}")  # a path naming no deployment
+    assert wrong_kind.status_code == 404 and wrong_kind.json()["error"]["code"] == "deployment_not_found"
     assert api.post("/api/deployments", json={**context, "serverId": new_id("server")}).status_code == 404
+    assert (
+        api.post("/api/deployments", json={**context, "serverId": context["resourceId"]}).status_code == 422
+    )
 
 
 def test_plan_previews_a_static_site_without_running_anything(api: Any, context: dict, site: Path) -> None:

@@ -221,3 +221,20 @@ def test_versions_are_filtered_by_a_created_at_range_in_bracket_form(
     assert listed(**{"updated_at[lte]": "2020-01-01"}) == []
     bad = api.get("/mcp-api/custom-provider-versions", params={"created_at[gte]": "last tuesday"})
     assert bad.status_code == 422 and "created_at[gte]" in bad.text and "ISO 8601" in bad.text
+
+
+def test_a_range_in_plain_form_filters_as_the_bracket_form_does(api: Any, provider: dict[str, Any]) -> None:
+    def listed(**params: str) -> list[str]:
+        return [v["id"] for v in ok(api.get("/mcp-api/custom-provider-versions", params=params))["items"]]
+
+    assert provider["id"] in listed(
+        created_at='{"gte": "2020-01-01T00:00:00Z", "lt": "2999-01-01T00:00:00Z"}'
+    )
+    assert listed(created_at='{"gt": "2999-01-01T00:00:00Z"}') == []
+    assert listed(updated_at='{"lte": "2020-01-01"}') == []
+    both = api.get(
+        "/mcp-api/custom-provider-versions",
+        params={"created_at": '{"gte": "2020-01-01T00:00:00Z"}', "created_at[gte]": "2021-01-01T00:00:00Z"},
+    )
+    assert both.status_code == 422 and "differ" in both.text
+    assert api.get("/mcp-api/custom-provider-versions", params={"created_at": "{not json"}).status_code == 422

@@ -1,6 +1,7 @@
 """Resource health, its history and runtime monitoring samples, from the monitor sampling a real
 deployed process."""
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -73,6 +74,51 @@ def test_a_sampled_resource_is_healthy_with_history_and_samples(api: Any, svc: S
     assert rolled["topContributors"][0]["scope"]["resourceId"] == rid
     bad = api.get("/api/runtime-monitoring/rollup", params={"bucket": "week"})
     assert bad.status_code == 422
+
+
+def test_scope_as_one_object_and_signals_narrow_what_monitoring_answers(
+    api: Any, svc: Services, live: dict
+) -> None:
+    rid = live["resourceId"]
+    monitor = Monitor(svc)
+    monitor.tick()
+    monitor.tick()
+    dotted = api.get("/api/runtime-monitoring/samples", params={"scope.resourceId": rid}).json()
+    scope = json.dumps({"kind": "resource", "resourceId": rid})
+    whole = api.get("/api/runtime-monitoring/samples", params={"scope": scope}).json()
+    assert whole["scope"] == dotted["scope"] == {"kind": "resource", "resourceId": rid}
+    assert [x["sampleId"] for x in whole["samples"]] == [x["sampleId"] for x in dotted["samples"]]
+    other = api.get(
+        "/api/runtime-monitoring/samples", params={"scope": scope, "scope.resourceId": "res_" + "0" * 26}
+    )
+    assert other.status_code == 422 and error_code(other) == "validation_failed"
+
+    cpu = api.get(
+        "/api/runtime-monitoring/rollup",
+        params={"bucket": "minute", "scope.resourceId": rid, "signals": ["cpu", "disk"]},
+    ).json()
+    assert [s["signal"] for s in cpu["series"]] == ["cpu"]
+    assert cpu["totals"]["memory"] is None and cpu["totals"]["cpu"]["containerCpuPercent"] is not None
+    assert [(w["code"], w["signal"]) for w in cpu["warnings"]] == [("signal-not-collected", "disk")]
+    memory = api.get(
+        "/api/runtime-monitoring/samples", params={"scope.resourceId": rid, "signals": "memory"}
+    ).json()
+    assert memory["samples"][0]["totals"]["cpu"] is None
+    assert memory["samples"][0]["totals"]["memory"]["containerUsedBytes"] > 1_000_000
+
+
+def test_include_runtime_probe_answers_from_the_instance_now(api: Any, svc: Services, live: dict) -> None:
+    """The monitor last saw it running; stopped since, the cached answer still says running, a
+    runtime probe says what is true now."""
+    rid = live["resourceId"]
+    Monitor(svc).tick()
+    assert api.post(f"/api/resources/{rid}/runtime/stop", json={}).status_code == 200
+    cached = api.get(f"/api/resources/{rid}/health").json()
+    probed = api.get(f"/api/resources/{rid}/health", params={"includeRuntimeProbe": "true"}).json()
+    assert cached["runtime"]["lifecycle"] == "running" and probed["runtime"]["lifecycle"] == "stopped"
+    refused = api.get(f"/api/resources/{rid}/health", params={"includePublicAccessProbe": "true"})
+    assert refused.status_code == 422 and error_code(refused) == "public_access_probe_unavailable"
+    assert "includeRuntimeProbe" in refused.json()["error"]["nextAction"]
 
 
 def test_a_stopped_resource_reads_stopped_live_and_nothing_deployed_says_so(

@@ -253,6 +253,19 @@ def test_the_stream_over_http_sends_history_then_closes(
     assert kinds == ["log", "closed"]
 
 
+def test_follow_on_the_logs_read_answers_with_the_stream(
+    api: Any, deployed: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(resource_runtime, "MAX_FOLLOW_S", 0.3)
+    url = f"/api/resources/{deployed['resourceId']}/runtime-logs"
+    read = api.get(url, params={"tailLines": 1, "follow": "false"})
+    assert read.headers["content-type"].startswith("application/json") and len(read.json()["logs"]) == 1
+    followed = api.get(url, params={"tailLines": 1, "follow": "true"})
+    assert followed.status_code == 200 and followed.headers["content-type"].startswith("text/event-stream")
+    items = [json.loads(line[6:]) for line in followed.text.splitlines() if line.startswith("data: ")]
+    assert items[0]["kind"] == "log" and items[-1]["kind"] == "closed"
+
+
 SECRET = "tok-8c1f4e9a2b7d"
 SECRET_APP = (
     """\

@@ -87,6 +87,12 @@ def _options(fields: dict[str, Any]) -> list[dict[str, Any]]:
     return options
 
 
+def own_options(op: Any, rest: dict[str, Any]) -> dict[str, Any]:
+    """The fields that become options: `follow` on a read with a live twin is the CLI's own
+    --follow (it calls the twin), not an option of its own."""
+    return {n: f for n, f in rest.items() if not (op.follow_with and n == "follow")}
+
+
 def build() -> list[dict[str, Any]]:
     from dockyard.operations.catalog import catalog
 
@@ -107,7 +113,7 @@ def build() -> list[dict[str, Any]]:
                 "followWith": op.follow_with,
                 "hasBody": bool(rest),
                 "arguments": [_argument(n, f) for n, f in path_fields.items()],
-                "options": _options(rest),
+                "options": _options(own_options(op, rest)),
             }
         )
     return commands

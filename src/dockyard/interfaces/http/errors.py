@@ -69,7 +69,9 @@ def describe_validation(errors: list[Any]) -> list[dict[str, str]]:
 
 
 def validation_response(errors: list[Any], request: Request | None = None) -> JSONResponse:
-    if any(e.get("type") == "json_invalid" for e in errors):
+    if any(
+        e.get("type") == "json_invalid" and tuple(e.get("loc") or ("body",))[:1] == ("body",) for e in errors
+    ):
         return envelope(
             400,
             "malformed_json",

@@ -72,6 +72,20 @@ STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
+# A read whose `?follow=true` answers with its live twin's stream: both bodies are documented.
+FOLLOW_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The answer; with follow=true, server-sent events, one JSON object per `data:` line",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def follow_of(op: Operation, by_key: dict[str, Operation]) -> Operation | None:
+    """The stream `?follow=true` switches `op` to: its follow_with, when its input has `follow`."""
+    return by_key.get(op.follow_with or "") if "follow" in op.input.model_fields else None
+
+
 def _query_flag(value: Any) -> Any:
     """In a query string a flag is `true` or `false`; any other text stays a string, which a flag
     (StrictBool) refuses: `?dryRun=yes` is a 422, never read as true."""
@@ -110,7 +124,9 @@ def sse(items: Iterator[BaseModel]) -> Iterator[str]:
         yield f"data: {item.model_dump_json()}\n\n"
 
 
-def _endpoint(op: Operation, services: Services) -> Any:
+def _endpoint(op: Operation, services: Services, follow_op: Operation | None = None) -> Any:
+    """The route's function; `follow_op` is the stream `?follow=true` switches to (op.follow_with,
+    when the op's input has a `follow` flag)."""
     path_fields, rest = op.field_split()
     params = [inspect.Parameter("_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
     params += [
@@ -141,15 +157,17 @@ def _endpoint(op: Operation, services: Services) -> Any:
         raw: dict[str, Any] = {(path_fields[n].alias or n): kwargs[n] for n in path_fields}
         for key in ("_query", "_body"):
             if kwargs.get(key) is not None:
-                raw.update(kwargs[key].model_dump(by_alias=True, exclude_unset=True))
+                raw.update(kwargs[key].model_dump(by_alias=True, exclude_unset=True, round_trip=True))
+        # `?follow=true` on a read that has a live twin answers as that twin: the stream.
+        answering = follow_op if follow_op is not None and raw.get("follow") is True else op
         with services.db.session() as session:
             ctx = Context(session=session, settings=services.settings, services=services)
             ctx.principal = principal_of(kwargs["_request"])
             refuse_nul(raw)
-            result = op.handler(ctx, op.input.model_validate(raw))
+            result = answering.handler(ctx, answering.input.model_validate(raw))
         for hook in ctx.after_commit:
             hook()
-        if op.stream:
+        if answering.stream:
             return StreamingResponse(
                 sse(result),
                 media_type="text/event-stream",
@@ -235,10 +253,11 @@ def build_router(operations: list[Operation], services: Services, family: Family
     )
     # Literal segments before placeholders: /projects/count must not be read as /projects/{projectId}.
     paths = [op.path for op in operations]
+    by_key = {op.key: op for op in operations}
     for op in sorted(operations, key=lambda o: (o.path.count("{"), o.path)):
         router.add_api_route(
             route_path(op, paths),
-            _endpoint(op, services),
+            _endpoint(op, services, follow_of(op, by_key)),
             methods=[op.method],
             response_model=None if op.stream else op.output,
             response_class=StreamingResponse if op.stream else JsonBody,
@@ -246,7 +265,10 @@ def build_router(operations: list[Operation], services: Services, family: Family
             operation_id=op.key,
             summary=op.summary,
             tags=[op.group],
-            responses={**documented_responses(op), **(STREAM_RESPONSE if op.stream else {})},
+            responses={
+                **documented_responses(op),
+                **(STREAM_RESPONSE if op.stream else FOLLOW_RESPONSE if follow_of(op, by_key) else {}),
+            },
             # The caller is checked by the route class; this documents the scheme in OpenAPI.
             dependencies=[] if op.permission is Permission.PUBLIC else [Security(bearer)],
         )

@@ -92,14 +92,17 @@ def _where(inp: DeploymentFilter | DeploymentPage) -> list:
         where.append(Deployment.resource_id == inp.resource_id)
     if not inp.include_archived:
         where.append(Deployment.archived_at.is_(None))
-    if getattr(inp, "status", None):
-        where.append(Deployment.status == inp.status)  # type: ignore[union-attr]
+    if isinstance(inp, DeploymentFilter):
+        if inp.status:
+            where.append(Deployment.status == inp.status)
+        if inp.statuses is not None:
+            where.append(Deployment.status.in_(inp.statuses))
     return where
 
 
 @operation("deployments.count", "GET", "/deployments/count")
 def count_deployments(ctx: Context, inp: DeploymentFilter) -> CountOut:
-    """Count deployment attempts, optionally of one project or resource, or in one status."""
+    """Count deployment attempts, optionally of one project or resource, in one or several statuses."""
     return CountOut(count=queries.count(ctx.session, Deployment, *_where(inp)))
 
 

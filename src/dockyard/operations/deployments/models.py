@@ -86,6 +86,12 @@ class DeploymentFilter(CamelModel):
     resource_id: ResourceId | None = None
     include_archived: StrictBool = False
     status: DeploymentStatus | None = None
+    statuses: list[DeploymentStatus] | None = Field(
+        default=None,
+        max_length=20,
+        description="Count attempts in any of these statuses (repeat the parameter: "
+        "`?statuses=running&statuses=planning`); with `status` too, both must hold.",
+    )
 
 
 class DeploymentPage(PageQuery):

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, Json, StringConstraints, model_validator
 
 from dockyard.domain.ids import PREFIXES
 from dockyard.domain.model import SnakeModel
@@ -60,22 +60,63 @@ def _bound(field: str, bound: str) -> Any:
     return Field(default=None, alias=f"{field}[{bound}]", description=f"{field} {BOUNDS[bound]} (ISO 8601).")
 
 
-class CreatedAtRange(SnakeModel):
-    """The documents' `created_at` date-range object, bracketed: `?created_at[gte]=…&created_at[lt]=…`."""
+class Range(SnakeModel):
+    """A date range as one object: `?created_at={"gte": "2026-01-01T00:00:00Z"}`."""
 
+    gte: Moment | None = None
+    gt: Moment | None = None
+    lte: Moment | None = None
+    lt: Moment | None = None
+
+
+def _plain(field: str) -> Any:
+    return Field(
+        default=None,
+        alias=field,
+        description=f"The {field} range as JSON text ({', '.join(BOUNDS)}); the same as {field}[…].",
+    )
+
+
+def _merge(q: Any, field: str) -> Any:
+    """The plain form's bounds into the bracket form's: two spellings of one range, never two ranges."""
+    plain = getattr(q, field)
+    if plain is not None:
+        for bound in BOUNDS:
+            given, bracketed = getattr(plain, bound), getattr(q, f"{field}_{bound}")
+            if given is not None and bracketed is not None and given != bracketed:
+                raise ValueError(f"{field}[{bound}] and {field}'s {bound} differ: send one of them")
+            if given is not None:
+                setattr(q, f"{field}_{bound}", given)
+    return q
+
+
+class CreatedAtRange(SnakeModel):
+    """The documents' `created_at` date-range object, bracketed (`?created_at[gte]=…&created_at[lt]=…`)
+    or plain (`?created_at={"gte": …}`)."""
+
+    created_at: Json[Range] | None = _plain("created_at")
     created_at_gte: Moment | None = _bound("created_at", "gte")
     created_at_gt: Moment | None = _bound("created_at", "gt")
     created_at_lte: Moment | None = _bound("created_at", "lte")
     created_at_lt: Moment | None = _bound("created_at", "lt")
 
+    @model_validator(mode="after")
+    def _created_at(self) -> Any:
+        return _merge(self, "created_at")
+
 
 class UpdatedAtRange(SnakeModel):
-    """The documents' `updated_at` date-range object, in bracket form."""
+    """The documents' `updated_at` date-range object, bracketed or plain."""
 
+    updated_at: Json[Range] | None = _plain("updated_at")
     updated_at_gte: Moment | None = _bound("updated_at", "gte")
     updated_at_gt: Moment | None = _bound("updated_at", "gt")
     updated_at_lte: Moment | None = _bound("updated_at", "lte")
     updated_at_lt: Moment | None = _bound("updated_at", "lt")
+
+    @model_validator(mode="after")
+    def _updated_at(self) -> Any:
+        return _merge(self, "updated_at")
 
 
 def in_range(stmt: Any, column: Any, q: SnakeModel, field: str) -> Any:

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from dockyard.domain.errors import Invalid
 from dockyard.operations.catalog import operation
 from dockyard.operations.context import Context, iso
 from dockyard.operations.resources.handlers import load as load_resource
 from dockyard.operations.resources.health_models import (
+    COLLECTED,
     Contributor,
     Cpu,
     HealthHistory,
@@ -44,9 +46,18 @@ FRESH_S = 120
 
 @operation("resources.health", "GET", "/resources/{resourceId}/health")
 def resource_health(ctx: Context, inp: HealthQuery) -> ResourceHealth:
-    """Read a resource's health: the monitor's latest observation, or a live one (mode=live)."""
+    """Read a resource's health: the monitor's latest observation, or a live one (mode=live or
+    includeRuntimeProbe=true)."""
     row = load_resource(ctx, inp.resource_id)
-    if inp.mode == "cached":
+    if inp.include_public_access_probe:
+        raise Invalid(
+            "Dockyard cannot yet probe the public URL and prove the answer is this deployment's.",
+            code="public_access_probe_unavailable",
+            details={"field": "includePublicAccessProbe"},
+            next_action="Leave includePublicAccessProbe out: publicAccess reports the route's state; "
+            "includeRuntimeProbe=true checks the instance now.",
+        )
+    if inp.mode == "cached" and not inp.include_runtime_probe:
         latest = ctx.session.scalars(
             select(HealthObservation)
             .where(HealthObservation.resource_id == row.id)
@@ -152,20 +163,33 @@ def _freshness(rows: list[RuntimeSample]) -> str:
     return "live" if datetime.now(UTC) - newest < timedelta(seconds=FRESH_S) else "stale"
 
 
-def _totals(rows: list[RuntimeSample]) -> Totals:
-    """Averages over the samples that have a figure (CPU percent, memory bytes)."""
+def _totals(rows: list[RuntimeSample], inp: MonitoringQuery) -> Totals:
+    """Averages over the samples that have a figure (CPU percent, memory bytes), of the signals asked."""
     cpus = [r.cpu_percent for r in rows if r.cpu_percent is not None]
     mems = [r.memory_bytes for r in rows if r.memory_bytes is not None]
     return Totals(
-        cpu=Cpu(container_cpu_percent=round(sum(cpus) / len(cpus), 2) if cpus else None),
-        memory=Memory(container_used_bytes=int(sum(mems) / len(mems)) if mems else None),
+        cpu=Cpu(container_cpu_percent=round(sum(cpus) / len(cpus), 2) if cpus else None)
+        if inp.wants("cpu")
+        else None,
+        memory=Memory(container_used_bytes=int(sum(mems) / len(mems)) if mems else None)
+        if inp.wants("memory")
+        else None,
     )
 
 
-def _missing(rows: list[RuntimeSample]) -> list[Warning_]:
+def _missing(rows: list[RuntimeSample], inp: MonitoringQuery) -> list[Warning_]:
+    warnings = [
+        Warning_(
+            code="signal-not-collected",
+            message=f"Dockyard does not sample {signal} yet; it samples {', '.join(COLLECTED)}.",
+            signal=signal,
+        )
+        for signal in inp.signals or ()
+        if signal not in COLLECTED
+    ]
     if not rows:
-        return [Warning_(code="missing-samples", message="No samples in this window for this scope.")]
-    return []
+        warnings.append(Warning_(code="missing-samples", message="No samples in this window for this scope."))
+    return warnings
 
 
 @operation("runtime-monitoring.samples", "GET", "/runtime-monitoring/samples")
@@ -195,7 +219,7 @@ def list_samples(ctx: Context, inp: SamplesQuery) -> SamplesOut:
                     resource_id=r.resource_id,
                     deployment_id=r.deployment_id,
                 ),
-                totals=_totals([r]),
+                totals=_totals([r], inp),
                 freshness="live" if fresh == "live" else "stale",
                 partial=r.cpu_percent is None or r.memory_bytes is None,
                 labels={"artifactKind": "active-runtime", "runtimeKind": r.runtime_kind or "unknown"},
@@ -203,7 +227,7 @@ def list_samples(ctx: Context, inp: SamplesQuery) -> SamplesOut:
             )
             for r in rows
         ],
-        warnings=_missing(rows),
+        warnings=_missing(rows, inp),
     )
 
 
@@ -223,7 +247,7 @@ def rollup(ctx: Context, inp: RollupQuery) -> RollupOut:
             from_=iso(datetime.fromtimestamp(at, UTC)),
             to=iso(datetime.fromtimestamp(at + width, UTC)),
             sample_count=len(members),
-            totals=_totals(members),
+            totals=_totals(members, inp),
         )
 
     points = [point(at, buckets[at]) for at in sorted(buckets)]
@@ -232,10 +256,12 @@ def rollup(ctx: Context, inp: RollupQuery) -> RollupOut:
         by_resource[r.resource_id].append(r)
     contributors = sorted(
         (
-            Contributor(scope={"kind": "resource", "resourceId": rid}, totals=_totals(m), sample_count=len(m))
+            Contributor(
+                scope={"kind": "resource", "resourceId": rid}, totals=_totals(m, inp), sample_count=len(m)
+            )
             for rid, m in by_resource.items()
         ),
-        key=lambda c: -(c.totals.cpu.container_cpu_percent or 0),
+        key=lambda c: -((c.totals.cpu.container_cpu_percent if c.totals.cpu else None) or 0),
     )[:10]
     markers = []
     if inp.include_deployment_markers and by_resource:
@@ -266,9 +292,9 @@ def rollup(ctx: Context, inp: RollupQuery) -> RollupOut:
         freshness=_freshness(rows),  # type: ignore[arg-type]
         partial=any(r.cpu_percent is None or r.memory_bytes is None for r in rows),
         retention=_retention(rows),
-        series=[Series(signal="cpu", points=points), Series(signal="memory", points=points)],
-        totals=_totals(rows),
+        series=[Series(signal=signal, points=points) for signal in COLLECTED if inp.wants(signal)],
+        totals=_totals(rows, inp),
         top_contributors=contributors if inp.include_top_contributors else [],
         deployment_markers=markers,
-        warnings=_missing(rows),
+        warnings=_missing(rows, inp),
     )

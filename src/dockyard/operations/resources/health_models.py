@@ -3,7 +3,7 @@
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, StrictBool
+from pydantic import AwareDatetime, Field, Json, StrictBool, model_validator
 
 from dockyard.domain.model import CamelModel
 from dockyard.operations.common import DeploymentId, EnvironmentId, Limit, ProjectId, ResourceId, ServerId
@@ -108,6 +108,16 @@ class HealthQuery(CamelModel):
     resource_id: ResourceId
     mode: Literal["cached", "live"] = "cached"
     include_checks: StrictBool = True
+    include_runtime_probe: StrictBool = Field(
+        default=False,
+        description="true: probe the runtime now (runner state, the health check through the live "
+        "port), as mode=live does, instead of the monitor's latest observation.",
+    )
+    include_public_access_probe: StrictBool = Field(
+        default=False,
+        description="true is refused for now: the control plane cannot yet prove that the answer at "
+        "the public URL is this deployment's. publicAccess reports the route's state.",
+    )
 
 
 class Window(CamelModel):
@@ -148,13 +158,53 @@ class HealthHistory(CamelModel):
 ScopeKind = Literal["server", "project", "environment", "resource", "deployment"]
 
 
+Signal = Literal["cpu", "memory", "disk", "inode", "docker", "network"]
+COLLECTED: tuple[Signal, ...] = ("cpu", "memory")  # what the monitor samples today
+
+
+class ScopeIn(CamelModel):
+    """The scope as one object (`?scope={"kind":"resource","resourceId":"res_…"}`)."""
+
+    kind: ScopeKind | None = None
+    server_id: ServerId | None = None
+    project_id: ProjectId | None = None
+    environment_id: EnvironmentId | None = None
+    resource_id: ResourceId | None = None
+    deployment_id: DeploymentId | None = None
+
+
 class MonitoringQuery(Window):
+    scope: Json[ScopeIn] | None = Field(
+        default=None, description="The scope as JSON text; the same as the scope.* parameters."
+    )
     scope_kind: ScopeKind | None = Field(default=None, alias="scope.kind")
     scope_server_id: ServerId | None = Field(default=None, alias="scope.serverId")
     scope_project_id: ProjectId | None = Field(default=None, alias="scope.projectId")
     scope_environment_id: EnvironmentId | None = Field(default=None, alias="scope.environmentId")
     scope_resource_id: ResourceId | None = Field(default=None, alias="scope.resourceId")
     scope_deployment_id: DeploymentId | None = Field(default=None, alias="scope.deploymentId")
+    signals: list[Signal] | None = Field(
+        default=None,
+        max_length=6,
+        description="Only these signals (repeat the parameter). Dockyard samples cpu and memory; "
+        "another signal asked for is named in warnings (signal-not-collected).",
+    )
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> "MonitoringQuery":
+        """`scope` and `scope.*` are two spellings of one thing: either, or both saying the same."""
+        if self.scope is None:
+            return self
+        for name in ScopeIn.model_fields:
+            given, dotted = getattr(self.scope, name), getattr(self, f"scope_{name}")
+            if given is not None and dotted is not None and given != dotted:
+                raise ValueError(f"scope.{name} and scope's {name} differ: send one of them")
+            if given is not None:
+                setattr(self, f"scope_{name}", given)
+        return self
+
+    def wants(self, signal: Signal) -> bool:
+        return self.signals is None or signal in self.signals
 
 
 class SamplesQuery(MonitoringQuery):
@@ -177,8 +227,8 @@ class Memory(CamelModel):
 
 
 class Totals(CamelModel):
-    cpu: Cpu
-    memory: Memory
+    cpu: Cpu | None = None  # None: not among the signals asked for
+    memory: Memory | None = None
 
 
 class Retention(CamelModel):
@@ -236,7 +286,7 @@ class Point(CamelModel):
 
 
 class Series(CamelModel):
-    signal: Literal["cpu", "memory"]
+    signal: Signal
     points: list[Point]
 
 

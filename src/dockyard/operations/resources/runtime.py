@@ -24,6 +24,7 @@ from dockyard.operations.resources.runtime_models import (
     RuntimeLogLine,
     RuntimeLogs,
     RuntimeLogsQuery,
+    RuntimeLogsReadQuery,
     RuntimeLogsStreamQuery,
     RuntimeOperation,
     RuntimeState,
@@ -209,7 +210,7 @@ def _history(src: LogSource, inp: RuntimeLogsQuery, mask: Masker) -> tuple[list[
     "/resources/{resourceId}/runtime-logs",
     follow_with="resources.runtime-logs-stream",
 )
-def runtime_logs(ctx: Context, inp: RuntimeLogsQuery) -> RuntimeLogs:
+def runtime_logs(ctx: Context, inp: RuntimeLogsReadQuery) -> RuntimeLogs:
     """Read what a deployed resource's process printed: the last lines, or those after a cursor."""
     row, src, service = _source(ctx, inp)
     raws, resume = _history(src, inp, _masker(ctx, row, src.deployment_id))

@@ -66,6 +66,14 @@ class RuntimeLogsStreamQuery(RuntimeLogsQuery):
     )
 
 
+class RuntimeLogsReadQuery(RuntimeLogsQuery):
+    follow: StrictBool = Field(
+        default=False,
+        description="true: the answer is the live stream (server-sent events), as from "
+        "GET /resources/{resourceId}/runtime-logs/stream.",
+    )
+
+
 class RuntimeLogLine(CamelModel):
     resource_id: str
     deployment_id: str
