@@ -17,6 +17,11 @@ def ok(resp: Any) -> Any:
     return resp.json()
 
 
+def done(resp: Any) -> None:
+    """A write with nothing to say: 204 and no body at all (not a JSON null)."""
+    assert resp.status_code == 204 and resp.content == b"", (resp.status_code, resp.text)
+
+
 def effective(api: Any, env: str) -> dict[tuple[str, str], dict]:
     body = ok(api.get(f"/api/environments/{env}/effective-precedence"))
     return {(e["key"], e["exposure"]): e for e in body["effectiveEntries"]}
@@ -30,11 +35,11 @@ def staging(api: Any, new_project: str) -> str:
 def test_set_returns_null_and_the_effective_view_shows_the_winning_layer_masked(
     api: Any, new_environment: str, staging: str
 ) -> None:
-    assert ok(set_var(api, new_environment, "MODE", "from-defaults", scope="defaults")) is None
-    ok(set_var(api, new_environment, "MODE", "from-project", scope="project"))
-    ok(set_var(api, new_environment, "REGION", "eu-west", scope="project"))
-    ok(set_var(api, new_environment, "MODE", "from-environment"))
-    ok(set_var(api, new_environment, "DB_PASSWORD", CANARY, kind="secret"))
+    done(set_var(api, new_environment, "MODE", "from-defaults", scope="defaults"))
+    done(set_var(api, new_environment, "MODE", "from-project", scope="project"))
+    done(set_var(api, new_environment, "REGION", "eu-west", scope="project"))
+    done(set_var(api, new_environment, "MODE", "from-environment"))
+    done(set_var(api, new_environment, "DB_PASSWORD", CANARY, kind="secret"))
     view = ok(api.get(f"/api/environments/{new_environment}/effective-precedence"))
     assert view["schemaVersion"] == "environments.effective-precedence/v1"
     assert view["precedence"] == ["defaults", "project", "environment", "resource", "deployment"]
@@ -62,12 +67,12 @@ def test_set_returns_null_and_the_effective_view_shows_the_winning_layer_masked(
 
 
 def test_unset_removes_one_exposure_and_an_unknown_one_is_404(api: Any, new_environment: str) -> None:
-    ok(set_var(api, new_environment, "PUBLIC_URL", "https://a", exposure="build-time"))
-    ok(set_var(api, new_environment, "PUBLIC_URL", "https://b"))
+    done(set_var(api, new_environment, "PUBLIC_URL", "https://a", exposure="build-time"))
+    done(set_var(api, new_environment, "PUBLIC_URL", "https://b"))
     resp = api.request(
         "DELETE", f"/api/environments/{new_environment}/variables/PUBLIC_URL", json={"exposure": "build-time"}
     )
-    assert ok(resp) is None
+    done(resp)
     assert list(effective(api, new_environment)) == [("PUBLIC_URL", "runtime")]
     again = api.request(
         "DELETE", f"/api/environments/{new_environment}/variables/PUBLIC_URL", json={"exposure": "build-time"}
@@ -101,7 +106,7 @@ def test_bad_input_is_a_clear_4xx_that_writes_nothing(
 
 
 def test_a_locked_environment_refuses_variable_writes(api: Any, new_environment: str) -> None:
-    ok(set_var(api, new_environment, "KEEP", "1"))
+    done(set_var(api, new_environment, "KEEP", "1"))
     ok(api.post(f"/api/environments/{new_environment}/lock", json={"reason": "freeze"}))
     for resp in (
         set_var(api, new_environment, "NEW", "1"),
@@ -114,14 +119,14 @@ def test_a_locked_environment_refuses_variable_writes(api: Any, new_environment:
 def test_diff_lists_added_removed_and_changed_with_secrets_compared_but_masked(
     api: Any, new_environment: str, staging: str
 ) -> None:
-    ok(set_var(api, staging, "SAME", "1"))
-    ok(set_var(api, new_environment, "SAME", "1"))
-    ok(set_var(api, staging, "ONLY_STAGING", "s"))
-    ok(set_var(api, new_environment, "ONLY_PROD", "p"))
-    ok(set_var(api, staging, "DB_PASSWORD", CANARY, kind="secret"))
-    ok(set_var(api, new_environment, "DB_PASSWORD", CANARY + "-prod", kind="secret"))
-    ok(set_var(api, staging, "SAME_SECRET", CANARY, kind="secret"))
-    ok(set_var(api, new_environment, "SAME_SECRET", CANARY, kind="secret"))
+    done(set_var(api, staging, "SAME", "1"))
+    done(set_var(api, new_environment, "SAME", "1"))
+    done(set_var(api, staging, "ONLY_STAGING", "s"))
+    done(set_var(api, new_environment, "ONLY_PROD", "p"))
+    done(set_var(api, staging, "DB_PASSWORD", CANARY, kind="secret"))
+    done(set_var(api, new_environment, "DB_PASSWORD", CANARY + "-prod", kind="secret"))
+    done(set_var(api, staging, "SAME_SECRET", CANARY, kind="secret"))
+    done(set_var(api, new_environment, "SAME_SECRET", CANARY, kind="secret"))
     diff = ok(api.get(f"/api/environments/{staging}/diff/{new_environment}"))
     assert {(d["key"], d["change"]) for d in diff} == {
         ("DB_PASSWORD", "changed"),
@@ -136,8 +141,8 @@ def test_diff_lists_added_removed_and_changed_with_secrets_compared_but_masked(
 def test_promote_copies_configuration_into_a_new_or_existing_environment_without_plaintext(
     api: Any, new_project: str, staging: str
 ) -> None:
-    ok(set_var(api, staging, "FEATURE", "on"))
-    ok(set_var(api, staging, "DB_PASSWORD", CANARY, kind="secret"))
+    done(set_var(api, staging, "FEATURE", "on"))
+    done(set_var(api, staging, "DB_PASSWORD", CANARY, kind="secret"))
     resp = api.post(f"/api/environments/{staging}/promote", json={"targetName": "qa", "targetKind": "test"})
     assert resp.status_code == 200 and CANARY not in resp.text
     qa = resp.json()["id"]
@@ -146,8 +151,8 @@ def test_promote_copies_configuration_into_a_new_or_existing_environment_without
         "DB_PASSWORD": "****",
     }
     # into an existing environment: same identities replaced, its own other entries kept
-    ok(set_var(api, qa, "QA_ONLY", "1"))
-    ok(set_var(api, staging, "FEATURE", "off"))
+    done(set_var(api, qa, "QA_ONLY", "1"))
+    done(set_var(api, staging, "FEATURE", "off"))
     assert ok(api.post(f"/api/environments/{staging}/promote", json={"targetName": "qa"}))["id"] == qa
     assert {k: e["value"] for (k, _), e in effective(api, qa).items()} == {
         "FEATURE": "off",
@@ -164,7 +169,7 @@ def test_promote_copies_configuration_into_a_new_or_existing_environment_without
 def test_promoting_an_environment_into_itself_is_a_conflict_that_changes_nothing(
     api: Any, staging: str
 ) -> None:
-    ok(set_var(api, staging, "FEATURE", "on"))
+    done(set_var(api, staging, "FEATURE", "on"))
     name = ok(api.get(f"/api/environments/{staging}"))["name"]
     refused = api.post(f"/api/environments/{staging}/promote", json={"targetName": name})
     assert refused.status_code == 409 and error_code(refused) == "promote_target_is_source"
@@ -172,8 +177,8 @@ def test_promoting_an_environment_into_itself_is_a_conflict_that_changes_nothing
 
 
 def test_clone_copies_the_environment_variables(api: Any, staging: str) -> None:
-    ok(set_var(api, staging, "FEATURE", "on", scope="defaults"))
-    ok(set_var(api, staging, "DB_PASSWORD", CANARY, kind="secret"))
+    done(set_var(api, staging, "FEATURE", "on", scope="defaults"))
+    done(set_var(api, staging, "DB_PASSWORD", CANARY, kind="secret"))
     clone = created(api.post(f"/api/environments/{staging}/clone", json={"targetName": "staging-2"}))
     own = ok(api.get(f"/api/environments/{clone}/effective-precedence"))["ownedEntries"]
     assert {(e["key"], e["scope"], e["value"]) for e in own} == {

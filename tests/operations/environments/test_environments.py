@@ -78,10 +78,11 @@ def test_clone_creates_a_child_in_the_same_project(api: Any, new_project: str, n
     assert shown["kind"] == "production" and shown["name"] == "staging"
 
 
-def test_unknown_environment_is_404_and_wrong_kind_id_is_422(api: Any, new_project: str) -> None:
+def test_unknown_environment_and_an_id_of_another_kind_are_404(api: Any, new_project: str) -> None:
     from dockyard.domain.ids import new_id
 
     missing = api.get(f"/api/environments/{new_id('environment')}")
     assert missing.status_code == 404 and error_code(missing) == "environment_not_found"
     wrong = api.get(f"/api/environments/{new_project}")
-    assert wrong.status_code == 422 and "environment id" in wrong.json()["error"]["message"]
+    assert wrong.status_code == 404 and error_code(wrong) == "environment_not_found"
+    assert "environment id looks like env_" in wrong.json()["error"]["message"]

@@ -23,6 +23,11 @@ def ok(resp: Any) -> Any:
     return resp.json()
 
 
+def done(resp: Any) -> None:
+    """A write with nothing to say: 204 and no body at all (not a JSON null)."""
+    assert resp.status_code == 204 and resp.content == b"", (resp.status_code, resp.text)
+
+
 def config(api: Any, resource: str) -> dict:
     return ok(api.get(f"/api/resources/{resource}/effective-config"))
 
@@ -35,13 +40,10 @@ def test_a_resource_value_overrides_its_environment_and_the_override_is_reported
     api: Any, new_environment: str, new_resource: str
 ) -> None:
     env_vars = f"/api/environments/{new_environment}/variables"
-    ok(api.post(env_vars, json={"key": "LOG_LEVEL", "value": "warn"}))
-    ok(api.post(env_vars, json={"key": "LOG_LEVEL", "value": "error", "scope": "project"}))
-    ok(api.post(env_vars, json={"key": "REGION", "value": "eu"}))
-    assert (
-        ok(api.post(f"/api/resources/{new_resource}/variables", json={"key": "LOG_LEVEL", "value": "debug"}))
-        is None
-    )
+    done(api.post(env_vars, json={"key": "LOG_LEVEL", "value": "warn"}))
+    done(api.post(env_vars, json={"key": "LOG_LEVEL", "value": "error", "scope": "project"}))
+    done(api.post(env_vars, json={"key": "REGION", "value": "eu"}))
+    done(api.post(f"/api/resources/{new_resource}/variables", json={"key": "LOG_LEVEL", "value": "debug"}))
     body = config(api, new_resource)
     assert (
         body["schemaVersion"] == "resources.effective-config/v1" and body["environmentId"] == new_environment
@@ -59,13 +61,13 @@ def test_a_resource_value_overrides_its_environment_and_the_override_is_reported
     resp = api.request(
         "DELETE", f"/api/resources/{new_resource}/variables/LOG_LEVEL", json={"exposure": "runtime"}
     )
-    assert ok(resp) is None
+    done(resp)
     assert values(api, new_resource)["LOG_LEVEL"] == ("warn", "environment")
 
 
 def test_import_creates_replaces_skips_and_masks_secrets(api: Any, new_resource: str) -> None:
-    ok(api.post(f"/api/resources/{new_resource}/variables", json={"key": "LOG_LEVEL", "value": "warn"}))
-    ok(
+    done(api.post(f"/api/resources/{new_resource}/variables", json={"key": "LOG_LEVEL", "value": "warn"}))
+    done(
         api.post(
             f"/api/resources/{new_resource}/variables",
             json={"key": "API_URL", "value": "https://api.example.com"},
@@ -172,7 +174,7 @@ def snapshot_values(dep: dict) -> dict[str, tuple[str, str | None]]:
 def test_each_deployment_keeps_the_snapshot_it_was_created_with(
     api: Any, new_resource: str, deploy: Any
 ) -> None:
-    ok(api.post(f"/api/resources/{new_resource}/variables", json={"key": "MODE", "value": "one"}))
+    done(api.post(f"/api/resources/{new_resource}/variables", json={"key": "MODE", "value": "one"}))
     ok(api.post(f"/api/resources/{new_resource}/secrets", json={"key": "API_SECRET", "value": CANARY}))
     first = deploy()
     snap = first["environmentSnapshot"]
@@ -180,7 +182,7 @@ def test_each_deployment_keeps_the_snapshot_it_was_created_with(
     before = snapshot_values(first)
     assert before["MODE"] == ("one", None) and before["API_SECRET"][0] == "****"
     assert before["API_SECRET"][1].startswith("sev_")
-    ok(api.post(f"/api/resources/{new_resource}/variables", json={"key": "MODE", "value": "two"}))
+    done(api.post(f"/api/resources/{new_resource}/variables", json={"key": "MODE", "value": "two"}))
     ok(api.post(f"/api/resources/{new_resource}/secrets/API_SECRET", json={"value": CANARY + "-rotated"}))
     again = api.get(f"/api/deployments/{first['id']}").json()["deployment"]
     assert snapshot_values(again) == before, "a variable change never rewrites an existing snapshot"

@@ -75,6 +75,9 @@ def _lines(logs: list[Any]) -> None:
 
 
 def show(data: Any, as_json: bool) -> None:
+    if data is None and not as_json:  # a 204: done, nothing to show
+        out.print("[green]done[/green]")
+        return
     if as_json or not isinstance(data, dict):
         out.print_json(json.dumps(data))
         return

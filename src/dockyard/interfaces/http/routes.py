@@ -41,6 +41,7 @@ BODY_STATUSES = [(413, "Body larger than the server reads (DOCKYARD_MAX_BODY_BYT
 
 
 SUCCESS = {
+    204: "Done; no body",
     200: "The answer",
     201: "Created; the body names what was made",
     202: "Accepted: the work runs in the background; the body says how to follow it",
@@ -173,6 +174,8 @@ def _endpoint(op: Operation, services: Services, follow_op: Operation | None = N
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
+        if op.status_code == 204:
+            return Response(status_code=204)
         return JsonBody(result.model_dump_json(), status_code=op.status_code)
 
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
@@ -259,7 +262,7 @@ def build_router(operations: list[Operation], services: Services, family: Family
             route_path(op, paths),
             _endpoint(op, services, follow_of(op, by_key)),
             methods=[op.method],
-            response_model=None if op.stream else op.output,
+            response_model=None if op.stream or op.status_code == 204 else op.output,
             response_class=StreamingResponse if op.stream else JsonBody,
             status_code=op.status_code,
             operation_id=op.key,

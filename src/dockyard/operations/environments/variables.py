@@ -46,7 +46,7 @@ def variable_not_found(key: str, exposure: str, where: str, list_command: str) -
     )
 
 
-@operation("environments.set-variable", "POST", "/environments/{environmentId}/variables")
+@operation("environments.set-variable", "POST", "/environments/{environmentId}/variables", status_code=204)
 def set_variable(ctx: Context, inp: SetEnvironmentVariable) -> Nothing:
     """Set a variable of an environment (or of its project) with kind, exposure, scope and secrecy."""
     env = load_writable(ctx, inp.environment_id)
@@ -68,7 +68,9 @@ def set_variable(ctx: Context, inp: SetEnvironmentVariable) -> Nothing:
     return Nothing()
 
 
-@operation("environments.unset-variable", "DELETE", "/environments/{environmentId}/variables/{key}")
+@operation(
+    "environments.unset-variable", "DELETE", "/environments/{environmentId}/variables/{key}", status_code=204
+)
 def unset_variable(ctx: Context, inp: UnsetEnvironmentVariable) -> Nothing:
     """Remove a variable of an environment in one exposure (and scope, when given)."""
     env = load_writable(ctx, inp.environment_id)

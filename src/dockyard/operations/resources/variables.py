@@ -45,7 +45,7 @@ def put_resource_variable(
     )
 
 
-@operation("resources.set-variable", "POST", "/resources/{resourceId}/variables")
+@operation("resources.set-variable", "POST", "/resources/{resourceId}/variables", status_code=204)
 def set_variable(ctx: Context, inp: SetResourceVariable) -> Nothing:
     """Set one variable or secret of a resource; it overrides the same key of its environment."""
     row = load_writable(ctx, inp.resource_id)
@@ -54,7 +54,7 @@ def set_variable(ctx: Context, inp: SetResourceVariable) -> Nothing:
     return Nothing()
 
 
-@operation("resources.unset-variable", "DELETE", "/resources/{resourceId}/variables/{key}")
+@operation("resources.unset-variable", "DELETE", "/resources/{resourceId}/variables/{key}", status_code=204)
 def unset_variable(ctx: Context, inp: UnsetResourceVariable) -> Nothing:
     """Remove one variable of a resource (its environment's value, if any, applies again)."""
     row = load_writable(ctx, inp.resource_id)

@@ -22,7 +22,7 @@ EnvironmentScope = Literal["defaults", "project", "environment"]
 
 
 class Nothing(RootModel[None]):
-    """An empty (`null`) answer."""
+    """No answer: over HTTP a 204 with no body (the reference shows none)."""
 
     root: None = None
 
