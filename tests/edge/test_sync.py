@@ -72,10 +72,10 @@ class Apps:
         assert shown["status"] == "succeeded", shown
         return resource
 
-    def edge(self) -> int:
+    def edge(self, **extra: str) -> int:
         """Configure and bootstrap nginx on a free port; returns that port."""
         port = free_port()
-        body = {"proxyKind": "nginx", "httpPort": port, "httpsPort": free_port()}
+        body = {"proxyKind": "nginx", "httpPort": port, "httpsPort": free_port(), **extra}
         assert (
             self.api.post(f"/api/servers/{self.server}/edge-proxy/configuration", json=body).status_code
             == 200
@@ -149,3 +149,30 @@ def test_a_stored_route_the_edge_cannot_render_is_skipped_and_the_others_served(
     assert "broken.localhost" in proxy["sections"][0]["content"]
     shop = next(i for i in apps.api.get("/api/resources").json()["items"] if i["name"] == "shop")
     assert apps.api.get(f"/api/resources/{shop['id']}/proxy-configuration").json()["status"] == "applied"
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a socket listening on `port` (IPv4, from /proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+            found.add(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
+
+
+def test_an_edge_with_a_bind_address_listens_there_only(apps: Apps) -> None:
+    apps.deploy("local-only", "only from here")
+    port = apps.edge(bindAddress="127.0.0.1")
+    shown = apps.api.get(f"/api/servers/{apps.server}").json()["server"]["edgeProxy"]
+    assert shown["bindAddress"] == "127.0.0.1"
+    assert listening_addresses(port) == {"127.0.0.1"}
+    assert get(port, "local-only.localhost").text == "only from here"
+    default = apps.edge()  # configured again without one: the address stays
+    assert listening_addresses(default) == {"127.0.0.1"}
+    refused = apps.api.post(
+        f"/api/servers/{apps.server}/edge-proxy/configuration",
+        json={"proxyKind": "nginx", "bindAddress": "everywhere"},
+    )
+    assert refused.status_code == 422 and "bindAddress" in refused.text

@@ -48,13 +48,16 @@ class SkippedRoute:
     message: str
 
 
+ALL_INTERFACES = "0.0.0.0"
+
+
 @dataclass(frozen=True)
 class EdgeSettings:
     kind: EdgeKind
     state_dir: Path  # everything the edge owns: config, pid file, logs (data_dir/edge/<kind>)
     http_port: int = 80
     https_port: int = 443
-    listen_address: str = "0.0.0.0"
+    listen_address: str = ALL_INTERFACES
 
 
 @dataclass

@@ -21,6 +21,7 @@ from dockyard.domain.access import Policy, generated_hostname
 from dockyard.domain.ids import new_id
 from dockyard.domain.work import SUCCEEDED, Outcome
 from dockyard.edge.protocol import (
+    ALL_INTERFACES,
     Edge,
     EdgeConfigInvalid,
     EdgeSettings,
@@ -55,6 +56,7 @@ def edge_settings(data_dir: Any, edge_proxy: dict[str, Any]) -> EdgeSettings | N
         state_dir=data_dir / "edge" / kind,
         http_port=int(edge_proxy.get("httpPort") or 80),
         https_port=int(edge_proxy.get("httpsPort") or 443),
+        listen_address=str(edge_proxy.get("bindAddress") or ALL_INTERFACES),
     )
 
 

@@ -2,12 +2,13 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, IPvAnyAddress
 
 from dockyard.domain import lifecycle
 from dockyard.domain.errors import Conflict
 from dockyard.domain.ids import new_id
 from dockyard.domain.model import CamelModel
+from dockyard.edge.protocol import ALL_INTERFACES
 from dockyard.operations.catalog import operation
 from dockyard.operations.common import ServerId
 from dockyard.operations.context import Context
@@ -25,6 +26,11 @@ class ConfigureEdge(CamelModel):
     admin_port: Port | None = Field(
         default=None,
         description="Ignored: Caddy's admin API is a unix socket in the data dir, not a TCP port.",
+    )
+    bind_address: IPvAnyAddress | None = Field(
+        default=None,
+        description="The address the edge listens on: 0.0.0.0 (the default, every interface), "
+        "127.0.0.1 to keep it on this machine, or one interface's address.",
     )
 
 
@@ -62,15 +68,17 @@ def configure_edge(ctx: Context, inp: ConfigureEdge) -> ConfiguredEdge:
     state = dict(server.edge_proxy or {})
     state.pop("adminPort", None)  # recorded before the admin API became a unix socket
     previous = state.get("kind", "none")
-    before = (previous, state.get("httpPort") or 80, state.get("httpsPort") or 443)
+    listening = ("httpPort", "httpsPort", "bindAddress")
+    before = (previous, *(state.get(k) for k in listening))
     state.update(
         kind=inp.proxy_kind,
         status="disabled" if inp.proxy_kind == "none" else "pending",
         httpPort=inp.http_port or state.get("httpPort") or 80,
         httpsPort=inp.https_port or state.get("httpsPort") or 443,
+        bindAddress=str(inp.bind_address) if inp.bind_address else state.get("bindAddress") or ALL_INTERFACES,
     )
     server.edge_proxy = state
-    if previous != "none" and before != (inp.proxy_kind, state["httpPort"], state["httpsPort"]):
+    if previous != "none" and before != (inp.proxy_kind, *(state.get(k) for k in listening)):
         old = {**state, "kind": previous}
         ctx.after_commit.append(lambda: _stop(ctx, old))  # the new kind or ports take over at bootstrap
     elif inp.proxy_kind != "none" and ctx.services is not None:

@@ -72,6 +72,7 @@ class EdgeProxyStatus(CamelModel):
     http_port: int | None = None
     https_port: int | None = None
     admin_port: int | None = None
+    bind_address: str | None = Field(default=None, description="The address the edge listens on.")
     skipped_routes: list[SkippedRouteOut] = Field(
         default_factory=list, description="Routes the applied config left out (the others are served)."
     )
