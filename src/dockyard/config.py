@@ -29,6 +29,13 @@ def _positive(name: str, default: float) -> float:
     return value
 
 
+def _bootstrap_mode() -> str:
+    raw = os.environ.get("DOCKYARD_BOOTSTRAP") or "auto"
+    if raw not in ("auto", "manual"):
+        raise SystemExit(f"DOCKYARD_BOOTSTRAP={raw!r} is not auto or manual; unset it or give one of them.")
+    return raw
+
+
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_PORT = 8420
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
@@ -93,6 +100,9 @@ class Settings:
     recovery: RecoverySettings = field(default_factory=RecoverySettings)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # the most of a request body the server reads
     listen: tuple[str, int] | None = None  # host and port `dockyard serve` listens on
+    # auto: the first start creates the first admin and <data-dir>/admin.token; manual: nobody until
+    # POST /api/bootstrap/auth/first-admin (DOCKYARD_BOOTSTRAP, or `dockyard serve --no-bootstrap-admin`)
+    bootstrap_admin: bool = True
 
     def egress_policy(self) -> EgressPolicy:
         """What outbound requests made on a user's behalf may reach (domain/egress.py), from the
@@ -135,6 +145,7 @@ class Settings:
             recovery=RecoverySettings.from_env(),
             max_body_bytes=int(_positive("DOCKYARD_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
             listen=listen,
+            bootstrap_admin=_bootstrap_mode() == "auto",
         )
 
     @property

@@ -5,6 +5,7 @@ libraries (Typer, Rich) in memory.
 """
 
 import argparse
+import dataclasses
 import gc
 import logging
 
@@ -16,17 +17,26 @@ from dockyard.secrets.files import private_umask
 from dockyard.startup import ensure_writable
 
 
-def run_server(host: str, port: int, data_dir: str | None) -> None:
+def run_server(host: str, port: int, data_dir: str | None, bootstrap_admin: bool = True) -> None:
     private_umask()  # the database, logs, workspaces and runners' files: the owner's only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env(data_dir, listen=(host, port))
+    if not bootstrap_admin:
+        settings = dataclasses.replace(settings, bootstrap_admin=False)
     ensure_writable(settings)
     settings.egress_policy()  # a bad DOCKYARD_EGRESS_* setting stops the start, naming the setting
     plane = assemble(settings)
     plane.start()
     gc.collect()
     print(f"Dockyard listening on http://{host}:{port}  (data: {settings.data_dir})", flush=True)
-    print(f"Admin token: {settings.token_file}  API docs: {settings.public_url}/api/docs", flush=True)
+    if settings.token_file.exists():
+        print(f"Admin token: {settings.token_file}  API docs: {settings.public_url}/api/docs", flush=True)
+    else:
+        print(
+            f"No admin yet: POST {settings.public_url}/api/bootstrap/auth/first-admin creates one "
+            f"(and {settings.token_file})",
+            flush=True,
+        )
     try:
         uvicorn.run(plane.app, host=host, port=port, log_level="warning", access_log=False)
     finally:
@@ -38,8 +48,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--no-bootstrap-admin", action="store_true")
     args = parser.parse_args()
-    run_server(args.host, args.port, args.data_dir)
+    run_server(args.host, args.port, args.data_dir, bootstrap_admin=not args.no_bootstrap_admin)
 
 
 if __name__ == "__main__":

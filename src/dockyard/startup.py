@@ -39,7 +39,10 @@ def write_secret_file(path: Path, content: str) -> None:
     os.chmod(path, 0o600)
 
 
-def prepare(settings: Settings, *, bootstrap_admin: bool = True) -> Database:
+def prepare(settings: Settings, *, bootstrap_admin: bool | None = None) -> Database:
+    """`bootstrap_admin` None: as the settings say (DOCKYARD_BOOTSTRAP)."""
+    if bootstrap_admin is None:
+        bootstrap_admin = settings.bootstrap_admin
     private_dir(settings.data_dir)  # 0700; an older, world-readable data dir is tightened
     keyring.for_settings(settings)  # the key of secrets at rest: created (0600) on first start
     db = Database(settings.database_url)

@@ -67,7 +67,9 @@ def test_without_an_admin_status_says_bootstrap_is_required(unbootstrapped: Any)
     assert status["nextSteps"] == ["Create the first admin: POST /api/bootstrap/auth/first-admin"]
 
 
-def test_first_admin_is_created_once_with_a_password_shown_once(unbootstrapped: Any) -> None:
+def test_first_admin_is_created_once_with_a_password_shown_once(
+    unbootstrapped: Any, settings: Settings
+) -> None:
     client, db = unbootstrapped
     resp = client.post(
         "/api/bootstrap/auth/first-admin", json={"email": "  Ada@Example.COM ", "displayName": "Ada"}
@@ -86,6 +88,9 @@ def test_first_admin_is_created_once_with_a_password_shown_once(unbootstrapped: 
 
     status = client.get("/api/bootstrap/auth/status").json()
     assert status["bootstrapRequired"] is False and status["firstAdminEmail"] == "ada@example.com"
+    token = settings.token_file.read_text().strip()  # the API token a first start would have written
+    assert token and token not in resp.text and oct(settings.token_file.stat().st_mode & 0o777) == "0o600"
+    assert client.get("/api/projects", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
     again = client.post("/api/bootstrap/auth/first-admin", json={"email": "eve@example.com"})
     assert again.status_code == 409 and again.json()["error"]["code"] == "first_admin_exists"

@@ -30,13 +30,19 @@ def serve(
     data_dir: str = typer.Option(
         None, help="Data directory (default $DOCKYARD_DATA_DIR or ~/.local/share/dockyard)."
     ),
+    bootstrap_admin: bool = typer.Option(
+        True,
+        help="On first start, create the first admin and <data-dir>/admin.token. With "
+        "--no-bootstrap-admin (or DOCKYARD_BOOTSTRAP=manual), POST /api/bootstrap/auth/first-admin does.",
+    ),
 ) -> None:
     """Run the control plane (API, worker) in the foreground."""
     import os
     import sys
 
     args = [sys.executable, "-m", "dockyard.server", "--host", host, "--port", str(port)]
-    os.execv(sys.executable, args + (["--data-dir", data_dir] if data_dir else []))
+    args += ["--data-dir", data_dir] if data_dir else []
+    os.execv(sys.executable, args + ([] if bootstrap_admin else ["--no-bootstrap-admin"]))
 
 
 RESOURCE_HELP = "Resource id, name or slug (default: the one this folder deploys to, see `dockyard up`)."

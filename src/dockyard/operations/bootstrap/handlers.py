@@ -7,12 +7,14 @@ from typing import Annotated
 from pydantic import StringConstraints
 from sqlalchemy import select
 
+from dockyard.auth import issue_token
 from dockyard.domain.errors import Conflict
 from dockyard.domain.ids import new_id
 from dockyard.domain.model import CamelModel
 from dockyard.operations.catalog import NoInput, Permission, operation
 from dockyard.operations.common import Name
 from dockyard.operations.context import Context
+from dockyard.startup import write_secret_file
 from dockyard.store.tables import Organization, User
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
@@ -124,6 +126,10 @@ def create_first_admin(ctx: Context, inp: FirstAdminIn) -> FirstAdminOut:
         created_at=ctx.now,
     )
     ctx.session.add(user)
+    ctx.session.flush()
+    if not ctx.settings.token_file.exists():  # started without a first admin: the token a first start writes
+        token = issue_token(ctx.session, user.id, "admin", "admin.token", ctx.now)
+        ctx.after_commit.append(lambda: write_secret_file(ctx.settings.token_file, token))
     return FirstAdminOut(
         bootstrap_required=False,
         created=True,
