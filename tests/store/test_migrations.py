@@ -49,6 +49,16 @@ def start(settings: Settings, opened: list[Database]) -> Database:
     return db
 
 
+def downgrade_to(db: Database, revision: str) -> None:
+    from alembic import command
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
 def head_revision() -> str:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -187,7 +197,7 @@ def test_plaintext_mcp_env_values_of_an_older_store_are_sealed_by_the_upgrade(
                 id="prv_1", provider_id="pro_1", custom_version_id="cpv_1", version="v1", discovery={}, **row
             )
         )
-        s.execute(text("UPDATE alembic_version SET version_num = '0012'"))
+    downgrade_to(db, "0012")  # the schema as 0012 left it: the upgrade below runs 0013 and what follows
     db.engine.dispose()
     again = start(empty_store, opened)
     with again.session() as s:

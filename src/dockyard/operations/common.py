@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, Json, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from dockyard.domain import lifecycle
@@ -28,6 +28,18 @@ Name = Annotated[
     Field(json_schema_extra={"pattern": "[A-Za-z0-9]"}),
 ]
 Reason = Annotated[str, StringConstraints(max_length=500)]
+
+
+def _blank_is_absent(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def JsonQuery(model: type) -> Any:
+    """A query parameter holding a JSON object (`?scope={"kind":"server"}`); `?scope=` is absent.
+    The OpenAPI publishes it as `content: application/json` (interfaces/http/app.py)."""
+    return Annotated[Json[model] | None, BeforeValidator(_blank_is_absent)]  # type: ignore[valid-type]
+
+
 Limit = Annotated[int, Field(gt=0, le=500)]
 
 

@@ -394,7 +394,8 @@ class HealthObservation(Base):
 
 
 class RuntimeSample(Base):
-    """CPU and memory of a resource's live instance at one moment (runtime monitoring)."""
+    """CPU and memory of a resource's live instance at one moment, and the machine's own reading
+    (runtime monitoring)."""
 
     __tablename__ = "runtime_samples"
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -408,6 +409,7 @@ class RuntimeSample(Base):
     cpu_percent: Mapped[float | None] = mapped_column(Float)
     memory_bytes: Mapped[int | None] = mapped_column(BigInteger)
     restarts: Mapped[int] = mapped_column(Integer, default=0)
+    host: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # work.host_metrics.read_host at that moment
     __table_args__ = (
         Index("ix_runtime_samples_resource", "resource_id", "id"),
         Index("ix_runtime_samples_observed", "observed_at"),

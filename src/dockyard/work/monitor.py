@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import delete, select
@@ -33,6 +34,7 @@ from dockyard.operations.resources.health_models import (
 )
 from dockyard.services import Services
 from dockyard.store.tables import Deployment, HealthObservation, Resource, RuntimeSample, Server
+from dockyard.work.host_metrics import read_host
 
 log = logging.getLogger("dockyard.monitor")
 RETENTION_HOURS = 24
@@ -284,6 +286,7 @@ class Monitor:
             found = [facts(s, r) for r in resources]
             s.expunge_all()
         groups = process_groups()
+        host = read_host(self.svc.settings.data_dir) if found else None  # one reading per tick
         rows: list = []
         for f in found:
             summary = observe(self.svc, f)
@@ -299,7 +302,7 @@ class Monitor:
                     summary=summary.model_dump(mode="json", by_alias=True),
                 )
             )
-            rows.append(self._sample(f, summary, groups))
+            rows.append(self._sample(f, summary, groups, host))
         cutoff = iso(datetime.now(UTC) - timedelta(hours=RETENTION_HOURS))
         with self.svc.db.session() as s:
             s.add_all(rows)
@@ -308,7 +311,11 @@ class Monitor:
         return len(found)
 
     def _sample(
-        self, f: Facts, summary: ResourceHealth, groups: dict[int, tuple[float, int]]
+        self,
+        f: Facts,
+        summary: ResourceHealth,
+        groups: dict[int, tuple[float, int]],
+        host: dict[str, Any] | None = None,
     ) -> RuntimeSample:
         status = self.svc.runtime.status(f.resource_id) or {}
         active = status.get("active") or {}
@@ -337,4 +344,5 @@ class Monitor:
             cpu_percent=cpu,
             memory_bytes=memory,
             restarts=int(active.get("restarts") or 0),
+            host=host,
         )

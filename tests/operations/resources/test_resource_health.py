@@ -65,10 +65,21 @@ def test_a_sampled_resource_is_healthy_with_history_and_samples(api: Any, svc: S
     newest = samples["samples"][0]
     assert newest["totals"]["memory"]["containerUsedBytes"] > 1_000_000  # a Python http.server
     assert newest["totals"]["cpu"]["containerCpuPercent"] is not None
+    machine = newest["totals"]  # the machine's own reading at that moment
+    assert machine["cpu"]["logicalCores"] == os.cpu_count() and machine["cpu"]["loadAverage1m"] >= 0
+    memory, disk, inode = machine["memory"], machine["disk"], machine["inode"]
+    assert memory["totalBytes"] > memory["usedBytes"] > memory["containerUsedBytes"] > 0
+    assert memory["availableBytes"] > 0
+    assert disk["totalBytes"] >= disk["usedBytes"] > 0 and disk["availableBytes"] > 0
+    assert inode["total"] >= inode["used"] > 0
+    assert set(machine["network"]) == {"rxBytes", "txBytes"}
     rolled = api.get(
         "/api/runtime-monitoring/rollup", params={"bucket": "minute", "scope.resourceId": rid}
     ).json()
     assert rolled["schemaVersion"] == "runtime-monitoring.rollup/v1"
+    assert [x["signal"] for x in rolled["series"]] == ["cpu", "memory", "disk", "inode", "network"]
+    assert rolled["totals"]["memory"]["totalBytes"] == memory["totalBytes"]
+    assert rolled["totals"]["cpu"]["loadAverage15m"] is not None
     assert sum(p["sampleCount"] for p in rolled["series"][0]["points"]) == 2
     assert [m["deploymentId"] for m in rolled["deploymentMarkers"]] == [live["deploymentId"]]
     assert rolled["topContributors"][0]["scope"]["resourceId"] == rid
@@ -95,11 +106,12 @@ def test_scope_as_one_object_and_signals_narrow_what_monitoring_answers(
 
     cpu = api.get(
         "/api/runtime-monitoring/rollup",
-        params={"bucket": "minute", "scope.resourceId": rid, "signals": ["cpu", "disk"]},
+        params={"bucket": "minute", "scope.resourceId": rid, "signals": ["cpu", "docker"]},
     ).json()
     assert [s["signal"] for s in cpu["series"]] == ["cpu"]
     assert cpu["totals"]["memory"] is None and cpu["totals"]["cpu"]["containerCpuPercent"] is not None
-    assert [(w["code"], w["signal"]) for w in cpu["warnings"]] == [("signal-not-collected", "disk")]
+    assert [(w["code"], w["signal"]) for w in cpu["warnings"]] == [("signal-not-collected", "docker")]
+    assert cpu["totals"]["disk"] is None and cpu["totals"]["network"] is None
     memory = api.get(
         "/api/runtime-monitoring/samples", params={"scope.resourceId": rid, "signals": "memory"}
     ).json()

@@ -65,6 +65,20 @@ def _used_schemas(doc: dict[str, Any]) -> dict[str, Any]:
     return {name: schema for name, schema in schemas.items() if name in used}
 
 
+def _json_parameters(doc: dict[str, Any]) -> None:
+    """A query parameter that holds JSON text (pydantic's Json[...]) is published as OpenAPI says such
+    a parameter is: `content: application/json` with the object's schema, so a client (or a fuzzer)
+    sends a serialised object, not any string."""
+    for item in doc["paths"].values():
+        for operation in item.values():
+            for param in operation.get("parameters", []):
+                branches = param.get("schema", {}).get("anyOf", [param.get("schema", {})])
+                inner = next((b for b in branches if b.get("contentMediaType") == "application/json"), None)
+                if inner is not None:
+                    del param["schema"]
+                    param["content"] = {"application/json": {"schema": inner.get("contentSchema", {})}}
+
+
 def _openapi(app: FastAPI, family: Family) -> dict[str, Any]:
     doc = get_openapi(
         title="Dockyard" if family is Family.API else "Dockyard MCP hosting",
@@ -73,6 +87,7 @@ def _openapi(app: FastAPI, family: Family) -> dict[str, Any]:
         routes=app.routes,
     )
     doc["paths"] = {p: item for p, item in doc["paths"].items() if p.startswith(family.prefix + "/")}
+    _json_parameters(doc)
     doc["components"]["schemas"] = _used_schemas(doc)
     _closed_maps(doc)
     return doc

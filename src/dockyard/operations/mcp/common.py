@@ -3,11 +3,11 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, Json, StringConstraints, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
 from dockyard.domain.ids import PREFIXES
 from dockyard.domain.model import SnakeModel
-from dockyard.operations.common import IdOf, TextSchema
+from dockyard.operations.common import IdOf, JsonQuery, TextSchema
 from dockyard.operations.context import Context, iso
 from dockyard.store import queries
 
@@ -94,7 +94,7 @@ class CreatedAtRange(SnakeModel):
     """The documents' `created_at` date-range object, bracketed (`?created_at[gte]=…&created_at[lt]=…`)
     or plain (`?created_at={"gte": …}`)."""
 
-    created_at: Json[Range] | None = _plain("created_at")
+    created_at: JsonQuery(Range) = _plain("created_at")  # type: ignore[valid-type]
     created_at_gte: Moment | None = _bound("created_at", "gte")
     created_at_gt: Moment | None = _bound("created_at", "gt")
     created_at_lte: Moment | None = _bound("created_at", "lte")
@@ -108,7 +108,7 @@ class CreatedAtRange(SnakeModel):
 class UpdatedAtRange(SnakeModel):
     """The documents' `updated_at` date-range object, bracketed or plain."""
 
-    updated_at: Json[Range] | None = _plain("updated_at")
+    updated_at: JsonQuery(Range) = _plain("updated_at")  # type: ignore[valid-type]
     updated_at_gte: Moment | None = _bound("updated_at", "gte")
     updated_at_gt: Moment | None = _bound("updated_at", "gt")
     updated_at_lte: Moment | None = _bound("updated_at", "lte")

@@ -5,6 +5,7 @@ with deployment markers. Reads only: nothing here touches a runtime.
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -16,12 +17,15 @@ from dockyard.operations.resources.health_models import (
     COLLECTED,
     Contributor,
     Cpu,
+    Disk,
     HealthHistory,
     HealthQuery,
     HistoryQuery,
+    Inode,
     Marker,
     Memory,
     MonitoringQuery,
+    Network,
     Observation,
     Point,
     ResourceHealth,
@@ -163,18 +167,60 @@ def _freshness(rows: list[RuntimeSample]) -> str:
     return "live" if datetime.now(UTC) - newest < timedelta(seconds=FRESH_S) else "stale"
 
 
+def _mean(values: list[float | int]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _host_mean(readings: list[dict[str, Any]], part: str, key: str) -> int | None:
+    mean = _mean([r[part][key] for r in readings if (r.get(part) or {}).get(key) is not None])
+    return None if mean is None else int(mean)
+
+
 def _totals(rows: list[RuntimeSample], inp: MonitoringQuery) -> Totals:
-    """Averages over the samples that have a figure (CPU percent, memory bytes), of the signals asked."""
+    """Of the signals asked: the instances' CPU percent and memory (averages over the samples that
+    have a figure) and the machine's readings (averages over its distinct readings; network counters
+    from the newest)."""
     cpus = [r.cpu_percent for r in rows if r.cpu_percent is not None]
     mems = [r.memory_bytes for r in rows if r.memory_bytes is not None]
-    return Totals(
-        cpu=Cpu(container_cpu_percent=round(sum(cpus) / len(cpus), 2) if cpus else None)
-        if inp.wants("cpu")
-        else None,
-        memory=Memory(container_used_bytes=int(sum(mems) / len(mems)) if mems else None)
-        if inp.wants("memory")
-        else None,
+    by_moment = {r.observed_at: r.host for r in rows if r.host}  # one reading per monitor tick
+    readings = [by_moment[at] for at in sorted(by_moment)]
+    loads = [r["loadAverage"] for r in readings if r.get("loadAverage")]
+    cpu_percent, used = _mean(cpus), _mean(mems)
+    cpu = Cpu(
+        logical_cores=readings[-1].get("logicalCores") if readings else None,
+        load_average_1m=_rounded(_mean([x[0] for x in loads])),
+        load_average_5m=_rounded(_mean([x[1] for x in loads])),
+        load_average_15m=_rounded(_mean([x[2] for x in loads])),
+        container_cpu_percent=_rounded(cpu_percent),
     )
+    memory = Memory(
+        total_bytes=_host_mean(readings, "memory", "totalBytes"),
+        used_bytes=_host_mean(readings, "memory", "usedBytes"),
+        available_bytes=_host_mean(readings, "memory", "availableBytes"),
+        container_used_bytes=None if used is None else int(used),
+    )
+    disk = Disk(**{k: _host_mean(readings, "disk", alias) for k, alias in DISK_KEYS})
+    inode = Inode(**{k: _host_mean(readings, "inode", k) for k in ("total", "used", "available")})
+    newest = next((r["network"] for r in reversed(readings) if r.get("network")), {})
+    network = Network(rx_bytes=newest.get("rxBytes"), tx_bytes=newest.get("txBytes"))
+    return Totals(
+        cpu=cpu if inp.wants("cpu") else None,
+        memory=memory if inp.wants("memory") else None,
+        disk=disk if inp.wants("disk") else None,
+        inode=inode if inp.wants("inode") else None,
+        network=network if inp.wants("network") else None,
+    )
+
+
+DISK_KEYS = [
+    ("total_bytes", "totalBytes"),
+    ("used_bytes", "usedBytes"),
+    ("available_bytes", "availableBytes"),
+]
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def _missing(rows: list[RuntimeSample], inp: MonitoringQuery) -> list[Warning_]:

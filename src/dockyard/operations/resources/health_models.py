@@ -3,10 +3,18 @@
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, Json, StrictBool, model_validator
+from pydantic import AwareDatetime, Field, StrictBool, model_validator
 
 from dockyard.domain.model import CamelModel
-from dockyard.operations.common import DeploymentId, EnvironmentId, Limit, ProjectId, ResourceId, ServerId
+from dockyard.operations.common import (
+    DeploymentId,
+    EnvironmentId,
+    JsonQuery,
+    Limit,
+    ProjectId,
+    ResourceId,
+    ServerId,
+)
 
 Overall = Literal["healthy", "degraded", "unhealthy", "stopped", "not-deployed", "unknown"]
 
@@ -159,7 +167,7 @@ ScopeKind = Literal["server", "project", "environment", "resource", "deployment"
 
 
 Signal = Literal["cpu", "memory", "disk", "inode", "docker", "network"]
-COLLECTED: tuple[Signal, ...] = ("cpu", "memory")  # what the monitor samples today
+COLLECTED: tuple[Signal, ...] = ("cpu", "memory", "disk", "inode", "network")  # not docker (yet)
 
 
 class ScopeIn(CamelModel):
@@ -174,7 +182,7 @@ class ScopeIn(CamelModel):
 
 
 class MonitoringQuery(Window):
-    scope: Json[ScopeIn] | None = Field(
+    scope: JsonQuery(ScopeIn) = Field(  # type: ignore[valid-type]
         default=None, description="The scope as JSON text; the same as the scope.* parameters."
     )
     scope_kind: ScopeKind | None = Field(default=None, alias="scope.kind")
@@ -219,16 +227,49 @@ class RollupQuery(MonitoringQuery):
 
 class Cpu(CamelModel):
     logical_cores: int | None = None
+    load_average_1m: float | None = Field(default=None, alias="loadAverage1m")
+    load_average_5m: float | None = Field(default=None, alias="loadAverage5m")
+    load_average_15m: float | None = Field(default=None, alias="loadAverage15m")
     container_cpu_percent: float | None = None
 
 
 class Memory(CamelModel):
+    """The machine's memory, and what the scope's instances used (containerUsedBytes)."""
+
+    total_bytes: int | None = None
+    used_bytes: int | None = None
+    available_bytes: int | None = None
     container_used_bytes: int | None = None
+
+
+class Disk(CamelModel):
+    """The filesystem holding the data dir (workspaces, images' build folders, logs)."""
+
+    total_bytes: int | None = None
+    used_bytes: int | None = None
+    available_bytes: int | None = None
+    attributed_bytes: int | None = None  # not measured yet
+
+
+class Inode(CamelModel):
+    total: int | None = None
+    used: int | None = None
+    available: int | None = None
+
+
+class Network(CamelModel):
+    """The machine's interfaces but loopback: bytes since boot, at the newest sample."""
+
+    rx_bytes: int | None = None
+    tx_bytes: int | None = None
 
 
 class Totals(CamelModel):
     cpu: Cpu | None = None  # None: not among the signals asked for
     memory: Memory | None = None
+    disk: Disk | None = None
+    inode: Inode | None = None
+    network: Network | None = None
 
 
 class Retention(CamelModel):

@@ -10,12 +10,13 @@ from dockyard.domain.ids import new_id
 from dockyard.domain.model import CamelModel
 from dockyard.edge.protocol import ALL_INTERFACES
 from dockyard.operations.catalog import operation
-from dockyard.operations.common import ServerId
+from dockyard.operations.common import ServerId, TextSchema
 from dockyard.operations.context import Context
 from dockyard.operations.servers.handlers import load as load_server
 from dockyard.work import queue
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+BindAddress = Annotated[IPvAnyAddress, TextSchema(anyOf=[{"format": "ipv4"}, {"format": "ipv6"}])]
 
 
 class ConfigureEdge(CamelModel):
@@ -27,7 +28,7 @@ class ConfigureEdge(CamelModel):
         default=None,
         description="Ignored: Caddy's admin API is a unix socket in the data dir, not a TCP port.",
     )
-    bind_address: IPvAnyAddress | None = Field(
+    bind_address: BindAddress | None = Field(
         default=None,
         description="The address the edge listens on: 0.0.0.0 (the default, every interface), "
         "127.0.0.1 to keep it on this machine, or one interface's address.",
