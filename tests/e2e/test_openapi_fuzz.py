@@ -32,6 +32,10 @@ SCHEMA_CANNOT_SAY = {
     # Two query parameters that depend on each other (serverId with scopeKind=deployment-target
     # only): OpenAPI has no cross-parameter constraint. The parameter's description says it.
     "access-policies.show",
+    # `scope` (one JSON object) and `scope.*` are two spellings of one scope: both, saying different
+    # things, are refused; OpenAPI has no cross-parameter constraint. The parameter's description says it.
+    "runtime-monitoring.samples",
+    "runtime-monitoring.rollup",
     # A .env document: its grammar (quotes, comments, `export`, continuation lines) is the parser's,
     # not a JSON Schema pattern; a line it cannot read is refused by number.
     "resources.import-variables",

@@ -59,11 +59,12 @@ def error_response(request: Request, exc: DockyardError) -> JSONResponse:
     return envelope(exc.status, exc.code, exc.message, exc.details, exc.next_action, request)
 
 
-def describe_validation(errors: list[Any]) -> list[dict[str, str]]:
-    """Field errors without the offending input echoed back (it may be a secret)."""
+def describe_validation(errors: list[Any], whole: str = "body") -> list[dict[str, str]]:
+    """Field errors without the offending input echoed back (it may be a secret); a rule across
+    fields names `whole` (the body, or the query string of a GET)."""
     out = []
     for e in errors:
-        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")] or ["body"]
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")] or [whole]
         out.append({"field": ".".join(loc), "message": e.get("msg", "invalid"), "type": e.get("type", "")})
     return out
 
@@ -79,7 +80,8 @@ def validation_response(errors: list[Any], request: Request | None = None) -> JS
             next_action="Send a JSON object with Content-Type: application/json.",
             request=request,
         )
-    fields = describe_validation(errors)
+    whole = "query" if request is not None and request.method == "GET" else "body"
+    fields = describe_validation(errors, whole)
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     return envelope(
         422,

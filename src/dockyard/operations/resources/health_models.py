@@ -183,7 +183,9 @@ class ScopeIn(CamelModel):
 
 class MonitoringQuery(Window):
     scope: JsonQuery(ScopeIn) = Field(  # type: ignore[valid-type]
-        default=None, description="The scope as JSON text; the same as the scope.* parameters."
+        default=None,
+        description="The scope as one JSON object; the same as the scope.* parameters (both, "
+        "differing, are refused).",
     )
     scope_kind: ScopeKind | None = Field(default=None, alias="scope.kind")
     scope_server_id: ServerId | None = Field(default=None, alias="scope.serverId")
