@@ -34,6 +34,23 @@ def _blank_is_absent(value: Any) -> Any:
     return None if value == "" else value
 
 
+def fold_object(q: Any, field: str, flat: str) -> Any:
+    """`q.<field>` (one JSON object) and its flat parameters (`q.<field>_<key>`, on the wire
+    `flat.format(key)`) are two spellings of one thing: the object's keys fill the flat fields; both
+    given and different is refused."""
+    given_object = getattr(q, field)
+    if given_object is None:
+        return q
+    for key, info in type(given_object).model_fields.items():
+        given, spelled = getattr(given_object, key), getattr(q, f"{field}_{key}")
+        if given is not None and spelled is not None and given != spelled:
+            wire = info.alias or key
+            raise ValueError(f"{flat.format(wire)} and {field}'s {wire} differ: send one of them")
+        if given is not None:
+            setattr(q, f"{field}_{key}", given)
+    return q
+
+
 def JsonQuery(model: type) -> Any:
     """A query parameter holding a JSON object (`?scope={"kind":"server"}`); `?scope=` is absent.
     The OpenAPI publishes it as `content: application/json` (interfaces/http/app.py)."""

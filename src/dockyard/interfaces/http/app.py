@@ -27,28 +27,27 @@ DESCRIPTIONS = {
 }
 
 
-def _closed_maps(node: Any) -> None:
-    """Pydantic checks a map's keys against their pattern but its schema (patternProperties alone)
-    admits any other key too: say that other keys are refused."""
+def _objects(node: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in a document, depth first."""
     if isinstance(node, dict):
-        if "patternProperties" in node:
-            node.setdefault("additionalProperties", False)
+        yield node
         for value in node.values():
-            _closed_maps(value)
+            yield from _objects(value)
     elif isinstance(node, list):
         for value in node:
-            _closed_maps(value)
+            yield from _objects(value)
+
+
+def _closed_maps(doc: dict[str, Any]) -> None:
+    """Pydantic checks a map's keys against their pattern but its schema (patternProperties alone)
+    admits any other key too: say that other keys are refused."""
+    for node in _objects(doc):
+        if "patternProperties" in node:
+            node.setdefault("additionalProperties", False)
 
 
 def _refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        if isinstance(node.get("$ref"), str):
-            yield node["$ref"].rsplit("/", 1)[1]
-        for value in node.values():
-            yield from _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _refs(value)
+    return (o["$ref"].rsplit("/", 1)[1] for o in _objects(node) if isinstance(o.get("$ref"), str))
 
 
 def _used_schemas(doc: dict[str, Any]) -> dict[str, Any]:

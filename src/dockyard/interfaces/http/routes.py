@@ -260,7 +260,7 @@ def build_router(operations: list[Operation], services: Services, family: Family
     for op in sorted(operations, key=lambda o: (o.path.count("{"), o.path)):
         router.add_api_route(
             route_path(op, paths),
-            _endpoint(op, services, follow_of(op, by_key)),
+            _endpoint(op, services, follow := follow_of(op, by_key)),
             methods=[op.method],
             response_model=None if op.stream or op.status_code == 204 else op.output,
             response_class=StreamingResponse if op.stream else JsonBody,
@@ -270,7 +270,7 @@ def build_router(operations: list[Operation], services: Services, family: Family
             tags=[op.group],
             responses={
                 **documented_responses(op),
-                **(STREAM_RESPONSE if op.stream else FOLLOW_RESPONSE if follow_of(op, by_key) else {}),
+                **(STREAM_RESPONSE if op.stream else FOLLOW_RESPONSE if follow else {}),
             },
             # The caller is checked by the route class; this documents the scheme in OpenAPI.
             dependencies=[] if op.permission is Permission.PUBLIC else [Security(bearer)],

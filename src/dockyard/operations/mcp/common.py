@@ -7,7 +7,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, 
 
 from dockyard.domain.ids import PREFIXES
 from dockyard.domain.model import SnakeModel
-from dockyard.operations.common import IdOf, JsonQuery, TextSchema
+from dockyard.operations.common import IdOf, JsonQuery, TextSchema, fold_object
 from dockyard.operations.context import Context, iso
 from dockyard.store import queries
 
@@ -77,19 +77,6 @@ def _plain(field: str) -> Any:
     )
 
 
-def _merge(q: Any, field: str) -> Any:
-    """The plain form's bounds into the bracket form's: two spellings of one range, never two ranges."""
-    plain = getattr(q, field)
-    if plain is not None:
-        for bound in BOUNDS:
-            given, bracketed = getattr(plain, bound), getattr(q, f"{field}_{bound}")
-            if given is not None and bracketed is not None and given != bracketed:
-                raise ValueError(f"{field}[{bound}] and {field}'s {bound} differ: send one of them")
-            if given is not None:
-                setattr(q, f"{field}_{bound}", given)
-    return q
-
-
 class CreatedAtRange(SnakeModel):
     """The documents' `created_at` date-range object, bracketed (`?created_at[gte]=…&created_at[lt]=…`)
     or plain (`?created_at={"gte": …}`)."""
@@ -102,7 +89,7 @@ class CreatedAtRange(SnakeModel):
 
     @model_validator(mode="after")
     def _created_at(self) -> Any:
-        return _merge(self, "created_at")
+        return fold_object(self, "created_at", "created_at[{}]")
 
 
 class UpdatedAtRange(SnakeModel):
@@ -116,7 +103,7 @@ class UpdatedAtRange(SnakeModel):
 
     @model_validator(mode="after")
     def _updated_at(self) -> Any:
-        return _merge(self, "updated_at")
+        return fold_object(self, "updated_at", "updated_at[{}]")
 
 
 def in_range(stmt: Any, column: Any, q: SnakeModel, field: str) -> Any:

@@ -167,6 +167,13 @@ def _freshness(rows: list[RuntimeSample]) -> str:
     return "live" if datetime.now(UTC) - newest < timedelta(seconds=FRESH_S) else "stale"
 
 
+DISK_KEYS = [
+    ("total_bytes", "totalBytes"),
+    ("used_bytes", "usedBytes"),
+    ("available_bytes", "availableBytes"),
+]
+
+
 def _mean(values: list[float | int]) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -210,13 +217,6 @@ def _totals(rows: list[RuntimeSample], inp: MonitoringQuery) -> Totals:
         inode=inode if inp.wants("inode") else None,
         network=network if inp.wants("network") else None,
     )
-
-
-DISK_KEYS = [
-    ("total_bytes", "totalBytes"),
-    ("used_bytes", "usedBytes"),
-    ("available_bytes", "availableBytes"),
-]
 
 
 def _rounded(value: float | None) -> float | None:

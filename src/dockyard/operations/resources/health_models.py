@@ -14,6 +14,7 @@ from dockyard.operations.common import (
     ProjectId,
     ResourceId,
     ServerId,
+    fold_object,
 )
 
 Overall = Literal["healthy", "degraded", "unhealthy", "stopped", "not-deployed", "unknown"]
@@ -202,16 +203,7 @@ class MonitoringQuery(Window):
 
     @model_validator(mode="after")
     def _one_scope(self) -> "MonitoringQuery":
-        """`scope` and `scope.*` are two spellings of one thing: either, or both saying the same."""
-        if self.scope is None:
-            return self
-        for name in ScopeIn.model_fields:
-            given, dotted = getattr(self.scope, name), getattr(self, f"scope_{name}")
-            if given is not None and dotted is not None and given != dotted:
-                raise ValueError(f"scope.{name} and scope's {name} differ: send one of them")
-            if given is not None:
-                setattr(self, f"scope_{name}", given)
-        return self
+        return fold_object(self, "scope", "scope.{}")  # type: ignore[no-any-return]
 
     def wants(self, signal: Signal) -> bool:
         return self.signals is None or signal in self.signals

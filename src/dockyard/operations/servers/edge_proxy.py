@@ -1,6 +1,6 @@
 """A server's edge proxy: which kind (none, nginx, caddy) on which ports, and bringing it up."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, IPvAnyAddress
 
@@ -69,8 +69,12 @@ def configure_edge(ctx: Context, inp: ConfigureEdge) -> ConfiguredEdge:
     state = dict(server.edge_proxy or {})
     state.pop("adminPort", None)  # recorded before the admin API became a unix socket
     previous = state.get("kind", "none")
-    listening = ("httpPort", "httpsPort", "bindAddress")
-    before = (previous, *(state.get(k) for k in listening))
+    defaults = {"httpPort": 80, "httpsPort": 443, "bindAddress": ALL_INTERFACES}
+
+    def listening() -> tuple[Any, ...]:  # what the edge listens on (a state from before a key: its default)
+        return tuple(state.get(key) or default for key, default in defaults.items())
+
+    before = (previous, *listening())
     state.update(
         kind=inp.proxy_kind,
         status="disabled" if inp.proxy_kind == "none" else "pending",
@@ -79,7 +83,7 @@ def configure_edge(ctx: Context, inp: ConfigureEdge) -> ConfiguredEdge:
         bindAddress=str(inp.bind_address) if inp.bind_address else state.get("bindAddress") or ALL_INTERFACES,
     )
     server.edge_proxy = state
-    if previous != "none" and before != (inp.proxy_kind, *(state.get(k) for k in listening)):
+    if previous != "none" and before != (inp.proxy_kind, *listening()):
         old = {**state, "kind": previous}
         ctx.after_commit.append(lambda: _stop(ctx, old))  # the new kind or ports take over at bootstrap
     elif inp.proxy_kind != "none" and ctx.services is not None:
