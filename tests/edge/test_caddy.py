@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 from pathlib import Path
@@ -13,7 +14,8 @@ import pytest
 from test_nginx import Backend, EdgeContract, get
 
 from dockyard.edge import make_edge
-from dockyard.edge.caddy import CaddyEdge
+from dockyard.edge.caddy import CaddyEdge, _caddy_last_words
+from dockyard.edge.process import log_tail, pid_alive, wait_for
 from dockyard.edge.protocol import Edge, EdgeSettings, EdgeStatus, Route, TlsFiles
 
 CONNECT = "import socket, sys\nsocket.socket(socket.AF_UNIX).connect(sys.argv[1])\nprint('connected')\n"
@@ -85,6 +87,18 @@ class TestCaddy(EdgeContract):
         again = edge.apply(self.routes(a, b))
         assert again.pid != first.pid and Path(again.details["admin"]).is_socket()
         assert get(edge.settings.http_port, "a.localhost").json()["name"] == "a"
+
+    def test_a_caddy_stopped_by_a_signal_is_reported_with_its_last_words(
+        self, edge: Edge, backends: tuple[Backend, Backend]
+    ) -> None:
+        """What a start that dies without an error reports: Caddy's own last messages, naming the signal."""
+        a, b = backends
+        status = edge.apply(self.routes(a, b))
+        assert isinstance(edge, CaddyEdge) and status.pid is not None
+        since = edge.log_path.stat().st_size
+        os.kill(status.pid, signal.SIGTERM)
+        assert wait_for(lambda: not pid_alive(status.pid, str(edge.config_path)), 30)
+        assert "SIGTERM" in _caddy_last_words(log_tail(edge.log_path, 20, since))
 
 
 def test_make_edge_caddy(tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ from dockyard.edge.protocol import (
 )
 
 START_TIMEOUT_S = 15.0
+SILENT_EXIT_ATTEMPTS = 3  # starts of a Caddy that exits at once without an error (see _ensure_running)
 LOAD_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 ADMIN_HOST = "caddy-admin"  # the only Host the admin API answers (its `origins`)
@@ -203,13 +204,15 @@ class CaddyEdge:
         """Start Caddy with the last good config (an empty one the first time) and wait for its admin API.
 
         A Caddy that exits at once without logging an error is started once more: seen about once in
-        fifty starts on a loaded 2-core machine, cause not found yet (see the closing note of issue 5)."""
-        try:
-            self._start_once()
-        except EdgeUnavailable as exc:
-            if "no output" not in str(exc):
-                raise
-            self._start_once()
+        fifty starts on a loaded 2-core machine, cause not found yet (see the closing note of issue 5); the
+        message then carries Caddy's last log lines, which say whether a signal stopped it."""
+        for attempt in range(1, SILENT_EXIT_ATTEMPTS + 1):
+            try:
+                self._start_once()
+                return
+            except _SilentExit:
+                if attempt == SILENT_EXIT_ATTEMPTS:
+                    raise
 
     def _start_once(self) -> None:
         pid = self._pid()
@@ -239,7 +242,13 @@ class CaddyEdge:
             terminate(pid, name, signal.SIGTERM, 5.0)
             why = f"caddy did not start within {START_TIMEOUT_S:.0f} s: see {self.log_path}"
         elif not pid_alive(pid, name):
-            why = f"caddy did not start: {_caddy_errors(log_tail(self.log_path, 20, since))}"
+            tail = log_tail(self.log_path, 20, since)
+            errors = _caddy_errors(tail)
+            if not errors:
+                why = f"caddy exited without an error: {_caddy_last_words(tail)}"
+                EdgeState.record_error(self.state_dir, why)
+                raise _SilentExit(why)
+            why = f"caddy did not start: {errors}"
         if why:
             EdgeState.record_error(self.state_dir, why)
             raise EdgeUnavailable(why)
@@ -340,4 +349,19 @@ def _caddy_errors(tail: str) -> str:
             continue
         if isinstance(entry, dict) and entry.get("level") in ("error", "fatal"):
             picked.append(f"{entry.get('msg', '')}: {entry.get('error', '')}".strip(": "))
-    return "; ".join(picked[-5:]) or "no output"
+    return "; ".join(picked[-5:])
+
+
+def _caddy_last_words(tail: str) -> str:
+    """The messages (and signals) of Caddy's last JSON log lines, or "no output"."""
+    said = []
+    for line in tail.splitlines():
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if isinstance(entry, dict):
+                said.append(" ".join(str(entry[k]) for k in ("msg", "signal") if entry.get(k)))
+    return "; ".join(w for w in said[-3:] if w) or "no output"
+
+
+class _SilentExit(EdgeUnavailable):
+    """Caddy exited at once and logged no error: started again (see _ensure_running)."""
