@@ -68,6 +68,58 @@ def test_a_deployed_version_becomes_the_providers_current_version(api: Any, prov
     ]
 
 
+def test_a_version_shows_its_actor_deployment_and_environment_as_the_reference_does(
+    api: Any, provider: dict[str, Any]
+) -> None:
+    deployment = provider["deployment"]
+    creator = deployment["creator_actor"]
+    assert creator["object"] == "organization.actor" and creator["type"] in ("member", "system")
+    assert creator["image_url"] is None and creator["teams"] == []
+    # the version's actor is the preview of the same actor who created it
+    actor = provider["actor"]
+    assert actor["object"] == "custom_provider.actor#preview"
+    assert (actor["id"], actor["name"], actor["type"]) == (creator["id"], creator["name"], creator["type"])
+    assert actor["organization_actor_id"] == creator["id"] and actor["identifier"] == (
+        creator["id"] or "dockyard"
+    )
+    assert deployment["actor"] == actor and actor["created_at"] is None
+    assert (
+        deployment["custom_provider_id"] == provider["custom_provider_id"] == deployment["custom_server_id"]
+    )
+    assert deployment["custom_provider_version_id"] == provider["id"]
+    assert deployment["commit"] == {"object": "custom_provider.deployment.commit", "type": "create_version"}
+    assert deployment["immutable_bucket"] is None and deployment["scm_push"] is None
+    env = provider["environments"][0]
+    assert env["environment"]["id"] == env["id"] and env["environment"]["name"] == "production"
+    assert env["environment"]["current_custom_provider_version_id"] == provider["id"]
+    assert env["instance_id"] is None
+
+
+def test_container_and_remote_versions_show_their_source_under_the_references_names(
+    api: Any, stack: Any
+) -> None:
+    custom = ok(api.post("/mcp-api/custom-providers", json={"name": "Sources"}), 201)
+
+    def create(source: dict[str, Any]) -> dict[str, Any]:
+        body = {"custom_provider_id": custom["id"], "from": source}
+        return ok(api.post("/mcp-api/custom-provider-versions", json=body), 201)
+
+    image = create({"type": "container_image", "image_ref": "ghcr.io/acme/tools:v2"})["container_image"]
+    assert image == {
+        "container_registry": "ghcr.io",
+        "container_image": "ghcr.io/acme/tools",
+        "container_image_tag": "v2",
+        "username": None,
+    }
+    remote = create({"type": "remote_mcp_server", "url": "https://mcp.example.com/mcp", "transport": "sse"})
+    assert remote["remote_mcp_server"] == {
+        "url": "https://mcp.example.com/mcp",
+        "transport": "sse",
+        "has_headers": False,
+    }
+    assert remote["container_image"] is None
+
+
 def test_config_failing_the_schema_is_refused_naming_the_field(api: Any, provider: dict[str, Any]) -> None:
     resp = api.post(
         "/mcp-api/provider-deployments",
@@ -158,7 +210,11 @@ def test_provider_deployment_crud_with_sealed_config_and_tool_filters(
     assert refused.status_code == 409 and refused.json()["code"] == "provider_deployment_in_use"
     assert session["id"] in refused.json()["details"]["session_ids"]
     forced = ok(api.request("DELETE", f"/mcp-api/provider-deployments/{created['id']}", json={"force": True}))
-    assert forced == {"object": "provider.deployment", "id": created["id"], "deleted": True}
+    # the deleted object itself, as show answered it (the reference's shape)
+    assert forced["object"] == "provider.deployment" and forced["id"] == created["id"]
+    assert forced["name"] == "Prod" and forced["status"] == "active"
+    assert forced["tool_filter"] == {"type": "deny_by_key", "keys": ["crash"]}
+    assert forced["provider_id"] == provider["provider_id"]
     assert api.get(f"/mcp-api/provider-deployments/{created['id']}").status_code == 404
     ok(api.request("DELETE", f"/mcp-api/provider-deployments/{pinned['id']}"))  # no session uses it
 

@@ -126,12 +126,47 @@ class StepOut(SnakeModel):
     ended_at: str | None
 
 
+class OrganizationActorOut(SnakeModel):
+    """Who made the request (`common.actor`): the API token's user, or `system` for Dockyard itself."""
+
+    object: Literal["organization.actor"] = "organization.actor"
+    id: str | None
+    type: Literal["member", "system"]
+    name: str
+    image_url: str | None = Field(description="Dockyard keeps no avatars: always null.")
+    teams: list[dict[str, Any]] = Field(description="Dockyard has no teams: always [].")
+
+
+class ActorPreviewOut(SnakeModel):
+    """The reference's `custom_provider.actor#preview`, derived from the stored organization actor."""
+
+    object: Literal["custom_provider.actor#preview"] = "custom_provider.actor#preview"
+    id: str | None
+    type: Literal["member", "system"]
+    identifier: str
+    name: str
+    organization_actor_id: str | None
+    created_at: str | None = Field(description="Dockyard does not record when a user was created: null.")
+
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> "ActorPreviewOut":
+        org = OrganizationActorOut.model_validate(stored)
+        return cls(
+            id=org.id,
+            type=org.type,
+            identifier=org.id or org.name,
+            name=org.name,
+            organization_actor_id=org.id,
+            created_at=None,
+        )
+
+
 class CustomServerDeploymentOut(SnakeModel):
     object: str
     id: str
     status: Literal["queued", "deploying", "completed", "failed"]
     trigger: Literal["manual", "api"]
-    creator_actor: dict[str, Any]
+    creator_actor: OrganizationActorOut
     custom_server_id: str
     custom_server_version_id: str | None
     provider_id: str | None = None
@@ -187,6 +222,7 @@ class CustomProviderEnvironmentOut(SnakeModel):
     provider_id: str | None
     current_custom_provider_version_id: str | None
     current_provider_version_id: str | None
+    instance_id: str | None = Field(default=None, description="Dockyard has one instance: always null.")
     created_at: str
     updated_at: str
 
@@ -206,10 +242,68 @@ class CustomProviderRef(SnakeModel):
     custom_provider_id: McpId("custom_provider")  # type: ignore[valid-type]
 
 
+class ConfigSchemaOut(SnakeModel):
+    type: Literal["json_schema"] = "json_schema"
+    schema_: dict[str, Any] = Field(alias="schema")
+
+
 class VersionConfigOut(SnakeModel):
     object: Literal["custom_provider.version.config"] = "custom_provider.version.config"
-    schema_: dict[str, Any] = Field(alias="schema")
+    schema_: ConfigSchemaOut = Field(alias="schema")
     transformer: dict[str, Any]
+
+
+class DeploymentCommitOut(SnakeModel):
+    object: Literal["custom_provider.deployment.commit"] = "custom_provider.deployment.commit"
+    type: Literal["create_version"] = Field(
+        default="create_version", description="Every Dockyard deployment comes from creating a version."
+    )
+
+
+class BucketOut(SnakeModel):
+    """The reference's source bucket; Dockyard keeps none, so a deployment's is always null."""
+
+    object: Literal["bucket"] = "bucket"
+    scm_repo_link: dict[str, Any] | None
+
+
+class ScmPushOut(SnakeModel):
+    """The reference's SCM push; Dockyard does not deploy from pushes, so a deployment's is always null."""
+
+    object: Literal["scm.push"] = "scm.push"
+    actor: dict[str, Any]
+    commit: dict[str, Any]
+    repository: dict[str, Any]
+
+
+class CustomProviderDeploymentOut(CustomServerDeploymentOut):
+    """A provider version's deployment under the reference's names, plus the custom-server names."""
+
+    custom_provider_id: str
+    custom_provider_version_id: str | None
+    commit: DeploymentCommitOut
+    immutable_bucket: BucketOut | None = Field(description="Dockyard keeps no source buckets: null.")
+    actor: ActorPreviewOut
+    scm_push: ScmPushOut | None = Field(description="Dockyard does not deploy from SCM pushes: null.")
+
+
+class VersionEnvironmentOut(CustomProviderEnvironmentOut):
+    """An environment whose current version this is; `environment` repeats it as the reference nests it."""
+
+    environment: CustomProviderEnvironmentOut
+
+
+class ContainerImageOut(SnakeModel):
+    container_registry: str | None
+    container_image: str
+    container_image_tag: str
+    username: str | None
+
+
+class RemoteServerOut(SnakeModel):
+    url: str
+    transport: Literal["streamable_http", "sse"]
+    has_headers: bool
 
 
 class CustomProviderVersionOut(SnakeModel):
@@ -219,14 +313,14 @@ class CustomProviderVersionOut(SnakeModel):
     config: VersionConfigOut | None
     index: int
     identifier: str
-    deployment: CustomServerDeploymentOut | None
-    environments: list[CustomProviderEnvironmentOut]
+    deployment: CustomProviderDeploymentOut | None
+    environments: list[VersionEnvironmentOut]
     custom_provider_id: str
     provider_id: str | None
     provider_version_id: str | None
-    actor: dict[str, Any]
-    container_image: dict[str, Any] | None = None
-    remote_mcp_server: dict[str, Any] | None = None
+    actor: ActorPreviewOut
+    container_image: ContainerImageOut | None = None
+    remote_mcp_server: RemoteServerOut | None = None
     stdio_command: dict[str, Any] | None = None
     created_at: str
     updated_at: str

@@ -15,8 +15,10 @@ from dockyard.operations.catalog import Family, operation
 from dockyard.operations.context import Context
 from dockyard.operations.mcp.common import McpPageQuery, actor, filtered, page
 from dockyard.operations.mcp.custom_server_models import (
+    ActorPreviewOut,
     CreateCustomServer,
     CreateCustomServerVersion,
+    CustomProviderDeploymentOut,
     CustomProviderEnvironmentOut,
     CustomProviderVersionOut,
     CustomServerDeploymentFilter,
@@ -26,10 +28,12 @@ from dockyard.operations.mcp.custom_server_models import (
     CustomServerList,
     CustomServerOut,
     CustomServerRef,
+    DeploymentCommitOut,
     From,
     StepOut,
     VersionConfigIn,
     VersionConfigOut,
+    VersionEnvironmentOut,
 )
 from dockyard.store import queries
 from dockyard.store.mcp_tables import (
@@ -251,10 +255,27 @@ def _source_views(source: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _provider_deployment_out(dep: McpCustomDeployment, row: McpCustomVersion) -> CustomProviderDeploymentOut:
+    base = deployment_out(dep, "provider", row.provider_id)
+    return CustomProviderDeploymentOut(
+        **base.model_dump(),
+        custom_provider_id=base.custom_server_id,
+        custom_provider_version_id=base.custom_server_version_id,
+        commit=DeploymentCommitOut(),
+        immutable_bucket=None,
+        actor=ActorPreviewOut.of(dep.creator_actor),
+        scm_push=None,
+    )
+
+
 def version_out(ctx: Context, row: McpCustomVersion) -> CustomProviderVersionOut:
     custom = ctx.session.get(McpCustomServer, row.custom_id)
     dep = ctx.session.get(McpCustomDeployment, row.deployment_id) if row.deployment_id else None
-    envs = [e for e in environments_of(ctx, custom) if e.current_custom_provider_version_id == row.id]
+    envs = [
+        VersionEnvironmentOut(**e.model_dump(), environment=e)
+        for e in environments_of(ctx, custom)
+        if e.current_custom_provider_version_id == row.id
+    ]
     config = (
         VersionConfigOut.model_validate(
             {
@@ -271,12 +292,12 @@ def version_out(ctx: Context, row: McpCustomVersion) -> CustomProviderVersionOut
         config=config,
         index=row.index,
         identifier=row.identifier,
-        deployment=deployment_out(dep, custom.kind, row.provider_id) if dep else None,
+        deployment=_provider_deployment_out(dep, row) if dep else None,
         environments=envs,
         custom_provider_id=row.custom_id,
         provider_id=row.provider_id,
         provider_version_id=row.provider_version_id,
-        actor=row.actor,
+        actor=ActorPreviewOut.of(row.actor),
         created_at=row.created_at,
         updated_at=row.updated_at,
         **_source_views(row.source),

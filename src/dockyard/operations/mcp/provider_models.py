@@ -106,6 +106,13 @@ class ProviderConfigRef(SnakeModel):
     provider_config_id: ProviderConfigId  # type: ignore[valid-type]
 
 
+class ToolFilterOut(SnakeModel):
+    """The stored filter: `type` always, plus `keys` or `patterns` for the by-key/by-regex kinds."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["allow_all", "allow_by_key", "allow_by_regex", "deny_by_key", "deny_by_regex"]
+
+
 class ProviderDeploymentOut(SnakeModel):
     object: Literal["provider.deployment"] = "provider.deployment"
     id: str
@@ -114,7 +121,7 @@ class ProviderDeploymentOut(SnakeModel):
     name: str | None
     description: str | None
     metadata: dict[str, Any]
-    tool_filter: dict[str, Any]
+    tool_filter: ToolFilterOut
     provider_id: str
     locked_version: ProviderVersionOut | None
     current_version: ProviderVersionOut | None
@@ -178,9 +185,3 @@ class ProviderDeploymentFilter(McpPageQuery, CreatedAtRange, UpdatedAtRange):
     identity_credential_id: OneOrMany | None = None
     status: OneOrMany | None = None
     search: Text | None = None
-
-
-class DeletedOut(SnakeModel):
-    object: str
-    id: str
-    deleted: bool = True

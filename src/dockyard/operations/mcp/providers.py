@@ -20,7 +20,6 @@ from dockyard.operations.mcp.common import McpPageQuery, filtered, in_range, pag
 from dockyard.operations.mcp.provider_models import (
     CreateProviderConfig,
     CreateProviderDeployment,
-    DeletedOut,
     DeleteProviderDeployment,
     ProviderConfigIn,
     ProviderConfigOut,
@@ -36,6 +35,7 @@ from dockyard.operations.mcp.provider_models import (
     ProviderVersionList,
     ProviderVersionOut,
     ProviderVersionRef,
+    ToolFilterOut,
     UpdateProviderDeployment,
 )
 from dockyard.store import queries
@@ -234,7 +234,7 @@ def deployment_out(ctx: Context, row: McpProviderDeployment) -> ProviderDeployme
         name=row.name,
         description=row.description,
         metadata=row.meta,
-        tool_filter=row.tool_filter,
+        tool_filter=ToolFilterOut(**row.tool_filter),
         provider_id=row.provider_id,
         locked_version=version_out(locked) if locked else None,
         current_version=version_out(current) if current else None,
@@ -382,8 +382,11 @@ def update_provider_deployment(ctx: Context, inp: UpdateProviderDeployment) -> P
     family=MCP,
     cli="mcp provider-deployments delete",
 )
-def delete_provider_deployment(ctx: Context, inp: DeleteProviderDeployment) -> DeletedOut:
-    """Delete a provider deployment; refused while open sessions use it unless `force` is true."""
+def delete_provider_deployment(ctx: Context, inp: DeleteProviderDeployment) -> ProviderDeploymentOut:
+    """Delete a provider deployment (answers the deleted object, as the reference does).
+
+    Refused while open sessions use it unless `force` is true.
+    """
     row = load_deployment(ctx, inp.provider_deployment_id)
     in_use = ctx.session.scalars(
         select(McpSession.id)
@@ -402,6 +405,7 @@ def delete_provider_deployment(ctx: Context, inp: DeleteProviderDeployment) -> D
             details={"session_ids": list(in_use)[:20]},
             next_action="Close those sessions first, or send force: true.",
         )
+    deleted = deployment_out(ctx, row)
     ctx.session.delete(row)
     ctx.session.flush()
-    return DeletedOut(object="provider.deployment", id=row.id)
+    return deleted
