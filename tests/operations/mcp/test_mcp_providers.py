@@ -118,6 +118,14 @@ def test_container_and_remote_versions_show_their_source_under_the_references_na
         "has_headers": False,
     }
     assert remote["container_image"] is None
+    # the reference's example transport (grpc) is not one Dockyard speaks: refused naming what it can do
+    body = {
+        "custom_provider_id": custom["id"],
+        "from": {"type": "remote_mcp_server", "url": "https://mcp.example.com", "transport": "grpc"},
+    }
+    refused = api.post("/mcp-api/custom-provider-versions", json=body)
+    assert refused.status_code == 422, refused.text
+    assert "streamable_http" in refused.text and "sse" in refused.text and "transport" in refused.text
 
 
 def test_config_failing_the_schema_is_refused_naming_the_field(api: Any, provider: dict[str, Any]) -> None:
@@ -294,3 +302,11 @@ def test_a_range_in_plain_form_filters_as_the_bracket_form_does(api: Any, provid
     )
     assert both.status_code == 422 and "differ" in both.text
     assert api.get("/mcp-api/custom-provider-versions", params={"created_at": "{not json"}).status_code == 422
+
+
+def test_the_published_enums_hold_the_references_values(api: Any) -> None:
+    schemas = ok(api.get("/mcp-api/openapi.json"))["components"]["schemas"]
+    assert schemas["ServerPreview"]["properties"]["type"]["enum"] == ["public", "custom"]
+    remote = schemas["RemoteServerOut"]["properties"]["transport"]["enum"]
+    assert remote == ["streamable_http", "sse"]  # grpc is refused at input (see above)
+    assert "allow_by_regex" in schemas["ToolFilterOut"]["properties"]["type"]["enum"]

@@ -130,7 +130,10 @@ class ServerPreview(SnakeModel):
     id: str
     name: str
     description: str | None
-    type: Literal["custom"] = "custom"
+    type: Literal["public", "custom"] = Field(
+        default="custom",
+        description="Dockyard runs only the servers its users add: `custom`; `public` never occurs.",
+    )
     created_at: str
     updated_at: str
 
