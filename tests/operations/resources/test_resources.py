@@ -60,6 +60,10 @@ def test_list_and_show_carry_the_seed_shapes(api: Any, new_resource: str) -> Non
     assert shown["schemaVersion"] == "resources.show/v1"
     assert shown["lifecycle"] == {"status": "active", "archivedAt": None, "deletedAt": None}
     assert shown["healthPolicy"]["http"]["path"] == "/" and shown["healthPolicy"]["enabled"] is True
+    # no auto-deploy and no storage volumes exist in Dockyard yet: said so, not left out
+    assert shown["autoDeployPolicy"]["status"] == "disabled" and shown["autoDeployPolicy"]["refs"] == []
+    assert shown["autoDeployPolicy"]["triggerKind"] is None and shown["storageAttachments"] == []
+    assert item["latestRuntimeControl"] is None
 
 
 def test_filters_and_counts(api: Any, new_project: str, new_environment: str, new_resource: str) -> None:
