@@ -254,3 +254,14 @@ def test_project_delete_is_blocked_by_live_resources(api: Any, new_project: str,
     assert done.status_code == 200
     assert api.get(f"/api/projects/{new_project}").status_code == 404
     assert api.get("/api/environments/count", params={"projectId": new_project}).json() == {"count": 0}
+
+
+def test_proxy_configuration_warns_with_objects_without_an_edge(api: Any, new_resource: str) -> None:
+    proxy = api.get(f"/api/resources/{new_resource}/proxy-configuration").json()
+    assert proxy["warnings"] == [
+        {
+            "code": "edge-not-configured",
+            "message": "The server has no edge proxy; the app answers on its direct port.",
+            "details": {},
+        }
+    ]
