@@ -96,7 +96,9 @@ def _check(policy: HealthCheck, front_port: int | None, now: str) -> Check:
             duration_ms=int((time.monotonic() - started) * 1000),
             message=f"{http.method} {http.path}: {type(exc).__name__}",
             reason_code="health-check-unreachable",
+            phase="http-request",
             retriable=True,
+            metadata={"method": http.method, "path": http.path},
         )
     from dockyard.pipeline.verify import passes
 
@@ -110,7 +112,9 @@ def _check(policy: HealthCheck, front_port: int | None, now: str) -> Check:
         status_code=resp.status_code,
         message=f"{http.method} {http.path} answered {resp.status_code}",
         reason_code=None if ok else "health-check-failed",
+        phase="http-response",
         retriable=not ok,
+        metadata={"method": http.method, "path": http.path},
     )
 
 
@@ -199,6 +203,11 @@ def observe(svc: Services, f: Facts, include_checks: bool = True) -> ResourceHea
             else ("skipped" if not deployed else "failed"),
             observed_at=now,
             message=f"instance {active.get('state', 'absent')}, {active.get('restarts', 0)} restart(s)",
+            phase="runtime-state",
+            metadata={
+                "state": str(active.get("state", "absent")),
+                "restarts": str(active.get("restarts", 0)),
+            },
         )
     ]
     check = checks[0]
@@ -250,6 +259,7 @@ def observe(svc: Services, f: Facts, include_checks: bool = True) -> ResourceHea
                 f.edge.get("status") if f.edge.get("status") in ("ready", "failed", "pending") else "pending"
             ),  # type: ignore[arg-type]
             provider_key=None if kind == "none" else kind,
+            last_route_realization_deployment_id=f.live.id if state.get("routedUrl") else None,
             reason_code=f.edge.get("lastErrorCode"),
         ),
         checks=checks if include_checks else [],

@@ -163,3 +163,17 @@ def test_a_crashing_app_shows_as_degraded(api: Any, svc: Services, live: dict) -
         "crash-loop",
     )
     assert health["runtime"]["restarts"] == 1
+
+
+def test_health_checks_say_what_they_looked_at_and_the_proxy_names_no_realization_without_a_route(
+    api: Any, live: dict
+) -> None:
+    health = api.get(f"/api/resources/{live['resourceId']}/health", params={"mode": "live"}).json()
+    runtime, http = health["checks"]
+    assert runtime["phase"] == "runtime-state" and runtime["exitCode"] is None
+    assert runtime["metadata"] == {"state": "running", "restarts": "0"}
+    assert http["phase"] == "http-response" and http["metadata"] == {"method": "GET", "path": "/"}
+    # the local server has no edge proxy: nothing realized a route, so no deployment is named
+    assert health["proxy"]["status"] == "not-configured"
+    assert health["proxy"]["lastRouteRealizationDeploymentId"] is None
+    assert health["sourceErrors"] == []

@@ -60,6 +60,10 @@ def test_list_and_show_carry_the_seed_shapes(api: Any, new_resource: str) -> Non
     assert shown["schemaVersion"] == "resources.show/v1"
     assert shown["lifecycle"] == {"status": "active", "archivedAt": None, "deletedAt": None}
     assert shown["healthPolicy"]["http"]["path"] == "/" and shown["healthPolicy"]["enabled"] is True
+    # no auto-deploy and no storage volumes exist in Dockyard yet: said so, not left out
+    assert shown["autoDeployPolicy"]["status"] == "disabled" and shown["autoDeployPolicy"]["refs"] == []
+    assert shown["autoDeployPolicy"]["triggerKind"] is None and shown["storageAttachments"] == []
+    assert item["latestRuntimeControl"] is None
 
 
 def test_filters_and_counts(api: Any, new_project: str, new_environment: str, new_resource: str) -> None:
@@ -250,3 +254,14 @@ def test_project_delete_is_blocked_by_live_resources(api: Any, new_project: str,
     assert done.status_code == 200
     assert api.get(f"/api/projects/{new_project}").status_code == 404
     assert api.get("/api/environments/count", params={"projectId": new_project}).json() == {"count": 0}
+
+
+def test_proxy_configuration_warns_with_objects_without_an_edge(api: Any, new_resource: str) -> None:
+    proxy = api.get(f"/api/resources/{new_resource}/proxy-configuration").json()
+    assert proxy["warnings"] == [
+        {
+            "code": "edge-not-configured",
+            "message": "The server has no edge proxy; the app answers on its direct port.",
+            "details": {},
+        }
+    ]

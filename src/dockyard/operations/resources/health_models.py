@@ -1,7 +1,7 @@
 """Wire models of resource health (`resources.health/v1`, its history) and runtime monitoring
 (`runtime-monitoring.samples.list/v1`, `runtime-monitoring.rollup/v1`)."""
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, Field, StrictBool, model_validator
 
@@ -16,6 +16,7 @@ from dockyard.operations.common import (
     ServerId,
     fold_object,
 )
+from dockyard.operations.resources.control_models import RuntimeControlAttempt
 
 Overall = Literal["healthy", "degraded", "unhealthy", "stopped", "not-deployed", "unknown"]
 
@@ -75,6 +76,7 @@ class PublicAccess(CamelModel):
 class ProxyView(CamelModel):
     status: Literal["ready", "not-configured", "failed", "pending"]
     provider_key: str | None = None
+    last_route_realization_deployment_id: str | None = None
     reason_code: str | None = None
 
 
@@ -85,16 +87,23 @@ class Check(CamelModel):
     observed_at: str
     duration_ms: int | None = None
     status_code: int | None = None
+    exit_code: int | None = None  # Dockyard runs no command checks: always null
     message: str | None = None
     reason_code: str | None = None
+    phase: str | None = None
     retriable: bool = False
+    metadata: dict[str, str] = Field(default_factory=dict)
 
 
 class SourceError(CamelModel):
     source: str
     code: str
-    message: str
+    category: str | None = None
+    phase: str | None = None
     retriable: bool = True
+    related_entity_id: str | None = None
+    related_state: str | None = None
+    message: str
 
 
 class ResourceHealth(CamelModel):
@@ -105,7 +114,7 @@ class ResourceHealth(CamelModel):
     overall: Overall
     latest_deployment: HealthLatestDeployment | None
     runtime: RuntimeHealth
-    latest_runtime_control: dict[str, Any] | None = None
+    latest_runtime_control: RuntimeControlAttempt | None = None  # attempts are not stored yet
     health_policy: HealthPolicyView
     public_access: PublicAccess
     proxy: ProxyView

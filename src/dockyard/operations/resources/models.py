@@ -16,6 +16,7 @@ from dockyard.domain.profiles import (
     SourceProfile,
 )
 from dockyard.operations.common import EnvironmentId, Name, PageQuery, ProjectId, Reason, ResourceId
+from dockyard.operations.resources.control_models import RuntimeControlAttempt
 
 ResourceKind = Literal["application", "static-site", "worker", "compose-stack", "mcp-server"]
 DeploymentStatus = Literal[
@@ -77,7 +78,7 @@ class ResourceCore(CamelModel):
 class ResourceSummary(ResourceCore):
     network_profile: NetworkProfile
     access_profile: AccessProfile
-    latest_runtime_control: dict[str, Any] | None = None
+    latest_runtime_control: RuntimeControlAttempt | None = None  # attempts are not stored yet
     access_summary: AccessSummary
 
 
@@ -136,16 +137,42 @@ class RuntimeView(CamelModel):
         )
 
 
+class AutoDeployPolicy(CamelModel):
+    """Dockyard has no auto-deploy yet: every resource reads `disabled`, with nothing configured."""
+
+    status: Literal["enabled", "disabled", "blocked"] = "disabled"
+    trigger_kind: Literal["git-push", "generic-signed-webhook"] | None = None
+    refs: list[str] = Field(default_factory=list)
+    event_kinds: list[str] = Field(default_factory=list)
+    source_binding_fingerprint: str | None = None
+    blocked_reason: str | None = None
+    generic_webhook_secret_ref: str | None = None
+    dedupe_window_seconds: int | None = None
+    updated_at: str | None = None
+
+
+class StorageAttachment(CamelModel):
+    """A volume mounted into the resource; Dockyard has no storage volumes yet, so the list is empty."""
+
+    id: str
+    storage_volume_id: str
+    storage_volume_name: str
+    storage_volume_kind: Literal["named-volume", "bind-mount"]
+    destination_path: str
+    mount_mode: Literal["read-write", "read-only"]
+    attached_at: str
+
+
 class ResourceShow(CamelModel):
     schema_version: str = "resources.show/v1"
     resource: ResourceCore
     source: SourceProfile | None
-    auto_deploy_policy: dict[str, Any] | None = None
+    auto_deploy_policy: AutoDeployPolicy = Field(default_factory=AutoDeployPolicy)
     runtime_profile: RuntimeProfile
     network_profile: NetworkProfile
     access_profile: AccessProfile
     health_policy: HealthCheck
-    storage_attachments: list[dict[str, Any]] = Field(default_factory=list)
+    storage_attachments: list[StorageAttachment] = Field(default_factory=list)
     access_summary: AccessSummary | None
     latest_deployment: LatestDeployment | None = None
     lifecycle: Lifecycle

@@ -44,6 +44,12 @@ class Section(CamelModel):
     source: Literal["provider-rendered"] = "provider-rendered"
 
 
+class ProxyWarning(CamelModel):
+    code: str
+    message: str
+    details: dict[str, str] = Field(default_factory=dict)
+
+
 class ProxyConfiguration(CamelModel):
     resource_id: str
     deployment_id: str | None
@@ -55,7 +61,7 @@ class ProxyConfiguration(CamelModel):
     stale: bool
     routes: list[ProxyRoute]
     sections: list[Section]
-    warnings: list[dict[str, Any]] = Field(default_factory=list)
+    warnings: list[ProxyWarning] = Field(default_factory=list)
     diagnostics: dict[str, Any] | None = None
 
 
@@ -112,14 +118,19 @@ def proxy_configuration(ctx: Context, inp: ProxyQuery) -> ProxyConfiguration:
             )
         )
     warnings = [
-        {"code": "route-skipped", "message": f"The edge leaves this route out: {r.message}"} for r in skipped
+        ProxyWarning(
+            code="route-skipped",
+            message=f"The edge leaves this route out: {r.message}",
+            details={"hostname": r.hostname, "pathPrefix": r.path_prefix},
+        )
+        for r in skipped
     ]
     if kind == "none":
         warnings.append(
-            {
-                "code": "edge-not-configured",
-                "message": "The server has no edge proxy; the app answers on its direct port.",
-            }
+            ProxyWarning(
+                code="edge-not-configured",
+                message="The server has no edge proxy; the app answers on its direct port.",
+            )
         )
     status = (
         "not-configured"

@@ -7,31 +7,17 @@ from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from dockyard.domain.model import CamelModel
 from dockyard.operations.common import INSTANT_SCHEMA, DeploymentId
+from dockyard.operations.resources.control_models import (
+    RuntimeControlAttempt,
+    RuntimeControlPhase,
+    RuntimeOperation,
+    RuntimeState,
+)
 from dockyard.operations.resources.models import ResourceRef
 
-RuntimeOperation = Literal["stop", "start", "restart"]
-RuntimeState = Literal["starting", "running", "crashed", "stopped", "unknown"]
+__all__ = ["RuntimeControlAttempt", "RuntimeControlPhase", "RuntimeOperation", "RuntimeState"]
+
 MAX_TAIL_LINES = 5000
-
-
-class RuntimeControlPhase(CamelModel):
-    phase: Literal["stop", "start"]
-    status: Literal["pending", "succeeded", "failed"]
-    error_code: str | None = None
-
-
-class RuntimeControlAttempt(CamelModel):
-    runtime_control_attempt_id: str
-    resource_id: str
-    deployment_id: str | None = Field(description="The deployment whose instance was controlled.")
-    operation: RuntimeOperation
-    status: Literal["accepted", "running", "succeeded", "failed", "blocked"]
-    started_at: str
-    completed_at: str | None
-    runtime_state: RuntimeState
-    blocked_reason: str | None = None
-    error_code: str | None = None
-    phases: list[RuntimeControlPhase]
 
 
 def _instant(value: str) -> str:
