@@ -124,11 +124,18 @@ class DeleteBinding(BindingRef):
     confirmation: BindingConfirmation
 
 
+class DeleteFinding(Blocker):
+    """One thing deleting the binding is blocked by (severity blocking) or changes (severity warning)."""
+
+    severity: Literal["blocking", "warning"]
+    message: str
+
+
 class BindingDeleteCheck(CamelModel):
     domain_binding_id: str
     safe_to_delete: bool
-    blockers: list[Blocker]
-    warnings: list[str]
+    blockers: list[DeleteFinding]
+    warnings: list[DeleteFinding]
     preserves_generated_access: bool = True
     preserves_deployment_snapshots: bool = True
     preserves_server_applied_route_audit: bool = True
