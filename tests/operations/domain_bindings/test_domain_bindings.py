@@ -112,7 +112,8 @@ def test_a_new_binding_waits_for_verification_and_is_listed(api: Any, ids: dict[
     assert item["dnsObservation"]["expectedTargets"] == ["127.0.0.1"]
     assert item["verificationAttemptCount"] == 0
     shown = binding(api, binding_id)
-    assert set(shown) == {"binding", "routeReadiness"}
+    assert set(shown) == {"binding", "routeReadiness", "deleteSafety"}
+    assert (shown["deleteSafety"]["safeToDelete"], shown["deleteSafety"]["warnings"]) == (True, [])
     assert shown["routeReadiness"]["status"] == "not-ready"
     assert shown["routeReadiness"]["routeBehavior"] == "serve"
     other = api.get("/api/domain-bindings", params={"projectId": ids["projectId"], "limit": 1}).json()
@@ -306,6 +307,7 @@ def test_deleting_a_binding_needs_confirmation_and_keeps_the_generated_route(
     assert routes(stack) == {generated_host: "generated-default", "www.example.com": "domain-binding"}
 
     check = api.get(f"/api/domain-bindings/{binding_id}/delete-check").json()
+    assert binding(api, binding_id)["deleteSafety"] == check
     assert check == {
         "domainBindingId": binding_id,
         "safeToDelete": True,

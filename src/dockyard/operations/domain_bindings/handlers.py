@@ -230,7 +230,9 @@ def _readiness(ctx: Context, row: DomainBinding) -> RouteReadiness:
 def show_binding(ctx: Context, inp: BindingRef) -> BindingShow:
     """Read one domain binding with the readiness of its route."""
     row = load(ctx, inp.domain_binding_id)
-    return BindingShow(binding=out(row), route_readiness=_readiness(ctx, row))
+    return BindingShow(
+        binding=out(row), route_readiness=_readiness(ctx, row), delete_safety=_delete_check(ctx, row)
+    )
 
 
 def _apply_route(ctx: Context, row: DomainBinding) -> None:
@@ -380,7 +382,10 @@ def _warnings(ctx: Context, row: DomainBinding) -> list[DeleteFinding]:
 @operation("domain-bindings.delete-check", "GET", "/domain-bindings/{domainBindingId}/delete-check")
 def binding_delete_check(ctx: Context, inp: BindingRef) -> BindingDeleteCheck:
     """Preview deleting a domain binding: what blocks it and what it changes."""
-    row = load(ctx, inp.domain_binding_id)
+    return _delete_check(ctx, load(ctx, inp.domain_binding_id))
+
+
+def _delete_check(ctx: Context, row: DomainBinding) -> BindingDeleteCheck:
     blockers = _blocker_findings(ctx, row)
     return BindingDeleteCheck(
         domain_binding_id=row.id,

@@ -111,11 +111,6 @@ class RouteReadiness(CamelModel):
     reasons: list[str]
 
 
-class BindingShow(CamelModel):
-    binding: BindingOut
-    route_readiness: RouteReadiness
-
-
 class BindingConfirmation(CamelModel):
     domain_binding_id: str = Field(description="The binding's id, typed again to confirm the deletion.")
 
@@ -139,6 +134,12 @@ class BindingDeleteCheck(CamelModel):
     preserves_generated_access: bool = True
     preserves_deployment_snapshots: bool = True
     preserves_server_applied_route_audit: bool = True
+
+
+class BindingShow(CamelModel):
+    binding: BindingOut
+    route_readiness: RouteReadiness
+    delete_safety: BindingDeleteCheck
 
 
 class ConfirmOwnership(BindingRef):
