@@ -112,7 +112,8 @@ def test_a_new_binding_waits_for_verification_and_is_listed(api: Any, ids: dict[
     assert item["dnsObservation"]["expectedTargets"] == ["127.0.0.1"]
     assert item["verificationAttemptCount"] == 0
     shown = binding(api, binding_id)
-    assert set(shown) == {"binding", "routeReadiness"}
+    assert set(shown) == {"binding", "routeReadiness", "deleteSafety"}
+    assert (shown["deleteSafety"]["safeToDelete"], shown["deleteSafety"]["warnings"]) == (True, [])
     assert shown["routeReadiness"]["status"] == "not-ready"
     assert shown["routeReadiness"]["routeBehavior"] == "serve"
     other = api.get("/api/domain-bindings", params={"projectId": ids["projectId"], "limit": 1}).json()
@@ -275,7 +276,17 @@ def test_redirects_go_only_to_a_verified_domain_of_the_same_resource(
     assert edge.get("example.com").text == "the shop"
 
     check = api.get(f"/api/domain-bindings/{apex}/delete-check").json()
-    assert check["safeToDelete"] is False and check["blockers"][0]["kind"] == "redirect-sources"
+    assert check["safeToDelete"] is False
+    assert check["blockers"] == [
+        {
+            "kind": "redirect-sources",
+            "severity": "blocking",
+            "message": "1 other binding(s) redirect to example.com; delete or re-point them.",
+            "relatedEntityType": "domain-binding",
+            "relatedEntityId": apex,
+            "count": 1,
+        }
+    ]
     confirmation = {"confirmation": {"domainBindingId": apex}}
     blocked = api.request("DELETE", f"/api/domain-bindings/{apex}", json=confirmation)
     assert blocked.status_code == 409 and error_code(blocked) == "delete_blocked"
@@ -296,6 +307,7 @@ def test_deleting_a_binding_needs_confirmation_and_keeps_the_generated_route(
     assert routes(stack) == {generated_host: "generated-default", "www.example.com": "domain-binding"}
 
     check = api.get(f"/api/domain-bindings/{binding_id}/delete-check").json()
+    assert binding(api, binding_id)["deleteSafety"] == check
     assert check == {
         "domainBindingId": binding_id,
         "safeToDelete": True,
@@ -305,7 +317,12 @@ def test_deleting_a_binding_needs_confirmation_and_keeps_the_generated_route(
         "preservesDeploymentSnapshots": True,
         "preservesServerAppliedRouteAudit": True,
     }
-    assert check["warnings"]
+    assert [(w["kind"], w["severity"], w["relatedEntityType"], w["count"]) for w in check["warnings"]] == [
+        ("edge-route", "warning", "edge-route", 1)
+    ]
+    assert check["warnings"][0]["message"] == (
+        "The edge stops serving www.example.com; the generated hostname keeps working."
+    )
 
     url = f"/api/domain-bindings/{binding_id}"
     wrong = api.request("DELETE", url, json={"confirmation": {"domainBindingId": "dbn_other"}})

@@ -14,7 +14,7 @@ from dockyard.domain.errors import Conflict, Invalid
 from dockyard.domain.ids import new_id
 from dockyard.edge.sync import sync_after_commit
 from dockyard.operations.catalog import operation
-from dockyard.operations.common import Blocker, IdOut
+from dockyard.operations.common import IdOut
 from dockyard.operations.context import Context
 from dockyard.operations.domain_bindings.models import (
     BindingDeleteCheck,
@@ -26,6 +26,7 @@ from dockyard.operations.domain_bindings.models import (
     ConfirmOwnership,
     CreateBinding,
     DeleteBinding,
+    DeleteFinding,
     DnsObservationOut,
     RouteReadiness,
     VerificationOut,
@@ -229,7 +230,9 @@ def _readiness(ctx: Context, row: DomainBinding) -> RouteReadiness:
 def show_binding(ctx: Context, inp: BindingRef) -> BindingShow:
     """Read one domain binding with the readiness of its route."""
     row = load(ctx, inp.domain_binding_id)
-    return BindingShow(binding=out(row), route_readiness=_readiness(ctx, row))
+    return BindingShow(
+        binding=out(row), route_readiness=_readiness(ctx, row), delete_safety=_delete_check(ctx, row)
+    )
 
 
 def _apply_route(ctx: Context, row: DomainBinding) -> None:
@@ -331,27 +334,63 @@ def _blockers(ctx: Context, row: DomainBinding) -> list[lifecycle.Blocker]:
     return [lifecycle.Blocker("redirect-sources", "domain-binding", row.id, sources)] if sources else []
 
 
-def _warnings(ctx: Context, row: DomainBinding) -> list[str]:
+def _blocker_findings(ctx: Context, row: DomainBinding) -> list[DeleteFinding]:
+    return [
+        DeleteFinding(
+            kind=b.kind,
+            related_entity_type=b.related_entity_type,
+            related_entity_id=b.related_entity_id,
+            count=b.count,
+            severity="blocking",
+            message=f"{b.count} other binding(s) redirect to {row.domain_name}; delete or re-point them.",
+        )
+        for b in _blockers(ctx, row)
+    ]
+
+
+def _warnings(ctx: Context, row: DomainBinding) -> list[DeleteFinding]:
     warnings = []
-    if _route_row(ctx, row) is not None:
-        warnings.append(f"The edge stops serving {row.domain_name}; the generated hostname keeps working.")
+    route = _route_row(ctx, row)
+    if route is not None:
+        warnings.append(
+            DeleteFinding(
+                kind="edge-route",
+                severity="warning",
+                message=f"The edge stops serving {row.domain_name}; the generated hostname keeps working.",
+                related_entity_type="edge-route",
+                related_entity_id=route.id,
+                count=1,
+            )
+        )
     active = ctx.session.scalar(
         select(Certificate.id).where(Certificate.domain_binding_id == row.id, Certificate.status == "active")
     )
     if active is not None:
-        warnings.append(f"Its active certificate {active} is deleted with it (files removed).")
+        warnings.append(
+            DeleteFinding(
+                kind="active-certificate",
+                severity="warning",
+                message=f"Its active certificate {active} is deleted with it (files removed).",
+                related_entity_type="certificate",
+                related_entity_id=active,
+                count=1,
+            )
+        )
     return warnings
 
 
 @operation("domain-bindings.delete-check", "GET", "/domain-bindings/{domainBindingId}/delete-check")
 def binding_delete_check(ctx: Context, inp: BindingRef) -> BindingDeleteCheck:
     """Preview deleting a domain binding: what blocks it and what it changes."""
-    row = load(ctx, inp.domain_binding_id)
-    blockers = _blockers(ctx, row)
+    return _delete_check(ctx, load(ctx, inp.domain_binding_id))
+
+
+def _delete_check(ctx: Context, row: DomainBinding) -> BindingDeleteCheck:
+    blockers = _blocker_findings(ctx, row)
     return BindingDeleteCheck(
         domain_binding_id=row.id,
         safe_to_delete=not blockers,
-        blockers=Blocker.of_all(blockers),
+        blockers=blockers,
         warnings=_warnings(ctx, row),
     )
 

@@ -111,11 +111,6 @@ class RouteReadiness(CamelModel):
     reasons: list[str]
 
 
-class BindingShow(CamelModel):
-    binding: BindingOut
-    route_readiness: RouteReadiness
-
-
 class BindingConfirmation(CamelModel):
     domain_binding_id: str = Field(description="The binding's id, typed again to confirm the deletion.")
 
@@ -124,14 +119,27 @@ class DeleteBinding(BindingRef):
     confirmation: BindingConfirmation
 
 
+class DeleteFinding(Blocker):
+    """One thing deleting the binding is blocked by (severity blocking) or changes (severity warning)."""
+
+    severity: Literal["blocking", "warning"]
+    message: str
+
+
 class BindingDeleteCheck(CamelModel):
     domain_binding_id: str
     safe_to_delete: bool
-    blockers: list[Blocker]
-    warnings: list[str]
+    blockers: list[DeleteFinding]
+    warnings: list[DeleteFinding]
     preserves_generated_access: bool = True
     preserves_deployment_snapshots: bool = True
     preserves_server_applied_route_audit: bool = True
+
+
+class BindingShow(CamelModel):
+    binding: BindingOut
+    route_readiness: RouteReadiness
+    delete_safety: BindingDeleteCheck
 
 
 class ConfirmOwnership(BindingRef):
