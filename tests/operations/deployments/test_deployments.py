@@ -109,6 +109,15 @@ def test_plan_previews_a_static_site_without_running_anything(api: Any, context:
     assert plan["planner"]["buildStrategy"] == "static" and plan["source"]["runtimeFamily"] == "static"
     assert [c["kind"] for c in plan["commands"]] == ["start"]
     assert plan["context"]["resourceName"] == "Web" and plan["health"]["path"] == "/"
+    assert plan["context"]["projectId"] == context["projectId"] and plan["context"]["serverName"]
+    assert plan["source"]["kind"] == "local-folder" and plan["source"]["locator"] == str(site)
+    assert plan["planner"]["packagingMode"] == "host-process-workspace"
+    assert plan["artifact"]["kind"] == "workspace" and plan["buildpack"] is None
+    assert plan["dependencyBindings"] == {
+        "status": "ready",
+        "references": [],
+        "runtimeInjection": {"status": "ready", "reason": None},
+    }
     assert api.get("/api/deployments/count").json()["count"] == 0
 
 

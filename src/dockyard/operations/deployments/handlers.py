@@ -33,6 +33,7 @@ from dockyard.operations.deployments.models import (
     Envelope,
     EventsOut,
     EventsQuery,
+    RecoverySummary,
     ShowDeployment,
     StatusView,
     Timeline,
@@ -300,15 +301,14 @@ def show_deployment(ctx: Context, inp: ShowDeployment) -> DeploymentShow:
     )
 
 
-def recovery_summary(ctx: Context, row: Deployment) -> dict[str, Any]:
+def recovery_summary(ctx: Context, row: Deployment) -> RecoverySummary:
     ready = readiness(ctx, row, max_candidates=20)
-    return {
-        "source": "deployments.recovery-readiness",
-        "retryable": ready.retryable,
-        "redeployable": ready.redeployable,
-        "rollbackReady": ready.rollback_ready,
-        "rollbackCandidateCount": ready.rollback_candidate_count,
-        "blockedReasonCodes": sorted(
+    return RecoverySummary(
+        retryable=ready.retryable,
+        redeployable=ready.redeployable,
+        rollback_ready=ready.rollback_ready,
+        rollback_candidate_count=ready.rollback_candidate_count,
+        blocked_reason_codes=sorted(
             {
                 r.code
                 for part in (ready.retry, ready.redeploy, ready.rollback)
@@ -316,7 +316,7 @@ def recovery_summary(ctx: Context, row: Deployment) -> dict[str, Any]:
                 if r.category == "blocked"
             }
         ),
-    }
+    )
 
 
 def _next_actions(row: Deployment) -> list[str]:

@@ -67,6 +67,29 @@ class Timeline(CamelModel):
     log_count: int
 
 
+class RecoverySummary(CamelModel):
+    """What recovery the deployment allows, condensed from deployments.recovery-readiness."""
+
+    source: Literal["deployments.recovery-readiness"] = "deployments.recovery-readiness"
+    retryable: bool
+    redeployable: bool
+    rollback_ready: bool
+    rollback_candidate_count: int
+    blocked_reason_codes: list[str]
+
+
+class SectionError(CamelModel):
+    """A section of the show view that could not be read; the rest of the answer stands."""
+
+    section: Literal["related-context", "snapshot", "timeline", "latest-failure", "recovery-summary"]
+    code: str
+    category: str
+    phase: str
+    retriable: bool
+    related_entity_id: str | None = None
+    related_state: str | None = None
+
+
 class DeploymentShow(CamelModel):
     schema_version: str = "deployments.show/v1"
     deployment: DeploymentOut
@@ -75,9 +98,9 @@ class DeploymentShow(CamelModel):
     snapshot: dict[str, Any] | None
     timeline: Timeline | None
     latest_failure: LogLine | None
-    recovery_summary: dict[str, Any] | None = None
+    recovery_summary: RecoverySummary | None = None
     next_actions: list[str]
-    section_errors: list[dict[str, Any]] = Field(default_factory=list)
+    section_errors: list[SectionError] = Field(default_factory=list)
     generated_at: str
 
 
