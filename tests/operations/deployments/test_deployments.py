@@ -175,3 +175,17 @@ def test_app_output_in_the_timeline_is_masked_and_says_so(
     assert "app: token ****" in [x["message"] for x in printed]
     assert not any(x["masked"] for x in lines if x["source"] != "application")
     assert secret not in api.get(f"/api/deployments/{dep}/events").text
+    shown = api.get(f"/api/deployments/{dep}")
+    assert secret not in shown.text and secret not in api.get("/api/deployments").text
+    snapshot = shown.json()["deployment"]["environmentSnapshot"]
+    assert snapshot["environmentId"] == context["environmentId"] and snapshot["precedence"]
+    token = next(v for v in snapshot["variables"] if v["key"] == "API_TOKEN")
+    assert token["isSecret"] is True and token["value"] != secret
+    plan = shown.json()["deployment"]["runtimePlan"]
+    assert plan["id"].startswith("plan_") and plan["packagingMode"] == "host-process-workspace"
+    assert plan["execution"]["kind"] == "host-process" and plan["execution"]["startCommand"].endswith(
+        "app.py"
+    )
+    assert plan["target"]["serverIds"] == [context["serverId"]] and plan["steps"] and plan["generatedAt"]
+    listed = api.get("/api/deployments").json()["items"]
+    assert next(i for i in listed if i["id"] == dep)["runtimePlan"] == plan

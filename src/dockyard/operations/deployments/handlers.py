@@ -38,6 +38,7 @@ from dockyard.operations.deployments.models import (
     StatusView,
     Timeline,
 )
+from dockyard.operations.deployments.plan_models import EnvironmentSnapshot, RuntimePlan
 from dockyard.operations.deployments.readiness import readiness
 from dockyard.operations.environments.handlers import load as load_environment
 from dockyard.operations.projects.handlers import load as load_project
@@ -66,8 +67,10 @@ def out(row: Deployment) -> DeploymentOut:
         source_deployment_id=row.source_deployment_id,
         rollback_candidate_deployment_id=row.source_deployment_id if row.trigger_kind == "rollback" else None,
         source_commit_sha=((row.source_snapshot or {}).get("source") or {}).get("commitSha"),
-        runtime_plan=row.runtime_plan,
-        environment_snapshot=row.environment_snapshot,
+        runtime_plan=RuntimePlan.model_validate(row.runtime_plan) if row.runtime_plan else None,
+        environment_snapshot=EnvironmentSnapshot.model_validate(row.environment_snapshot)
+        if row.environment_snapshot
+        else None,
         log_count=row.log_count,
         created_at=row.created_at,
         started_at=row.started_at,

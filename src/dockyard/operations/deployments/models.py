@@ -6,6 +6,11 @@ from pydantic import Field, StrictBool, StringConstraints
 
 from dockyard.domain.model import CamelModel
 from dockyard.operations.common import DeploymentId, EnvironmentId, PageQuery, ProjectId, ResourceId, ServerId
+from dockyard.operations.deployments.plan_models import (
+    DependencyBindingReference,
+    EnvironmentSnapshot,
+    RuntimePlan,
+)
 from dockyard.operations.resources.models import DeploymentStatus
 
 
@@ -30,9 +35,11 @@ class DeploymentOut(CamelModel):
     source_deployment_id: str | None
     rollback_candidate_deployment_id: str | None = None
     source_commit_sha: str | None = None
-    runtime_plan: dict[str, Any] | None
-    environment_snapshot: dict[str, Any] | None
-    dependency_binding_references: list[dict[str, Any]] = Field(default_factory=list)
+    runtime_plan: RuntimePlan | None
+    environment_snapshot: EnvironmentSnapshot | None
+    dependency_binding_references: list[DependencyBindingReference] = Field(
+        default_factory=list, description="Dockyard has no dependency bindings yet: always empty."
+    )
     log_count: int
     created_at: str
     started_at: str | None

@@ -1,6 +1,6 @@
 """Typed sections of `deployments.plan`'s answer (shapes shared with the reference's plan document)."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from dockyard.domain.model import CamelModel
 
@@ -141,3 +141,28 @@ class EvidenceItem(CamelModel):
     label: str
     value: str | None
     source: str | None
+
+
+class RuntimePlan(CamelModel):
+    """The runtime plan recorded on a deployment when it was planned (pipeline.planner's document)."""
+
+    id: str
+    source: dict[str, Any]
+    build_strategy: str
+    packaging_mode: str
+    runtime_artifact: dict[str, Any] | None = None
+    execution: dict[str, Any]
+    target: dict[str, Any]
+    detect_summary: str | None = None
+    steps: list[str]
+    generated_at: str
+
+
+class EnvironmentSnapshot(CamelModel):
+    """The variables a deployment runs with, frozen when it was asked for; secrets are masked."""
+
+    id: str
+    environment_id: str
+    created_at: str
+    precedence: list[str]
+    variables: list[dict[str, Any]]
