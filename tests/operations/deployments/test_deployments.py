@@ -189,3 +189,10 @@ def test_app_output_in_the_timeline_is_masked_and_says_so(
     assert plan["target"]["serverIds"] == [context["serverId"]] and plan["steps"] and plan["generatedAt"]
     listed = api.get("/api/deployments").json()["items"]
     assert next(i for i in listed if i["id"] == dep)["runtimePlan"] == plan
+    related = api.get(f"/api/deployments/{dep}", params={"includeRelatedContext": True}).json()[
+        "relatedContext"
+    ]
+    assert related["project"]["id"] == context["projectId"] and related["project"]["slug"]
+    assert related["environment"]["id"] == context["environmentId"] and related["environment"]["kind"]
+    assert related["resource"]["id"] == rid and related["resource"]["kind"] == "application"
+    assert related["server"]["id"] == context["serverId"] and related["server"]["providerKey"] == "local"

@@ -30,10 +30,16 @@ from dockyard.operations.deployments.models import (
     DeploymentPage,
     DeploymentRef,
     DeploymentShow,
+    DestinationRef,
     Envelope,
+    EnvironmentRef,
     EventsOut,
     EventsQuery,
+    ProjectRef,
     RecoverySummary,
+    RelatedContext,
+    ResourceRef,
+    ServerRef,
     ShowDeployment,
     StatusView,
     Timeline,
@@ -46,7 +52,16 @@ from dockyard.operations.resources.handlers import load as load_resource
 from dockyard.operations.servers.handlers import load as load_server
 from dockyard.operations.variables import store as variable_store
 from dockyard.store import queries
-from dockyard.store.tables import Deployment, DeploymentEvent, DeploymentLog, Resource, WorkItem
+from dockyard.store.tables import (
+    Deployment,
+    DeploymentEvent,
+    DeploymentLog,
+    Environment,
+    Project,
+    Resource,
+    Server,
+    WorkItem,
+)
 from dockyard.work import queue
 
 
@@ -278,14 +293,7 @@ def show_deployment(ctx: Context, inp: ShowDeployment) -> DeploymentShow:
             .limit(1)
         ).first()
         latest_failure = log_line(failed) if failed else None
-    related = None
-    if inp.include_related_context:
-        related = {
-            "projectId": row.project_id,
-            "environmentId": row.environment_id,
-            "resourceId": row.resource_id,
-            "serverId": row.server_id,
-        }
+    related = related_context(ctx, row) if inp.include_related_context else None
     times = {"created_at": row.created_at, "started_at": row.started_at, "finished_at": row.finished_at}
     return DeploymentShow(
         deployment=out(row),
@@ -301,6 +309,30 @@ def show_deployment(ctx: Context, inp: ShowDeployment) -> DeploymentShow:
         recovery_summary=recovery_summary(ctx, row) if inp.include_recovery_summary else None,
         next_actions=_next_actions(row),
         generated_at=ctx.now,
+    )
+
+
+def related_context(ctx: Context, row: Deployment) -> RelatedContext:
+    """What the deployment belongs to and ran on, read by id (a deleted one reads as null)."""
+    get = ctx.session.get
+    project, env = get(Project, row.project_id), get(Environment, row.environment_id)
+    resource, server = get(Resource, row.resource_id), get(Server, row.server_id)
+    return RelatedContext(
+        project=ProjectRef(id=project.id, name=project.name, slug=project.slug) if project else None,
+        environment=EnvironmentRef(id=env.id, name=env.name, kind=env.kind) if env else None,
+        resource=ResourceRef(id=resource.id, name=resource.name, slug=resource.slug, kind=resource.kind)
+        if resource
+        else None,
+        server=ServerRef(
+            id=server.id,
+            name=server.name,
+            host=server.host,
+            port=server.port,
+            provider_key=server.provider_key,
+        )
+        if server
+        else None,
+        destination=DestinationRef(id=row.destination_id) if row.destination_id else None,
     )
 
 

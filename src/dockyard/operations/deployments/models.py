@@ -74,6 +74,44 @@ class Timeline(CamelModel):
     log_count: int
 
 
+class ProjectRef(CamelModel):
+    id: str
+    name: str
+    slug: str
+
+
+class EnvironmentRef(CamelModel):
+    id: str
+    name: str
+    kind: str
+
+
+class ResourceRef(ProjectRef):
+    kind: str
+
+
+class ServerRef(CamelModel):
+    id: str
+    name: str
+    host: str
+    port: int
+    provider_key: str
+
+
+class DestinationRef(CamelModel):
+    id: str
+
+
+class RelatedContext(CamelModel):
+    """The deployment's project, environment, resource, server and destination; null where deleted."""
+
+    project: ProjectRef | None
+    environment: EnvironmentRef | None
+    resource: ResourceRef | None
+    server: ServerRef | None
+    destination: DestinationRef | None
+
+
 class RecoverySummary(CamelModel):
     """What recovery the deployment allows, condensed from deployments.recovery-readiness."""
 
@@ -101,7 +139,7 @@ class DeploymentShow(CamelModel):
     schema_version: str = "deployments.show/v1"
     deployment: DeploymentOut
     status: StatusView
-    related_context: dict[str, Any] | None
+    related_context: RelatedContext | None
     snapshot: dict[str, Any] | None
     timeline: Timeline | None
     latest_failure: LogLine | None
