@@ -189,6 +189,9 @@ def test_app_output_in_the_timeline_is_masked_and_says_so(
     assert plan["target"]["serverIds"] == [context["serverId"]] and plan["steps"] and plan["generatedAt"]
     listed = api.get("/api/deployments").json()["items"]
     assert next(i for i in listed if i["id"] == dep)["runtimePlan"] == plan
+    snap = api.get(f"/api/deployments/{dep}", params={"includeSnapshot": True}).json()["snapshot"]
+    assert snap["runtimePlan"] == plan and snap["environmentSnapshot"] == snapshot
+    assert snap["dependencyBindings"]["references"] == [] and snap["source"]["locator"] == str(folder)
     related = api.get(f"/api/deployments/{dep}", params={"includeRelatedContext": True}).json()[
         "relatedContext"
     ]

@@ -30,6 +30,7 @@ from dockyard.operations.deployments.models import (
     DeploymentPage,
     DeploymentRef,
     DeploymentShow,
+    DeploymentSnapshot,
     DestinationRef,
     Envelope,
     EnvironmentRef,
@@ -44,7 +45,11 @@ from dockyard.operations.deployments.models import (
     StatusView,
     Timeline,
 )
-from dockyard.operations.deployments.plan_models import EnvironmentSnapshot, RuntimePlan
+from dockyard.operations.deployments.plan_models import (
+    EnvironmentSnapshot,
+    RuntimePlan,
+    no_bindings,
+)
 from dockyard.operations.deployments.readiness import readiness
 from dockyard.operations.environments.handlers import load as load_environment
 from dockyard.operations.projects.handlers import load as load_project
@@ -295,20 +300,33 @@ def show_deployment(ctx: Context, inp: ShowDeployment) -> DeploymentShow:
         latest_failure = log_line(failed) if failed else None
     related = related_context(ctx, row) if inp.include_related_context else None
     times = {"created_at": row.created_at, "started_at": row.started_at, "finished_at": row.finished_at}
+    deployed = out(row)
     return DeploymentShow(
-        deployment=out(row),
+        deployment=deployed,
         status=StatusView(
             current=row.status,  # type: ignore[arg-type]
             rollback_of_deployment_id=row.rollback_of_deployment_id,
             **times,
         ),
         related_context=related,
-        snapshot=row.source_snapshot if inp.include_snapshot else None,
+        snapshot=snapshot(deployed, row) if inp.include_snapshot else None,
         timeline=Timeline(**times, log_count=row.log_count) if inp.include_timeline else None,
         latest_failure=latest_failure,
         recovery_summary=recovery_summary(ctx, row) if inp.include_recovery_summary else None,
         next_actions=_next_actions(row),
         generated_at=ctx.now,
+    )
+
+
+def snapshot(deployed: DeploymentOut, row: Deployment) -> DeploymentSnapshot:
+    """The show view's snapshot: the recorded plan and variables, and the source it was created from."""
+    return DeploymentSnapshot.model_validate(
+        {
+            **(row.source_snapshot or {}),
+            "runtimePlan": deployed.runtime_plan,
+            "environmentSnapshot": deployed.environment_snapshot,
+            "dependencyBindings": no_bindings(),
+        }
     )
 
 

@@ -8,6 +8,7 @@ from dockyard.domain.model import CamelModel
 from dockyard.operations.common import DeploymentId, EnvironmentId, PageQuery, ProjectId, ResourceId, ServerId
 from dockyard.operations.deployments.plan_models import (
     DependencyBindingReference,
+    DependencyBindings,
     EnvironmentSnapshot,
     RuntimePlan,
 )
@@ -112,6 +113,18 @@ class RelatedContext(CamelModel):
     destination: DestinationRef | None
 
 
+class DeploymentSnapshot(CamelModel):
+    """What the attempt was asked to run: its plan, variables, bindings and the resource's source/profiles."""
+
+    runtime_plan: RuntimePlan | None
+    environment_snapshot: EnvironmentSnapshot | None
+    dependency_bindings: DependencyBindings
+    source: dict[str, Any] | None = None
+    runtime_profile: dict[str, Any] | None = None
+    network_profile: dict[str, Any] | None = None
+    health_policy: dict[str, Any] | None = None
+
+
 class RecoverySummary(CamelModel):
     """What recovery the deployment allows, condensed from deployments.recovery-readiness."""
 
@@ -140,7 +153,7 @@ class DeploymentShow(CamelModel):
     deployment: DeploymentOut
     status: StatusView
     related_context: RelatedContext | None
-    snapshot: dict[str, Any] | None
+    snapshot: DeploymentSnapshot | None
     timeline: Timeline | None
     latest_failure: LogLine | None
     recovery_summary: RecoverySummary | None = None

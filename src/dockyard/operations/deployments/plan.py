@@ -16,13 +16,13 @@ from dockyard.operations.deployments.plan_models import (
     Buildpack,
     DependencyBindings,
     EvidenceItem,
-    InjectionStatus,
     PlanArtifact,
     PlanContext,
     PlanHealth,
     Planner,
     PlanNetwork,
     PlanSource,
+    no_bindings,
 )
 from dockyard.operations.environments.handlers import load as load_environment
 from dockyard.operations.projects.handlers import load as load_project
@@ -244,9 +244,7 @@ def plan_deployment(ctx: Context, inp: PlanQuery) -> PlanOut:
         )
         if inp.include_access_plan
         else None,
-        dependency_bindings=DependencyBindings(
-            status="ready", references=[], runtime_injection=InjectionStatus(status="ready")
-        ),
+        dependency_bindings=no_bindings(),
         warnings=[_warning(w) for w in p.warnings],
         unsupported_reasons=blocked,
         next_actions=[

@@ -166,3 +166,10 @@ class EnvironmentSnapshot(CamelModel):
     created_at: str
     precedence: list[str]
     variables: list[dict[str, Any]]
+
+
+def no_bindings() -> DependencyBindings:
+    """Dockyard has no dependency bindings yet: nothing to inject, so nothing blocks."""
+    return DependencyBindings(
+        status="ready", references=[], runtime_injection=InjectionStatus(status="ready")
+    )
