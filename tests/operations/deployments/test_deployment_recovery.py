@@ -159,3 +159,20 @@ def test_log_lines_are_pruned_without_the_attempts(
     assert done["prunedCount"] == count and done["affectedDeploymentCount"] == 1
     assert api.get(f"/api/deployments/{dep}/logs").json()["logs"] == []
     assert api.get(f"/api/deployments/{dep}").json()["deployment"]["status"] == "succeeded"
+
+
+def test_show_summarises_recovery_as_readiness_reports_it(api: Any, context: dict, tmp_path: Path) -> None:
+    site(api, context["resourceId"], tmp_path / "site", "hello")
+    dep = created(api.post("/api/deployments", json=context))
+    api.post(f"/api/deployments/{dep}/cancel", json={"confirm": dep})
+    shown = api.get(f"/api/deployments/{dep}", params={"includeRecoverySummary": True}).json()
+    ready = api.get(f"/api/deployments/{dep}/recovery-readiness").json()
+    summary = shown["recoverySummary"]
+    assert summary["source"] == "deployments.recovery-readiness"
+    assert summary["retryable"] is ready["retryable"] is True
+    assert summary["redeployable"] == ready["redeployable"]
+    assert summary["rollbackReady"] is ready["rollbackReady"] is False
+    assert summary["rollbackCandidateCount"] == ready["rollbackCandidateCount"] == 0
+    assert summary["blockedReasonCodes"] == sorted(summary["blockedReasonCodes"])
+    assert shown["sectionErrors"] == []
+    assert api.get(f"/api/deployments/{dep}").json()["recoverySummary"] is None

@@ -109,6 +109,15 @@ def test_plan_previews_a_static_site_without_running_anything(api: Any, context:
     assert plan["planner"]["buildStrategy"] == "static" and plan["source"]["runtimeFamily"] == "static"
     assert [c["kind"] for c in plan["commands"]] == ["start"]
     assert plan["context"]["resourceName"] == "Web" and plan["health"]["path"] == "/"
+    assert plan["context"]["projectId"] == context["projectId"] and plan["context"]["serverName"]
+    assert plan["source"]["kind"] == "local-folder" and plan["source"]["locator"] == str(site)
+    assert plan["planner"]["packagingMode"] == "host-process-workspace"
+    assert plan["artifact"]["kind"] == "workspace" and plan["buildpack"] is None
+    assert plan["dependencyBindings"] == {
+        "status": "ready",
+        "references": [],
+        "runtimeInjection": {"status": "ready", "reason": None},
+    }
     assert api.get("/api/deployments/count").json()["count"] == 0
 
 
@@ -166,3 +175,27 @@ def test_app_output_in_the_timeline_is_masked_and_says_so(
     assert "app: token ****" in [x["message"] for x in printed]
     assert not any(x["masked"] for x in lines if x["source"] != "application")
     assert secret not in api.get(f"/api/deployments/{dep}/events").text
+    shown = api.get(f"/api/deployments/{dep}")
+    assert secret not in shown.text and secret not in api.get("/api/deployments").text
+    snapshot = shown.json()["deployment"]["environmentSnapshot"]
+    assert snapshot["environmentId"] == context["environmentId"] and snapshot["precedence"]
+    token = next(v for v in snapshot["variables"] if v["key"] == "API_TOKEN")
+    assert token["isSecret"] is True and token["value"] != secret
+    plan = shown.json()["deployment"]["runtimePlan"]
+    assert plan["id"].startswith("plan_") and plan["packagingMode"] == "host-process-workspace"
+    assert plan["execution"]["kind"] == "host-process" and plan["execution"]["startCommand"].endswith(
+        "app.py"
+    )
+    assert plan["target"]["serverIds"] == [context["serverId"]] and plan["steps"] and plan["generatedAt"]
+    listed = api.get("/api/deployments").json()["items"]
+    assert next(i for i in listed if i["id"] == dep)["runtimePlan"] == plan
+    snap = api.get(f"/api/deployments/{dep}", params={"includeSnapshot": True}).json()["snapshot"]
+    assert snap["runtimePlan"] == plan and snap["environmentSnapshot"] == snapshot
+    assert snap["dependencyBindings"]["references"] == [] and snap["source"]["locator"] == str(folder)
+    related = api.get(f"/api/deployments/{dep}", params={"includeRelatedContext": True}).json()[
+        "relatedContext"
+    ]
+    assert related["project"]["id"] == context["projectId"] and related["project"]["slug"]
+    assert related["environment"]["id"] == context["environmentId"] and related["environment"]["kind"]
+    assert related["resource"]["id"] == rid and related["resource"]["kind"] == "application"
+    assert related["server"]["id"] == context["serverId"] and related["server"]["providerKey"] == "local"

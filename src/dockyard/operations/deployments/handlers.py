@@ -30,12 +30,25 @@ from dockyard.operations.deployments.models import (
     DeploymentPage,
     DeploymentRef,
     DeploymentShow,
+    DeploymentSnapshot,
+    DestinationRef,
     Envelope,
+    EnvironmentRef,
     EventsOut,
     EventsQuery,
+    ProjectRef,
+    RecoverySummary,
+    RelatedContext,
+    ResourceRef,
+    ServerRef,
     ShowDeployment,
     StatusView,
     Timeline,
+)
+from dockyard.operations.deployments.plan_models import (
+    EnvironmentSnapshot,
+    RuntimePlan,
+    no_bindings,
 )
 from dockyard.operations.deployments.readiness import readiness
 from dockyard.operations.environments.handlers import load as load_environment
@@ -44,7 +57,16 @@ from dockyard.operations.resources.handlers import load as load_resource
 from dockyard.operations.servers.handlers import load as load_server
 from dockyard.operations.variables import store as variable_store
 from dockyard.store import queries
-from dockyard.store.tables import Deployment, DeploymentEvent, DeploymentLog, Resource, WorkItem
+from dockyard.store.tables import (
+    Deployment,
+    DeploymentEvent,
+    DeploymentLog,
+    Environment,
+    Project,
+    Resource,
+    Server,
+    WorkItem,
+)
 from dockyard.work import queue
 
 
@@ -65,8 +87,10 @@ def out(row: Deployment) -> DeploymentOut:
         source_deployment_id=row.source_deployment_id,
         rollback_candidate_deployment_id=row.source_deployment_id if row.trigger_kind == "rollback" else None,
         source_commit_sha=((row.source_snapshot or {}).get("source") or {}).get("commitSha"),
-        runtime_plan=row.runtime_plan,
-        environment_snapshot=row.environment_snapshot,
+        runtime_plan=RuntimePlan.model_validate(row.runtime_plan) if row.runtime_plan else None,
+        environment_snapshot=EnvironmentSnapshot.model_validate(row.environment_snapshot)
+        if row.environment_snapshot
+        else None,
         log_count=row.log_count,
         created_at=row.created_at,
         started_at=row.started_at,
@@ -274,24 +298,18 @@ def show_deployment(ctx: Context, inp: ShowDeployment) -> DeploymentShow:
             .limit(1)
         ).first()
         latest_failure = log_line(failed) if failed else None
-    related = None
-    if inp.include_related_context:
-        related = {
-            "projectId": row.project_id,
-            "environmentId": row.environment_id,
-            "resourceId": row.resource_id,
-            "serverId": row.server_id,
-        }
+    related = related_context(ctx, row) if inp.include_related_context else None
     times = {"created_at": row.created_at, "started_at": row.started_at, "finished_at": row.finished_at}
+    deployed = out(row)
     return DeploymentShow(
-        deployment=out(row),
+        deployment=deployed,
         status=StatusView(
             current=row.status,  # type: ignore[arg-type]
             rollback_of_deployment_id=row.rollback_of_deployment_id,
             **times,
         ),
         related_context=related,
-        snapshot=row.source_snapshot if inp.include_snapshot else None,
+        snapshot=snapshot(deployed, row) if inp.include_snapshot else None,
         timeline=Timeline(**times, log_count=row.log_count) if inp.include_timeline else None,
         latest_failure=latest_failure,
         recovery_summary=recovery_summary(ctx, row) if inp.include_recovery_summary else None,
@@ -300,15 +318,50 @@ def show_deployment(ctx: Context, inp: ShowDeployment) -> DeploymentShow:
     )
 
 
-def recovery_summary(ctx: Context, row: Deployment) -> dict[str, Any]:
+def snapshot(deployed: DeploymentOut, row: Deployment) -> DeploymentSnapshot:
+    """The show view's snapshot: the recorded plan and variables, and the source it was created from."""
+    return DeploymentSnapshot.model_validate(
+        {
+            **(row.source_snapshot or {}),
+            "runtimePlan": deployed.runtime_plan,
+            "environmentSnapshot": deployed.environment_snapshot,
+            "dependencyBindings": no_bindings(),
+        }
+    )
+
+
+def related_context(ctx: Context, row: Deployment) -> RelatedContext:
+    """What the deployment belongs to and ran on, read by id (a deleted one reads as null)."""
+    get = ctx.session.get
+    project, env = get(Project, row.project_id), get(Environment, row.environment_id)
+    resource, server = get(Resource, row.resource_id), get(Server, row.server_id)
+    return RelatedContext(
+        project=ProjectRef(id=project.id, name=project.name, slug=project.slug) if project else None,
+        environment=EnvironmentRef(id=env.id, name=env.name, kind=env.kind) if env else None,
+        resource=ResourceRef(id=resource.id, name=resource.name, slug=resource.slug, kind=resource.kind)
+        if resource
+        else None,
+        server=ServerRef(
+            id=server.id,
+            name=server.name,
+            host=server.host,
+            port=server.port,
+            provider_key=server.provider_key,
+        )
+        if server
+        else None,
+        destination=DestinationRef(id=row.destination_id) if row.destination_id else None,
+    )
+
+
+def recovery_summary(ctx: Context, row: Deployment) -> RecoverySummary:
     ready = readiness(ctx, row, max_candidates=20)
-    return {
-        "source": "deployments.recovery-readiness",
-        "retryable": ready.retryable,
-        "redeployable": ready.redeployable,
-        "rollbackReady": ready.rollback_ready,
-        "rollbackCandidateCount": ready.rollback_candidate_count,
-        "blockedReasonCodes": sorted(
+    return RecoverySummary(
+        retryable=ready.retryable,
+        redeployable=ready.redeployable,
+        rollback_ready=ready.rollback_ready,
+        rollback_candidate_count=ready.rollback_candidate_count,
+        blocked_reason_codes=sorted(
             {
                 r.code
                 for part in (ready.retry, ready.redeploy, ready.rollback)
@@ -316,7 +369,7 @@ def recovery_summary(ctx: Context, row: Deployment) -> dict[str, Any]:
                 if r.category == "blocked"
             }
         ),
-    }
+    )
 
 
 def _next_actions(row: Deployment) -> list[str]:

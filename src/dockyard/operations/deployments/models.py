@@ -6,6 +6,12 @@ from pydantic import Field, StrictBool, StringConstraints
 
 from dockyard.domain.model import CamelModel
 from dockyard.operations.common import DeploymentId, EnvironmentId, PageQuery, ProjectId, ResourceId, ServerId
+from dockyard.operations.deployments.plan_models import (
+    DependencyBindingReference,
+    DependencyBindings,
+    EnvironmentSnapshot,
+    RuntimePlan,
+)
 from dockyard.operations.resources.models import DeploymentStatus
 
 
@@ -30,9 +36,11 @@ class DeploymentOut(CamelModel):
     source_deployment_id: str | None
     rollback_candidate_deployment_id: str | None = None
     source_commit_sha: str | None = None
-    runtime_plan: dict[str, Any] | None
-    environment_snapshot: dict[str, Any] | None
-    dependency_binding_references: list[dict[str, Any]] = Field(default_factory=list)
+    runtime_plan: RuntimePlan | None
+    environment_snapshot: EnvironmentSnapshot | None
+    dependency_binding_references: list[DependencyBindingReference] = Field(
+        default_factory=list, description="Dockyard has no dependency bindings yet: always empty."
+    )
     log_count: int
     created_at: str
     started_at: str | None
@@ -67,17 +75,90 @@ class Timeline(CamelModel):
     log_count: int
 
 
+class ProjectRef(CamelModel):
+    id: str
+    name: str
+    slug: str
+
+
+class EnvironmentRef(CamelModel):
+    id: str
+    name: str
+    kind: str
+
+
+class ResourceRef(ProjectRef):
+    kind: str
+
+
+class ServerRef(CamelModel):
+    id: str
+    name: str
+    host: str
+    port: int
+    provider_key: str
+
+
+class DestinationRef(CamelModel):
+    id: str
+
+
+class RelatedContext(CamelModel):
+    """The deployment's project, environment, resource, server and destination; null where deleted."""
+
+    project: ProjectRef | None
+    environment: EnvironmentRef | None
+    resource: ResourceRef | None
+    server: ServerRef | None
+    destination: DestinationRef | None
+
+
+class DeploymentSnapshot(CamelModel):
+    """What the attempt was asked to run: its plan, variables, bindings and the resource's source/profiles."""
+
+    runtime_plan: RuntimePlan | None
+    environment_snapshot: EnvironmentSnapshot | None
+    dependency_bindings: DependencyBindings
+    source: dict[str, Any] | None = None
+    runtime_profile: dict[str, Any] | None = None
+    network_profile: dict[str, Any] | None = None
+    health_policy: dict[str, Any] | None = None
+
+
+class RecoverySummary(CamelModel):
+    """What recovery the deployment allows, condensed from deployments.recovery-readiness."""
+
+    source: Literal["deployments.recovery-readiness"] = "deployments.recovery-readiness"
+    retryable: bool
+    redeployable: bool
+    rollback_ready: bool
+    rollback_candidate_count: int
+    blocked_reason_codes: list[str]
+
+
+class SectionError(CamelModel):
+    """A section of the show view that could not be read; the rest of the answer stands."""
+
+    section: Literal["related-context", "snapshot", "timeline", "latest-failure", "recovery-summary"]
+    code: str
+    category: str
+    phase: str
+    retriable: bool
+    related_entity_id: str | None = None
+    related_state: str | None = None
+
+
 class DeploymentShow(CamelModel):
     schema_version: str = "deployments.show/v1"
     deployment: DeploymentOut
     status: StatusView
-    related_context: dict[str, Any] | None
-    snapshot: dict[str, Any] | None
+    related_context: RelatedContext | None
+    snapshot: DeploymentSnapshot | None
     timeline: Timeline | None
     latest_failure: LogLine | None
-    recovery_summary: dict[str, Any] | None = None
+    recovery_summary: RecoverySummary | None = None
     next_actions: list[str]
-    section_errors: list[dict[str, Any]] = Field(default_factory=list)
+    section_errors: list[SectionError] = Field(default_factory=list)
     generated_at: str
 
 

@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -11,6 +11,19 @@ from dockyard.domain.profiles import HealthCheck, NetworkProfile, RuntimeProfile
 from dockyard.operations.catalog import operation
 from dockyard.operations.context import Context
 from dockyard.operations.deployments.models import PlanQuery
+from dockyard.operations.deployments.plan_models import (
+    AccessPlan,
+    Buildpack,
+    DependencyBindings,
+    EvidenceItem,
+    PlanArtifact,
+    PlanContext,
+    PlanHealth,
+    Planner,
+    PlanNetwork,
+    PlanSource,
+    no_bindings,
+)
 from dockyard.operations.environments.handlers import load as load_environment
 from dockyard.operations.projects.handlers import load as load_project
 from dockyard.operations.resources.handlers import load as load_resource
@@ -50,7 +63,7 @@ class PlanReason(CamelModel):
     phase: str | None
     message: str
     recommendation: str | None
-    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    evidence: list[EvidenceItem] = Field(default_factory=list)
     fix_path: list[Action] = Field(default_factory=list)
     override_path: list[Action] = Field(default_factory=list)
     affected_profile_field: str | None = None
@@ -66,17 +79,17 @@ class Command(CamelModel):
 
 class PlanOut(CamelModel):
     schema_version: str = "deployments.plan/v1"
-    context: dict[str, Any]
+    context: PlanContext
     readiness: Readiness
-    source: dict[str, Any]
-    planner: dict[str, Any]
-    buildpack: dict[str, Any] | None = None
-    artifact: dict[str, Any] | None
+    source: PlanSource
+    planner: Planner
+    buildpack: Buildpack | None = None
+    artifact: PlanArtifact | None
     commands: list[Command]
-    network: dict[str, Any]
-    health: dict[str, Any]
-    access: dict[str, Any] | None
-    dependency_bindings: dict[str, Any]
+    network: PlanNetwork
+    health: PlanHealth
+    access: AccessPlan | None
+    dependency_bindings: DependencyBindings
     warnings: list[PlanReason]
     unsupported_reasons: list[PlanReason]
     next_actions: list[NextAction]
@@ -128,6 +141,11 @@ def _commands(p: Plan, runtime: RuntimeProfile, include: bool) -> list[Command]:
     ]
 
 
+def packaging_mode(runtime_kind: str) -> str:
+    """How the artifact is packaged: a workspace run as a host process, or a container image."""
+    return "host-process-workspace" if runtime_kind == "host-process" else "container-image"
+
+
 def _source_missing(resource_id: str) -> Reason:
     return Reason(
         "resource-source-missing",
@@ -160,73 +178,73 @@ def plan_deployment(ctx: Context, inp: PlanQuery) -> PlanOut:
         p = replace(p, blocked=(_source_missing(resource.id),))
     blocked = [_blocked(r, resource.id) for r in p.blocked]
     return PlanOut(
-        context={
-            "projectId": project.id,
-            "environmentId": env.id,
-            "resourceId": resource.id,
-            "serverId": server.id,
-            "destinationId": inp.destination_id or resource.destination_id,
-            "projectName": project.name,
-            "environmentName": env.name,
-            "resourceName": resource.name,
-            "serverName": server.name,
-        },
+        context=PlanContext(
+            project_id=project.id,
+            environment_id=env.id,
+            resource_id=resource.id,
+            server_id=server.id,
+            destination_id=inp.destination_id or resource.destination_id,
+            project_name=project.name,
+            environment_name=env.name,
+            resource_name=resource.name,
+            server_name=server.name,
+        ),
         readiness=Readiness(
             status="blocked" if blocked else "ready",
             ready=not blocked,
             reason_codes=[b.code for b in blocked],
         ),
-        source={
-            "kind": source.get("kind"),
-            "displayName": source.get("displayName"),
-            "locator": source.get("locator"),
-            **evidence.to_inspection(),
-            "reasoning": list(evidence.reasoning),
-        },
-        planner={
-            "plannerKey": f"{p.runtime_kind}/{p.build_strategy}",
-            "supportTier": "first-class" if p.ready else "unsupported",
-            "buildStrategy": p.build_strategy,
-            "packagingMode": "host-process-workspace"
-            if p.runtime_kind == "host-process"
-            else "container-image",
-            "targetKind": "single-server",
-            "targetProviderKey": server.provider_key,
-        },
-        artifact={
-            "kind": "workspace"
+        source=PlanSource.model_validate(
+            {
+                "kind": source.get("kind"),
+                "displayName": source.get("displayName"),
+                "locator": source.get("locator"),
+                **evidence.to_inspection(),
+                "reasoning": list(evidence.reasoning),
+            }
+        ),
+        planner=Planner(
+            planner_key=f"{p.runtime_kind}/{p.build_strategy}",
+            support_tier="first-class" if p.ready else "unsupported",
+            build_strategy=p.build_strategy,
+            packaging_mode=packaging_mode(p.runtime_kind),
+            target_kind="single-server",
+            target_provider_key=server.provider_key,
+        ),
+        artifact=PlanArtifact(
+            kind="workspace"
             if p.runtime_kind == "host-process"
             else ("image" if p.image else "dockerfile-image"),
-            "runtimeArtifactKind": artifact(p)["kind"],
-            "runtimeArtifactIntent": artifact(p)["intent"],
-            "image": p.image,
-            "composeFile": evidence.compose_file_path,
-            "metadata": {},
-        },
+            runtime_artifact_kind=artifact(p)["kind"],
+            runtime_artifact_intent=artifact(p)["intent"],
+            image=p.image,
+            compose_file=evidence.compose_file_path,
+            metadata={},
+        ),
         commands=_commands(p, runtime, inp.include_command_specs),
-        network={
-            "internalPort": p.container_port or p.fixed_port,
-            "upstreamProtocol": "http",
-            "exposureMode": "none",
-            "hostPort": None,
-            "targetServiceName": None,
-        },
-        health={
-            "enabled": p.health.enabled,
-            "kind": p.health.type,
-            "path": p.health.http.path if p.health.http else None,
-            "port": p.fixed_port,
-        },
-        access={
-            "routeSource": "host-process-front-port",
-            "hostname": "127.0.0.1",
-            "scheme": "http",
-            "routeCount": 1,
-            "routeGroupCount": 1,
-        }
+        network=PlanNetwork(
+            internal_port=p.container_port or p.fixed_port,
+            upstream_protocol="http",
+            exposure_mode="none",
+            host_port=None,
+            target_service_name=None,
+        ),
+        health=PlanHealth(
+            enabled=p.health.enabled,
+            kind=p.health.type,
+            path=p.health.http.path if p.health.http else None,
+            port=p.fixed_port,
+        ),
+        access=AccessPlan(
+            route_source="host-process-front-port",
+            hostname="127.0.0.1",
+            scheme="http",
+            route_count=1,
+            route_group_count=1,
+        )
         if inp.include_access_plan
         else None,
-        dependency_bindings={"status": "ready", "references": [], "runtimeInjection": {"status": "ready"}},
+        dependency_bindings=no_bindings(),
         warnings=[_warning(w) for w in p.warnings],
         unsupported_reasons=blocked,
         next_actions=[
