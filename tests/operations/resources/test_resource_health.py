@@ -64,7 +64,13 @@ def test_a_sampled_resource_is_healthy_with_history_and_samples(api: Any, svc: S
     assert samples["scope"] == {"kind": "resource", "resourceId": rid} and len(samples["samples"]) == 2
     newest = samples["samples"][0]
     assert newest["totals"]["memory"]["containerUsedBytes"] > 1_000_000  # a Python http.server
-    assert newest["totals"]["cpu"]["containerCpuPercent"] is not None
+    assert newest["totals"]["cpu"]["containerCpuPercent"] is not None and newest["warnings"] == []
+    first = samples["samples"][1]  # one reading: no rate yet, and the sample says so
+    assert first["totals"]["cpu"]["containerCpuPercent"] is None
+    assert [(w["code"], w["signal"], w["scope"]) for w in first["warnings"]] == [
+        ("missing-samples", "cpu", {"kind": "resource", "resourceId": rid})
+    ]
+    assert newest["totals"]["docker"] is None and newest["sourceErrors"] == []  # the engine is not read
     machine = newest["totals"]  # the machine's own reading at that moment
     assert machine["cpu"]["logicalCores"] == os.cpu_count() and machine["cpu"]["loadAverage1m"] >= 0
     memory, disk, inode = machine["memory"], machine["disk"], machine["inode"]
@@ -111,6 +117,7 @@ def test_scope_as_one_object_and_signals_narrow_what_monitoring_answers(
     assert [s["signal"] for s in cpu["series"]] == ["cpu"]
     assert cpu["totals"]["memory"] is None and cpu["totals"]["cpu"]["containerCpuPercent"] is not None
     assert [(w["code"], w["signal"]) for w in cpu["warnings"]] == [("signal-not-collected", "docker")]
+    assert cpu["warnings"][0]["scope"] == {"kind": "resource", "resourceId": rid}
     assert cpu["totals"]["disk"] is None and cpu["totals"]["network"] is None
     memory = api.get(
         "/api/runtime-monitoring/samples", params={"scope.resourceId": rid, "signals": "memory"}

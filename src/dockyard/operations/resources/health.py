@@ -223,19 +223,36 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def _missing(rows: list[RuntimeSample], inp: MonitoringQuery) -> list[Warning_]:
+def _missing(rows: list[RuntimeSample], inp: MonitoringQuery, scope: dict[str, str]) -> list[Warning_]:
     warnings = [
         Warning_(
             code="signal-not-collected",
             message=f"Dockyard does not sample {signal} yet; it samples {', '.join(COLLECTED)}.",
             signal=signal,
+            scope=scope,
         )
         for signal in inp.signals or ()
         if signal not in COLLECTED
     ]
     if not rows:
-        warnings.append(Warning_(code="missing-samples", message="No samples in this window for this scope."))
+        message = "No samples in this window for this scope."
+        warnings.append(Warning_(code="missing-samples", message=message, scope=scope))
     return warnings
+
+
+def _lacking(row: RuntimeSample, scope: dict[str, str]) -> list[Warning_]:
+    """The readings one sample has not got (the instance answered no CPU or memory figure then)."""
+    readings = (("cpu", row.cpu_percent), ("memory", row.memory_bytes))
+    return [
+        Warning_(
+            code="missing-samples",
+            message=f"This sample has no {signal} reading.",
+            signal=signal,
+            scope=scope,
+        )
+        for signal, value in readings
+        if value is None
+    ]
 
 
 @operation("runtime-monitoring.samples", "GET", "/runtime-monitoring/samples")
@@ -270,10 +287,11 @@ def list_samples(ctx: Context, inp: SamplesQuery) -> SamplesOut:
                 partial=r.cpu_percent is None or r.memory_bytes is None,
                 labels={"artifactKind": "active-runtime", "runtimeKind": r.runtime_kind or "unknown"},
                 restarts=r.restarts,
+                warnings=_lacking(r, scope),
             )
             for r in rows
         ],
-        warnings=_missing(rows, inp),
+        warnings=_missing(rows, inp, scope),
     )
 
 
@@ -342,5 +360,5 @@ def rollup(ctx: Context, inp: RollupQuery) -> RollupOut:
         totals=_totals(rows, inp),
         top_contributors=contributors if inp.include_top_contributors else [],
         deployment_markers=markers,
-        warnings=_missing(rows, inp),
+        warnings=_missing(rows, inp, scope),
     )

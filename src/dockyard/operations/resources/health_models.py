@@ -267,11 +267,20 @@ class Network(CamelModel):
     tx_bytes: int | None = None
 
 
+class Docker(CamelModel):
+    """What the container engine holds on the machine; not sampled yet (always null, with a warning)."""
+
+    image_bytes: int | None = None
+    build_cache_bytes: int | None = None
+    container_writable_bytes: int | None = None
+
+
 class Totals(CamelModel):
     cpu: Cpu | None = None  # None: not among the signals asked for
     memory: Memory | None = None
     disk: Disk | None = None
     inode: Inode | None = None
+    docker: Docker | None = None
     network: Network | None = None
 
 
@@ -285,6 +294,7 @@ class Warning_(CamelModel):
     code: str
     message: str
     signal: str | None = None
+    scope: dict[str, str] | None = Field(default=None, description="The scope the warning is about.")
 
 
 class ScopeEvidence(CamelModel):
@@ -306,6 +316,8 @@ class Sample(CamelModel):
     partial: bool
     labels: dict[str, str]
     restarts: int
+    warnings: list[Warning_] = Field(default_factory=list, description="Readings this sample lacks.")
+    source_errors: list[SourceError] = Field(default_factory=list)
 
 
 class SamplesOut(CamelModel):
