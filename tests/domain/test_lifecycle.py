@@ -96,7 +96,12 @@ def test_blocked_delete_names_every_blocker_with_its_count() -> None:
     err = refusal(lifecycle.refuse_if_blocked, blockers, f"Project {PRJ}", "archive it first")
     assert err.code == "delete_blocked"
     assert err.message == f"Project {PRJ} cannot be deleted yet: active-project (1), resources (4)."
-    assert [b["kind"] for b in err.details["blockers"]] == ["active-project", "resources"]
+    assert err.details["blockers"][1] == {
+        "kind": "resources",
+        "relatedEntityType": "project",
+        "relatedEntityId": PRJ,
+        "count": 4,
+    }  # spelled as a delete-check's blockers are
     assert err.next_action == "archive it first"
 
 

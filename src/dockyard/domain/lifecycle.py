@@ -12,6 +12,15 @@ class Blocker:
     related_entity_id: str | None = None
     count: int = 0
 
+    def wire(self) -> dict[str, object]:
+        """As the API spells it (camelCase, the same keys as a delete-check's blockers)."""
+        return {
+            "kind": self.kind,
+            "relatedEntityType": self.related_entity_type,
+            "relatedEntityId": self.related_entity_id,
+            "count": self.count,
+        }
+
 
 def ensure_project_active(status: str, project_id: str) -> None:
     if status != "active":
@@ -83,7 +92,7 @@ def refuse_if_blocked(blockers: list[Blocker], what: str, next_action: str) -> N
         raise Conflict(
             f"{what} cannot be deleted yet: " + ", ".join(f"{b.kind} ({b.count})" for b in blockers) + ".",
             code="delete_blocked",
-            details={"blockers": [b.__dict__ for b in blockers]},
+            details={"blockers": [b.wire() for b in blockers]},
             next_action=next_action,
         )
 
