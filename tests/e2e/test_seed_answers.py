@@ -78,9 +78,7 @@ KNOWN_GAPS: dict[str, set[str]] = {
         ".routes[].appliedRouteContext",
     },
     "domain-bindings.show": {
-        ".certificates",
         ".generatedAccessFallback",
-        ".proxyReadiness",
         ".routeReadiness.contextRoutes",
         ".routeReadiness.selectedRoute",
     },

@@ -87,6 +87,9 @@ def test_an_imported_certificate_is_active_with_safe_metadata_and_its_key_in_a_0
     assert latest["expiresAt"] == cert["expiresAt"] and [a["id"] for a in cert["attempts"]] == [attempt_id]
     listed = api.get("/api/certificates", params={"domainBindingId": binding["id"]}).json()
     assert set(listed) == {"items", "nextCursor"} and [c["id"] for c in listed["items"]] == [cert_id]
+    detail = api.get(f"/api/domain-bindings/{binding['id']}")
+    assert detail.json()["certificates"] == [cert]  # the binding's detail shows it, attempts and all
+    assert detail.json()["proxyReadiness"] == "ready"  # the edge serving it
 
     folder = cert_dir(stack, cert_id)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
@@ -95,7 +98,7 @@ def test_an_imported_certificate_is_active_with_safe_metadata_and_its_key_in_a_0
     assert (folder / "fullchain.pem").read_text() == pem.chain
     secret = key_body(pem)
     assert secret[:64] in (folder / "privkey.pem").read_text().replace("\n", "")
-    for text in (resp.text, shown.text, api.get("/api/certificates").text):
+    for text in (resp.text, shown.text, api.get("/api/certificates").text, detail.text):
         assert secret[:40] not in text and "PRIVATE KEY" not in text
     if backend == "sqlite":
         db = (Path(stack.settings.data_dir) / "dockyard.db").read_bytes()

@@ -20,7 +20,6 @@ from dockyard.edge.sync import sync_after_commit
 from dockyard.operations.catalog import operation
 from dockyard.operations.certificates.models import (
     AttemptCreated,
-    AttemptOut,
     CertificateFilter,
     CertificateIdOut,
     CertificateList,
@@ -30,6 +29,7 @@ from dockyard.operations.certificates.models import (
     ImportCertificate,
     IssueOrRenew,
 )
+from dockyard.operations.certificates.views import out
 from dockyard.operations.context import Context
 from dockyard.operations.domain_bindings.handlers import ensure_verified
 from dockyard.operations.domain_bindings.handlers import load as load_binding
@@ -41,34 +41,6 @@ ACTIVE = "active"
 
 def load(ctx: Context, certificate_id: str) -> Certificate:
     return queries.get_or_404(ctx.session, Certificate, certificate_id, "certificate")
-
-
-def _attempts(ctx: Context, certificate_id: str) -> list[AttemptOut]:
-    rows = issuance.attempts_of(ctx.session, certificate_id)
-    return [AttemptOut.model_validate(r, from_attributes=True) for r in rows]
-
-
-def out(ctx: Context, row: Certificate) -> CertificateOut:
-    attempts = _attempts(ctx, row.id)
-    return CertificateOut(
-        id=row.id,
-        domain_binding_id=row.domain_binding_id,
-        domain_name=row.domain_name,
-        status=row.status,  # type: ignore[arg-type]
-        source=row.source,  # type: ignore[arg-type]
-        provider_key=row.provider_key,
-        challenge_type=row.challenge_type,
-        issued_at=row.issued_at,
-        expires_at=row.expires_at,
-        fingerprint=row.fingerprint,
-        not_before=row.not_before,
-        issuer=row.issuer,
-        key_algorithm=row.key_algorithm,
-        subject_alternative_names=list(row.subject_alternative_names),
-        latest_attempt=attempts[0] if attempts else None,
-        attempts=attempts,
-        created_at=row.created_at,
-    )
 
 
 @operation("certificates.list", "GET", "/certificates")

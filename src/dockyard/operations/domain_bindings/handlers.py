@@ -14,6 +14,7 @@ from dockyard.domain.errors import Conflict, Invalid
 from dockyard.domain.ids import new_id
 from dockyard.edge.sync import sync_after_commit
 from dockyard.operations.catalog import operation
+from dockyard.operations.certificates import views as certificate_views
 from dockyard.operations.common import IdOut
 from dockyard.operations.context import Context
 from dockyard.operations.domain_bindings.models import (
@@ -28,6 +29,7 @@ from dockyard.operations.domain_bindings.models import (
     DeleteBinding,
     DeleteFinding,
     DnsObservationOut,
+    ProxyReadiness,
     RouteReadiness,
     VerificationOut,
 )
@@ -231,8 +233,21 @@ def show_binding(ctx: Context, inp: BindingRef) -> BindingShow:
     """Read one domain binding with the readiness of its route."""
     row = load(ctx, inp.domain_binding_id)
     return BindingShow(
-        binding=out(row), route_readiness=_readiness(ctx, row), delete_safety=_delete_check(ctx, row)
+        binding=out(row),
+        route_readiness=_readiness(ctx, row),
+        proxy_readiness=_proxy_readiness(ctx.session.get(Server, row.server_id)),
+        certificates=certificate_views.of_binding(ctx, row.id),
+        delete_safety=_delete_check(ctx, row),
     )
+
+
+def _proxy_readiness(server: Server | None) -> ProxyReadiness:
+    if server is None:
+        return "unknown"
+    edge = server.edge_proxy or {}
+    if edge.get("kind", "none") == "none":
+        return "not-configured"
+    return "ready" if edge.get("status") == "ready" else "not-ready"
 
 
 def _apply_route(ctx: Context, row: DomainBinding) -> None:

@@ -7,6 +7,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 from dockyard.domain.access import hostname_error
 from dockyard.domain.model import CamelModel
 from dockyard.domain.profiles import PathPrefix
+from dockyard.operations.certificates.models import CertificateOut
 from dockyard.operations.common import (
     DNS_LABEL,
     Blocker,
@@ -136,9 +137,17 @@ class BindingDeleteCheck(CamelModel):
     preserves_server_applied_route_audit: bool = True
 
 
+ProxyReadiness = Literal["ready", "not-ready", "not-configured", "unknown"]
+
+
 class BindingShow(CamelModel):
     binding: BindingOut
     route_readiness: RouteReadiness
+    proxy_readiness: ProxyReadiness = Field(
+        description="The edge proxy of the binding's server: ready, not ready (starting or failed), "
+        "not configured (no edge), or unknown (the server is gone)."
+    )
+    certificates: list[CertificateOut] = Field(description="Newest first, each with its issuance attempts.")
     delete_safety: BindingDeleteCheck
 
 
