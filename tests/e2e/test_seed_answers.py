@@ -78,7 +78,6 @@ KNOWN_GAPS: dict[str, set[str]] = {
         ".routes[].appliedRouteContext",
     },
     "domain-bindings.show": {
-        ".generatedAccessFallback",
         ".routeReadiness.contextRoutes",
         ".routeReadiness.selectedRoute",
     },

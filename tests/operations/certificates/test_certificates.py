@@ -90,6 +90,9 @@ def test_an_imported_certificate_is_active_with_safe_metadata_and_its_key_in_a_0
     detail = api.get(f"/api/domain-bindings/{binding['id']}")
     assert detail.json()["certificates"] == [cert]  # the binding's detail shows it, attempts and all
     assert detail.json()["proxyReadiness"] == "ready"  # the edge serving it
+    fallback = detail.json()["generatedAccessFallback"]  # the address that serves whatever the domain does
+    assert fallback["proxyKind"] == "nginx" and fallback["deploymentStatus"] == "succeeded"
+    assert fallback["hostname"] != "shop.example.com" and fallback["url"].startswith("http://")
 
     folder = cert_dir(stack, cert_id)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700

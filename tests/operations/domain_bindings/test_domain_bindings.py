@@ -112,8 +112,16 @@ def test_a_new_binding_waits_for_verification_and_is_listed(api: Any, ids: dict[
     assert item["dnsObservation"]["expectedTargets"] == ["127.0.0.1"]
     assert item["verificationAttemptCount"] == 0
     shown = binding(api, binding_id)
-    assert set(shown) == {"binding", "routeReadiness", "proxyReadiness", "certificates", "deleteSafety"}
+    assert set(shown) == {
+        "binding",
+        "routeReadiness",
+        "generatedAccessFallback",
+        "proxyReadiness",
+        "certificates",
+        "deleteSafety",
+    }
     assert (shown["proxyReadiness"], shown["certificates"]) == ("not-configured", [])  # no edge, no TLS yet
+    assert shown["generatedAccessFallback"] is None  # nothing deployed yet
     assert (shown["deleteSafety"]["safeToDelete"], shown["deleteSafety"]["warnings"]) == (True, [])
     assert shown["routeReadiness"]["status"] == "not-ready"
     assert shown["routeReadiness"]["routeBehavior"] == "serve"

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, load_only
 
+from dockyard.edge.sync import GENERATED
 from dockyard.store.tables import AccessRoute, Deployment, Server
 
 
@@ -25,7 +26,7 @@ def _routed(session: Session, resource_ids: list[str]) -> dict[str, tuple[str, s
     rows = session.execute(
         select(AccessRoute.resource_id, AccessRoute.hostname, Server.edge_proxy)
         .join(Server, Server.id == AccessRoute.server_id)
-        .where(AccessRoute.resource_id.in_(resource_ids))
+        .where(AccessRoute.resource_id.in_(resource_ids), AccessRoute.source == GENERATED)
         .order_by(AccessRoute.id)
     ).all()
     for resource_id, hostname, edge in rows:

@@ -17,6 +17,7 @@ from dockyard.operations.catalog import operation
 from dockyard.operations.certificates import views as certificate_views
 from dockyard.operations.common import IdOut
 from dockyard.operations.context import Context
+from dockyard.operations.deployments.rollups import live_route, rollups
 from dockyard.operations.domain_bindings.models import (
     BindingDeleteCheck,
     BindingFilter,
@@ -36,6 +37,7 @@ from dockyard.operations.domain_bindings.models import (
 from dockyard.operations.environments.handlers import load as load_environment
 from dockyard.operations.projects.handlers import load as load_project
 from dockyard.operations.resources.handlers import load as load_resource
+from dockyard.operations.resources.models import AppliedRoute
 from dockyard.operations.servers.handlers import load as load_server
 from dockyard.store import queries
 from dockyard.store.tables import AccessRoute, Certificate, DomainBinding, Server
@@ -236,9 +238,16 @@ def show_binding(ctx: Context, inp: BindingRef) -> BindingShow:
         binding=out(row),
         route_readiness=_readiness(ctx, row),
         proxy_readiness=_proxy_readiness(ctx.session.get(Server, row.server_id)),
+        generated_access_fallback=_generated_access(ctx, row.resource_id),
         certificates=certificate_views.of_binding(ctx, row.id),
         delete_safety=_delete_check(ctx, row),
     )
+
+
+def _generated_access(ctx: Context, resource_id: str) -> AppliedRoute | None:
+    roll = rollups(ctx.session, [resource_id])[resource_id]
+    route = live_route(roll.live, roll.routed)
+    return AppliedRoute.model_validate(route) if route else None
 
 
 def _proxy_readiness(server: Server | None) -> ProxyReadiness:

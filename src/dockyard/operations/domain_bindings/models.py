@@ -19,6 +19,7 @@ from dockyard.operations.common import (
     ServerId,
     TextSchema,
 )
+from dockyard.operations.resources.models import AppliedRoute
 
 DomainBindingId = IdOf("domain_binding")
 BindingStatus = Literal["requested", "pending-verification", "verified"]
@@ -146,6 +147,10 @@ class BindingShow(CamelModel):
     proxy_readiness: ProxyReadiness = Field(
         description="The edge proxy of the binding's server: ready, not ready (starting or failed), "
         "not configured (no edge), or unknown (the server is gone)."
+    )
+    generated_access_fallback: AppliedRoute | None = Field(
+        description="The resource's generated address, which serves it whatever becomes of this domain "
+        "(null until a deployment of it runs)."
     )
     certificates: list[CertificateOut] = Field(description="Newest first, each with its issuance attempts.")
     delete_safety: BindingDeleteCheck
