@@ -5,7 +5,8 @@ For each size (default 100 and 100,000 resources) a fresh data dir is migrated w
 environments, one succeeded deployment per resource), and served by the real `dockyard serve`
 on a free loopback port. The endpoints are then timed one after the other, sequentially, over one
 keep-alive connection. The script prints medians and p95s, the 100k/100 ratios, the server's
-idle RSS, and PASS/MISS against the targets: ratio <= 1.3, a page <= 10 ms median, idle RSS <= 60 MB.
+idle RSS, and PASS/MISS against the targets: ratio <= 1.3, a page <= 10 ms median, idle RSS <= 60 MB,
+one deployment's detail <= 15 ms median at the largest size.
 Endpoints marked (info) have no target; they help explain the others.
 
     .venv/bin/python bench/api_scale.py [--sizes 100,100000] [--requests 200] [--warmup 20]
@@ -58,7 +59,8 @@ RATIO_TARGET = 1.3
 RSS_TARGET_MB = 60.0
 
 # Endpoints with a target; the others are printed to help explain these.
-TARGETED = ("resources page", "projects count")
+TARGETED = ("resources page", "projects count", "deployments page", "deployment show")
+SHOW_TARGET_MS = 15.0  # GET /deployments/{id} with its related context, plan and snapshot (issue 13)
 KINDS = ("application", "static-site", "worker", "mcp-server")
 
 
@@ -68,6 +70,22 @@ def _iso(ms: int) -> str:
 
 def _dump(model: Any) -> dict[str, Any]:
     return model.model_dump(mode="json")  # as create_resource stores profiles: nulls included
+
+
+def _plan(resource: dict[str, Any], server_id: str, port: int, at: str) -> dict[str, Any]:
+    """A runtime plan in the shape the pipeline records one (deployments.plan_models.RuntimePlan)."""
+    return {
+        "id": f"plan-{resource['id']}",
+        "source": resource["source"],
+        "buildStrategy": "workspace-commands",
+        "packagingMode": "host-process",
+        "runtimeArtifact": None,
+        "execution": {"kind": "host-process", "port": port, "startCommand": "python app.py"},
+        "target": {"serverId": server_id, "destinationId": None},
+        "detectSummary": "python app with requirements.txt",
+        "steps": ["install", "build", "start", "verify"],
+        "generatedAt": at,
+    }
 
 
 def _profiles(i: int) -> dict[str, Any]:
@@ -195,8 +213,14 @@ def fill(engine: Engine, n_resources: int) -> None:
                         "status": "succeeded",
                         "trigger_kind": "manual",
                         "source_snapshot": r["source"],
-                        "runtime_plan": {"strategy": "workspace-commands", "port": port},
-                        "environment_snapshot": {"variables": {}},
+                        "runtime_plan": _plan(r, server_id, port, _iso(ms)),
+                        "environment_snapshot": {
+                            "id": new_id("deployment", ms).replace("dep_", "esn_"),
+                            "environmentId": r["environment_id"],
+                            "createdAt": _iso(ms),
+                            "precedence": ["environment", "resource"],
+                            "variables": [{"key": "MODE", "value": "production", "secret": False}],
+                        },
                         "runtime_state": {"url": f"http://127.0.0.1:{20000 + port}/"},
                         "failure": None,
                         "log_count": 12,
@@ -225,9 +249,12 @@ def endpoints(engine: Engine, size: int) -> dict[str, str]:
     with engine.connect() as conn:
         project_id = conn.scalar(select(Resource.project_id).order_by(Resource.id.desc()).limit(1))
         middle = conn.scalar(select(Resource.id).order_by(Resource.id.desc()).limit(1).offset(size // 2))
+        deployment = conn.scalar(select(Deployment.id).order_by(Deployment.id.desc()).limit(1))
     out = {
         "resources page": "/api/resources?limit=50",
         "projects count": "/api/projects/count",
+        "deployments page": "/api/deployments?limit=50",
+        "deployment show": f"/api/deployments/{deployment}",
         "resources page, projectId": f"/api/resources?limit=50&projectId={project_id}",
         # Half way down the list: keyset pagination should cost what the first page costs.
         "resources page, middle cursor": f"/api/resources?limit=50&cursor={middle}",
@@ -258,7 +285,8 @@ def measure(
             )
         for label, path in paths.items():
             r = client.get(path)
-            r.raise_for_status()
+            if r.status_code != 200:
+                raise RuntimeError(f"{path} answered {r.status_code}: {r.text[:2000]}")
             body = r.json()
             items[label] = len(body["items"]) if "items" in body else 1
         timings: dict[str, list[float]] = {}
@@ -349,6 +377,10 @@ def report(results: list[SizeResult], requests: int) -> None:
         checks.append(
             (f"resources page at {r.size}: {page:.2f} ms <= {PAGE_TARGET_MS:.0f} ms", page <= PAGE_TARGET_MS)
         )
+    show = statistics.median(large.timings_ms["deployment show"])
+    checks.append(
+        (f"deployment show at {large.size}: {show:.2f} ms <= {SHOW_TARGET_MS:.0f} ms", show <= SHOW_TARGET_MS)
+    )
     rss = small.rss_idle["VmRSS"]
     checks.append((f"idle RSS at {small.size}: {rss:.1f} MB <= {RSS_TARGET_MB:.0f} MB", rss <= RSS_TARGET_MB))
     for text_, ok in checks:

@@ -10,6 +10,7 @@ from api_helpers import created, error_code
 from dockyard.domain.ids import new_id
 from dockyard.pipeline.execute import run_deployment
 from dockyard.services import Services
+from dockyard.store.tables import Deployment
 
 
 @pytest.fixture
@@ -63,6 +64,25 @@ def test_create_records_the_attempt_and_its_first_event(api: Any, context: dict,
     both = api.get("/api/deployments/count", params={"statuses": ["created"], "status": "failed"})
     assert both.json() == {"count": 0}  # both must hold
     assert [d["id"] for d in api.get("/api/deployments").json()["items"]] == [dep]
+
+
+def test_a_plan_recorded_in_an_older_shape_leaves_the_deployment_readable(
+    api: Any, stack: Any, context: dict, site: Path
+) -> None:
+    """Documents an older Dockyard recorded read as null; the list and the detail still answer."""
+    with_source(api, context["resourceId"], site)
+    dep = created(api.post("/api/deployments", json=context))
+    with stack.db.session() as s:
+        row = s.get(Deployment, dep)
+        row.runtime_plan, row.environment_snapshot = {"strategy": "static", "port": 8080}, {"variables": {}}
+    shown = api.get(f"/api/deployments/{dep}")
+    assert shown.status_code == 200, shown.text
+    assert (shown.json()["deployment"]["runtimePlan"], shown.json()["deployment"]["environmentSnapshot"]) == (
+        None,
+        None,
+    )
+    listed = api.get("/api/deployments")
+    assert listed.status_code == 200 and [d["id"] for d in listed.json()["items"]] == [dep]
 
 
 def test_a_new_attempt_supersedes_the_active_one(api: Any, stack: Any, context: dict, site: Path) -> None:

@@ -5,10 +5,12 @@ Create records the attempt and a work item in one transaction and returns; the w
 to stop (`cancel-requested`), and their executions end them `canceled`.
 """
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
@@ -69,9 +71,26 @@ from dockyard.store.tables import (
 )
 from dockyard.work import queue
 
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
 
 def load(ctx: Context, deployment_id: str) -> Deployment:
     return queries.get_or_404(ctx.session, Deployment, deployment_id, "deployment")
+
+
+def recorded(model: type[M], doc: dict | None, deployment_id: str) -> M | None:
+    """A document recorded on the deployment, as its model reads it; one of a shape the model does not
+    know (recorded by an older Dockyard) reads as null, so it never makes the deployment unreadable."""
+    if not doc:
+        return None
+    try:
+        return model.model_validate(doc)
+    except ValidationError:
+        log.warning(
+            "deployment %s: its recorded %s has an older shape; shown as null", deployment_id, model.__name__
+        )
+        return None
 
 
 def out(row: Deployment) -> DeploymentOut:
@@ -87,10 +106,8 @@ def out(row: Deployment) -> DeploymentOut:
         source_deployment_id=row.source_deployment_id,
         rollback_candidate_deployment_id=row.source_deployment_id if row.trigger_kind == "rollback" else None,
         source_commit_sha=((row.source_snapshot or {}).get("source") or {}).get("commitSha"),
-        runtime_plan=RuntimePlan.model_validate(row.runtime_plan) if row.runtime_plan else None,
-        environment_snapshot=EnvironmentSnapshot.model_validate(row.environment_snapshot)
-        if row.environment_snapshot
-        else None,
+        runtime_plan=recorded(RuntimePlan, row.runtime_plan, row.id),
+        environment_snapshot=recorded(EnvironmentSnapshot, row.environment_snapshot, row.id),
         log_count=row.log_count,
         created_at=row.created_at,
         started_at=row.started_at,
