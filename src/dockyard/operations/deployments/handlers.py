@@ -349,24 +349,16 @@ def snapshot(deployed: DeploymentOut, row: Deployment) -> DeploymentSnapshot:
 
 def related_context(ctx: Context, row: Deployment) -> RelatedContext:
     """What the deployment belongs to and ran on, read by id (a deleted one reads as null)."""
-    get = ctx.session.get
-    project, env = get(Project, row.project_id), get(Environment, row.environment_id)
-    resource, server = get(Resource, row.resource_id), get(Server, row.server_id)
+
+    def ref(model: type[M], table: type, key: str | None) -> M | None:
+        found = ctx.session.get(table, key) if key else None
+        return model.model_validate(found, from_attributes=True) if found is not None else None
+
     return RelatedContext(
-        project=ProjectRef(id=project.id, name=project.name, slug=project.slug) if project else None,
-        environment=EnvironmentRef(id=env.id, name=env.name, kind=env.kind) if env else None,
-        resource=ResourceRef(id=resource.id, name=resource.name, slug=resource.slug, kind=resource.kind)
-        if resource
-        else None,
-        server=ServerRef(
-            id=server.id,
-            name=server.name,
-            host=server.host,
-            port=server.port,
-            provider_key=server.provider_key,
-        )
-        if server
-        else None,
+        project=ref(ProjectRef, Project, row.project_id),
+        environment=ref(EnvironmentRef, Environment, row.environment_id),
+        resource=ref(ResourceRef, Resource, row.resource_id),
+        server=ref(ServerRef, Server, row.server_id),
         destination=DestinationRef(id=row.destination_id) if row.destination_id else None,
     )
 
