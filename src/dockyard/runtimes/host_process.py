@@ -227,6 +227,10 @@ class HostProcessRuntime:
         with contextlib.suppress(OSError, ValueError, RuntimeUnavailable):
             self.call(resource_id, {"op": "discard", "deploymentId": deployment_id})
 
+    def known(self) -> list[str]:
+        """The resources this machine holds a runner's state for (running or not): what it can observe."""
+        return sorted(d.name for d in self.root.glob("*") if (d / "state.json").exists())
+
     def remembered(self, resource_id: str) -> dict[str, Any] | None:
         """The runner's saved state when it holds an active instance (read even while it is down)."""
         try:

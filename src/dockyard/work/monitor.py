@@ -266,6 +266,9 @@ def observe(svc: Services, f: Facts, include_checks: bool = True) -> ResourceHea
     )
 
 
+CHUNK = 200  # resources read per session
+
+
 class Monitor:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
@@ -288,13 +291,19 @@ class Monitor:
 
     def tick(self) -> int:
         """Sample every deployed resource once; returns how many were sampled."""
-        with self.svc.db.session() as s:
-            deployed = select(Deployment.resource_id).where(Deployment.status == "succeeded").distinct()
-            resources = s.scalars(
-                select(Resource).where(Resource.id.in_(deployed), Resource.deleted_at.is_(None))
-            )
-            found = [facts(s, r) for r in resources]
-            s.expunge_all()
+        here = self.svc.runtime.known()
+        found: list[Facts] = []
+        # Only what this machine runs, read in chunks: the store may hold far more deployed resources
+        # (other servers, or instances long gone) than one machine's monitor can sample every tick.
+        for start in range(0, len(here), CHUNK):
+            with self.svc.db.session() as s:
+                resources = s.scalars(
+                    select(Resource).where(
+                        Resource.id.in_(here[start : start + CHUNK]), Resource.deleted_at.is_(None)
+                    )
+                )
+                found += [f for f in (facts(s, r) for r in resources) if f.live is not None]
+                s.expunge_all()
         groups = process_groups()
         host = read_host(self.svc.settings.data_dir) if found else None  # one reading per tick
         rows: list = []

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from api_helpers import created, error_code
 
+from dockyard.domain.ids import new_id
 from dockyard.pipeline.execute import run_deployment
 from dockyard.services import Services
+from dockyard.store.tables import Deployment
 from dockyard.work.monitor import Monitor
 from polling import poll
 
@@ -91,6 +93,36 @@ def test_a_sampled_resource_is_healthy_with_history_and_samples(api: Any, svc: S
     assert rolled["topContributors"][0]["scope"]["resourceId"] == rid
     bad = api.get("/api/runtime-monitoring/rollup", params={"bucket": "week"})
     assert bad.status_code == 422
+
+
+def test_the_monitor_samples_only_what_this_machine_runs(
+    api: Any, svc: Services, live: dict, new_project: str, new_environment: str
+) -> None:
+    """A deployment recorded as live whose instance this machine does not hold (another machine's, or
+    long gone) is not sampled every tick: at scale that was a store-wide scan and a row per resource."""
+    other = created(
+        api.post(
+            "/api/resources", json={"projectId": new_project, "environmentId": new_environment, "name": "Far"}
+        )
+    )
+    with svc.db.session() as s:
+        known = s.get(Deployment, live["deploymentId"])
+        assert known is not None
+        s.add(
+            Deployment(
+                id=new_id("deployment"),
+                project_id=new_project,
+                environment_id=new_environment,
+                resource_id=other,
+                server_id=known.server_id,
+                status="succeeded",
+                trigger_kind="manual",
+                created_at=known.created_at,
+            )
+        )
+    assert Monitor(svc).tick() == 1
+    assert api.get(f"/api/resources/{other}/health-history").json()["observations"] == []
+    assert len(api.get(f"/api/resources/{live['resourceId']}/health-history").json()["observations"]) == 1
 
 
 def test_scope_as_one_object_and_signals_narrow_what_monitoring_answers(
