@@ -38,21 +38,6 @@ OPERATIONS = catalog()
 # list (it is answered now) but none may join it. Under a missing object its own keys are not listed.
 KNOWN_GAPS: dict[str, set[str]] = {
     "resources.show": {
-        ".accessSummary.latestAccessFailureDiagnostic.affected",
-        ".accessSummary.latestAccessFailureDiagnostic.category",
-        ".accessSummary.latestAccessFailureDiagnostic.causationId",
-        ".accessSummary.latestAccessFailureDiagnostic.causeCode",
-        ".accessSummary.latestAccessFailureDiagnostic.code",
-        ".accessSummary.latestAccessFailureDiagnostic.correlationId",
-        ".accessSummary.latestAccessFailureDiagnostic.generatedAt",
-        ".accessSummary.latestAccessFailureDiagnostic.httpStatus",
-        ".accessSummary.latestAccessFailureDiagnostic.nextAction",
-        ".accessSummary.latestAccessFailureDiagnostic.ownerHint",
-        ".accessSummary.latestAccessFailureDiagnostic.phase",
-        ".accessSummary.latestAccessFailureDiagnostic.requestId",
-        ".accessSummary.latestAccessFailureDiagnostic.retriable",
-        ".accessSummary.latestAccessFailureDiagnostic.route",
-        ".accessSummary.latestAccessFailureDiagnostic.schemaVersion",
         ".diagnostics[].comparison",
         ".diagnostics[].configExposure",
         ".diagnostics[].configKey",
@@ -65,21 +50,12 @@ KNOWN_GAPS: dict[str, set[str]] = {
         ".diagnostics[].latestDeploymentId",
         ".diagnostics[].resourceValue",
     },
-    "resources.health": {
-        ".publicAccess.latestAccessFailure",
-        ".publicAccess.phase",
-        ".publicAccess.routeIntentStatus",
-    },
     "resources.proxy-configuration": {
         ".diagnostics.appliedRouteContexts",
         ".diagnostics.metadata",
         ".diagnostics.networkName",
         ".diagnostics.tlsRoutes",
         ".routes[].appliedRouteContext",
-    },
-    "domain-bindings.show": {
-        ".routeReadiness.contextRoutes",
-        ".routeReadiness.selectedRoute",
     },
 }
 
@@ -210,6 +186,10 @@ def platform_day(api: Recorder, site: Path, http_port: int, https_port: int) -> 
     _finished(api, second)
     back = api.post(f"/api/deployments/{second}/rollback", {"rollbackCandidateDeploymentId": first})
     _finished(api, back["id"])
+    api.post(f"/api/resources/{resource}/runtime/stop", {})  # a request through the route now fails
+    probed = api.get(f"/api/resources/{resource}/health", includePublicAccessProbe="true")
+    api.get(f"/api/resource-access-failures/{probed['publicAccess']['latestAccessFailure']['requestId']}")
+    api.post(f"/api/resources/{resource}/runtime/start", {})
     for path in ("health", "health-history", "proxy-configuration", "runtime-logs"):
         api.get(f"/api/resources/{resource}/{path}")
     for action in ("stop", "start", "restart"):

@@ -49,6 +49,7 @@ PREFIXES = {
     "environment_snapshot": "ens",
     "health_observation": "hob",
     "runtime_sample": "rms",
+    "access_failure": "req",  # the request id a failed request through a route is known by
 }
 ID_BODY = r"[0-9a-hjkmnp-tv-z]{26}"
 ID_SHAPE = rf"[a-z]+_{ID_BODY}"  # an id of any kind

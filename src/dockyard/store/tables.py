@@ -393,6 +393,20 @@ class HealthObservation(Base):
     __table_args__ = (Index("ix_health_observations_resource", "resource_id", "id"),)
 
 
+class AccessFailure(Base):
+    """Evidence of one request that did not reach a resource's app through its route (short retention)."""
+
+    __tablename__ = "access_failures"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # the request id
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    hostname: Mapped[str | None] = mapped_column(String(253))
+    path: Mapped[str] = mapped_column(String(2048))
+    captured_at: Mapped[str] = mapped_column(TS)
+    expires_at: Mapped[str] = mapped_column(TS)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    __table_args__ = (Index("ix_access_failures_resource", "resource_id", "id"),)
+
+
 class RuntimeSample(Base):
     """CPU and memory of a resource's live instance at one moment, and the machine's own reading
     (runtime monitoring)."""

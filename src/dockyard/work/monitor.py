@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,16 +22,18 @@ from dockyard.domain.ids import new_id
 from dockyard.domain.profiles import HealthCheck
 from dockyard.operations.context import iso, utc_now
 from dockyard.operations.deployments.rollups import newest
+from dockyard.operations.resources import access_failures, public_access
+from dockyard.operations.resources.access_models import AccessFailure
 from dockyard.operations.resources.health_models import (
     Check,
     HealthLatestDeployment,
     HealthPolicyView,
     LastError,
     ProxyView,
-    PublicAccess,
     ResourceHealth,
     RuntimeHealth,
 )
+from dockyard.operations.resources.route_intent import RouteRow, RouteSetting, route_rows
 from dockyard.services import Services
 from dockyard.store.tables import Deployment, HealthObservation, Resource, RuntimeSample, Server
 from dockyard.work.host_metrics import read_host
@@ -168,6 +170,8 @@ class Facts:
     live: Deployment | None
     edge: dict
     health_policy: dict | None
+    routes: list[RouteRow] = field(default_factory=list)
+    access_failure: AccessFailure | None = None
 
 
 def facts(session, resource: Resource) -> Facts:  # type: ignore[no-untyped-def]
@@ -183,6 +187,8 @@ def facts(session, resource: Resource) -> Facts:  # type: ignore[no-untyped-def]
         live,
         dict(server.edge_proxy or {}) if server else {},
         policy,
+        route_rows(session, resource.id),
+        access_failures.latest(session, [resource.id], utc_now()).get(resource.id),
     )
 
 
@@ -226,7 +232,17 @@ def observe(svc: Services, f: Facts, include_checks: bool = True) -> ResourceHea
         )
     )
     state = (f.live.runtime_state or {}) if f.live else {}
-    url = state.get("routedUrl") or state.get("url")
+    setting = RouteSetting(
+        f.live,
+        f.edge,
+        active.get("state") == "running",
+        runtime_health=verdict.runtime_health,
+        observed_at=now,
+        observation_source="resource-health",
+    )
+    access, _, _ = public_access.view(f.routes, setting, f.resource_id, f.access_failure)
+    if access.status == "ready" and verdict.overall not in ("healthy", "degraded"):
+        access = access.model_copy(update={"status": "not-ready", "reason_code": verdict.reason_code})
     kind = f.edge.get("kind", "none")
     return ResourceHealth(
         resource_id=f.resource_id,
@@ -245,13 +261,7 @@ def observe(svc: Services, f: Facts, include_checks: bool = True) -> ResourceHea
             deployment_id=active.get("deploymentId"),
         ),
         health_policy=_policy_view(f.health_policy),
-        public_access=PublicAccess(
-            status="ready"
-            if url and verdict.overall in ("healthy", "degraded")
-            else ("not-ready" if url else "not-configured"),
-            url=url,
-            kind="generated" if state.get("routedUrl") else ("direct" if url else "none"),
-        ),
+        public_access=access,
         proxy=ProxyView(
             status="not-configured"
             if kind == "none"

@@ -125,6 +125,18 @@ def test_a_new_binding_waits_for_verification_and_is_listed(api: Any, ids: dict[
     assert (shown["deleteSafety"]["safeToDelete"], shown["deleteSafety"]["warnings"]) == (True, [])
     assert shown["routeReadiness"]["status"] == "not-ready"
     assert shown["routeReadiness"]["routeBehavior"] == "serve"
+    selected = shown["routeReadiness"]["selectedRoute"]  # the first thing in a request's way, and what to do
+    assert (selected["schemaVersion"], selected["source"]) == (
+        "route-intent-status/v1",
+        "durable-domain-binding",
+    )
+    assert (selected["blockingReason"], selected["recommendedAction"]) == (
+        "domain_not_verified",
+        "verify-domain",
+    )
+    assert selected["domainVerification"] == "pending" and selected["intent"]["host"] == "www.example.com"
+    assert selected["copySafeSummary"]["status"] == "blocked" and selected["context"]["deploymentId"] is None
+    assert shown["routeReadiness"]["contextRoutes"] == []  # nothing deployed: no generated route yet
     other = api.get("/api/domain-bindings", params={"projectId": ids["projectId"], "limit": 1}).json()
     assert len(other["items"]) == 1
     assert api.get("/api/domain-bindings", params={"environmentId": "env_" + "0" * 26}).json()["items"] == []
@@ -143,6 +155,10 @@ def test_matching_dns_verifies_and_routes_the_domain(
     assert b["dnsObservation"]["observedTargets"] == ["127.0.0.1"] and b["dnsObservation"]["checkedAt"]
     assert shown["routeReadiness"]["routeApplied"] is True
     assert routes(stack)["www.example.com"] == "domain-binding"
+    selected = shown["routeReadiness"]["selectedRoute"]
+    assert (
+        selected["domainVerification"] == "verified" and selected["blockingReason"] != "domain_not_verified"
+    )
     again = api.post(f"/api/domain-bindings/{binding_id}/route", json={})
     assert again.status_code == 200 and again.json() == {"id": binding_id}
 
@@ -283,6 +299,19 @@ def test_redirects_go_only_to_a_verified_domain_of_the_same_resource(
     assert redirected.status_code == 301
     assert redirected.headers["location"] == "http://example.com/cart?item=1"
     assert edge.get("example.com").text == "the shop"
+    served = binding(api, apex)["routeReadiness"]  # the edge serves it, the app runs: nothing in the way
+    selected = served["selectedRoute"]
+    assert (selected["blockingReason"], selected["tls"]) == (
+        None,
+        "pending",
+    )  # http serves, no certificate yet
+    assert selected["recommendedAction"] == "check-certificate"
+    assert selected["proxy"] == {"intent": "required", "applied": "applied", "providerKey": "nginx"}
+    assert selected["intent"]["routeBehavior"] == "serve" and selected["context"]["deploymentId"]
+    context = {r["intent"]["host"]: r for r in served["contextRoutes"]}
+    assert context["www.example.com"]["intent"]["routeBehavior"] == "redirect"
+    assert context["www.example.com"]["intent"]["redirectTo"] == "example.com"
+    assert any(r["source"] == "generated-default-access" for r in served["contextRoutes"])
 
     check = api.get(f"/api/domain-bindings/{apex}/delete-check").json()
     assert check["safeToDelete"] is False

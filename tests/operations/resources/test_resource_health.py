@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from api_helpers import created, error_code
+from live_edge import serve_behind_edge
 
 from dockyard.domain.ids import new_id
 from dockyard.pipeline.execute import run_deployment
@@ -167,9 +168,62 @@ def test_include_runtime_probe_answers_from_the_instance_now(api: Any, svc: Serv
     cached = api.get(f"/api/resources/{rid}/health").json()
     probed = api.get(f"/api/resources/{rid}/health", params={"includeRuntimeProbe": "true"}).json()
     assert cached["runtime"]["lifecycle"] == "running" and probed["runtime"]["lifecycle"] == "stopped"
-    refused = api.get(f"/api/resources/{rid}/health", params={"includePublicAccessProbe": "true"})
-    assert refused.status_code == 422 and error_code(refused) == "public_access_probe_unavailable"
-    assert "includeRuntimeProbe" in refused.json()["error"]["nextAction"]
+
+
+def test_a_public_access_probe_proves_the_live_deployment_answers_on_its_direct_port(
+    api: Any, live: dict
+) -> None:
+    """The local server has no edge: the public URL is the direct port, and the probe's request there
+    reaches the live deployment (the runner names it)."""
+    rid = live["resourceId"]
+    health = api.get(f"/api/resources/{rid}/health", params={"includePublicAccessProbe": "true"}).json()
+    access = health["publicAccess"]
+    assert (access["status"], access["kind"], access["phase"]) == ("ready", "direct", "ready")
+    assert access["latestAccessFailure"] is None
+    intent = access["routeIntentStatus"]
+    assert intent["schemaVersion"] == "route-intent-status/v1" and intent["intent"]["host"] is None
+    assert intent["proxy"] == {"intent": "not-required", "applied": "not-configured", "providerKey": None}
+    assert intent["context"]["deploymentId"] == live["deploymentId"] and intent["blockingReason"] is None
+
+
+def test_a_public_access_probe_through_the_edge_keeps_the_failure_it_meets(
+    api: Any, svc: Services, new_project: str, new_environment: str, new_resource: str, tmp_path: Path
+) -> None:
+    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
+    ids = {
+        "projectId": new_project,
+        "environmentId": new_environment,
+        "resourceId": new_resource,
+        "serverId": server,
+    }
+    edge = serve_behind_edge(api, svc, tmp_path / "site", ids, "the shop")
+    url = f"/api/resources/{new_resource}/health"
+    access = api.get(url, params={"includePublicAccessProbe": "true"}).json()["publicAccess"]
+    assert (access["status"], access["kind"], access["phase"]) == ("ready", "generated", "ready")
+    intent = access["routeIntentStatus"]
+    assert intent["source"] == "generated-default-access" and intent["proxy"]["applied"] == "applied"
+    assert intent["proxy"]["providerKey"] == "nginx" and intent["copySafeSummary"]["code"] == "route_ready"
+    assert edge.get(intent["intent"]["host"]).text == "the shop"
+
+    assert api.post(f"/api/resources/{new_resource}/runtime/stop", json={}).status_code == 200
+    down = api.get(url, params={"includePublicAccessProbe": "true"}).json()["publicAccess"]
+    failure = down["latestAccessFailure"]
+    assert down["status"] == "not-ready" and down["reasonCode"] == failure["code"]
+    assert failure["schemaVersion"] == "resource-access-failure/v1" and failure["ownerHint"] == "platform"
+    assert failure["affected"]["hostname"] == intent["intent"]["host"]
+    assert (
+        failure["route"]["resourceId"] == new_resource
+        and failure["route"]["routeSource"] == "generated-default"
+    )
+    # kept: the cached health and the lookup by request id both show it
+    assert api.get(url).json()["publicAccess"]["latestAccessFailure"]["requestId"] == failure["requestId"]
+    found = api.get(f"/api/resource-access-failures/{failure['requestId']}").json()
+    assert found["status"] == "found" and found["evidence"] == failure
+    assert found["relatedIds"]["resourceId"] == new_resource
+    elsewhere = api.get(
+        f"/api/resource-access-failures/{failure['requestId']}", params={"hostname": "other.example.com"}
+    ).json()
+    assert elsewhere["status"] == "not-found" and elsewhere["evidence"] is None
 
 
 def test_a_stopped_resource_reads_stopped_live_and_nothing_deployed_says_so(

@@ -36,6 +36,7 @@ from dockyard.operations.domain_bindings.models import (
 )
 from dockyard.operations.environments.handlers import load as load_environment
 from dockyard.operations.projects.handlers import load as load_project
+from dockyard.operations.resources import route_intent
 from dockyard.operations.resources.handlers import load as load_resource
 from dockyard.operations.resources.models import AppliedRoute
 from dockyard.operations.servers.handlers import load as load_server
@@ -216,6 +217,12 @@ def _readiness(ctx: Context, row: DomainBinding) -> RouteReadiness:
         reasons.append(f"the edge proxy is {edge.get('status', 'pending')}")
     if ctx.services is not None and ctx.services.runtime.front_port(row.resource_id) is None:
         reasons.append(f"resource {row.resource_id} has no running deployment yet")
+    active = ((ctx.services.runtime.status(row.resource_id) or {}) if ctx.services else {}).get(
+        "active"
+    ) or {}
+    where = route_intent.setting(ctx.session, row.resource_id, active.get("state") == "running")
+    routes = route_intent.route_rows(ctx.session, row.resource_id)
+    mine = next(r for r in routes if r.domain_binding_id == row.id)
     return RouteReadiness(
         status="not-ready" if reasons else "ready",
         route_behavior="redirect" if row.redirect_to else "serve",
@@ -227,6 +234,8 @@ def _readiness(ctx: Context, row: DomainBinding) -> RouteReadiness:
         edge_proxy_status=edge.get("status"),
         route_applied=route is not None,
         reasons=reasons,
+        selected_route=route_intent.status(mine, where, row.resource_id),
+        context_routes=[route_intent.status(r, where, row.resource_id) for r in routes if r is not mine],
     )
 
 

@@ -20,6 +20,7 @@ from dockyard.operations.common import (
     TextSchema,
 )
 from dockyard.operations.resources.models import AppliedRoute
+from dockyard.operations.resources.route_intent import RouteIntentStatus
 
 DomainBindingId = IdOf("domain_binding")
 BindingStatus = Literal["requested", "pending-verification", "verified"]
@@ -111,6 +112,12 @@ class RouteReadiness(CamelModel):
     edge_proxy_status: str | None
     route_applied: bool
     reasons: list[str]
+    selected_route: RouteIntentStatus = Field(
+        description="This binding's route, judged as a request meets it."
+    )
+    context_routes: list[RouteIntentStatus] = Field(
+        default_factory=list, description="The resource's other routes (its generated one, other bindings)."
+    )
 
 
 class BindingConfirmation(CamelModel):

@@ -14,6 +14,8 @@ from dockyard.operations.context import Context
 from dockyard.operations.deployments.rollups import Rollup, live_route, rollups
 from dockyard.operations.environments.handlers import load as load_environment
 from dockyard.operations.projects.handlers import load as load_project
+from dockyard.operations.resources import access_failures
+from dockyard.operations.resources.access_models import AccessFailure
 from dockyard.operations.resources.models import (
     AccessSummary,
     ArchiveResource,
@@ -69,21 +71,22 @@ def _core_fields(row: Resource, roll: Rollup | None = None) -> dict:
     }
 
 
-def access_summary(roll: Rollup) -> AccessSummary:
+def access_summary(roll: Rollup, failure: AccessFailure | None = None) -> AccessSummary:
     route = live_route(roll.live, roll.routed)
     return AccessSummary(
         latest_generated_access_route=route,
         proxy_route_status="ready" if route else "unknown",
         last_route_realization_deployment_id=roll.live.id if roll.live else None,
+        latest_access_failure_diagnostic=failure,
     )
 
 
-def summary(row: Resource, roll: Rollup) -> ResourceSummary:
+def summary(row: Resource, roll: Rollup, failure: AccessFailure | None = None) -> ResourceSummary:
     return ResourceSummary(
         **_core_fields(row, roll),
         network_profile=NetworkProfile.model_validate(row.network_profile or {}),
         access_profile=AccessProfile.model_validate(row.access_profile or {}),
-        access_summary=access_summary(roll),
+        access_summary=access_summary(roll, failure),
     )
 
 
@@ -107,8 +110,9 @@ def list_resources(ctx: Context, inp: ResourcePage) -> ResourceList:
     """List resources, newest first, optionally of one project or environment."""
     stmt = select(Resource).where(*_where(inp))
     rows, cursor = queries.keyset_page(ctx.session, stmt, Resource.id, inp.limit, inp.cursor)
-    rolls = rollups(ctx.session, [r.id for r in rows])
-    return ResourceList(items=[summary(r, rolls[r.id]) for r in rows], next_cursor=cursor)
+    ids = [r.id for r in rows]
+    rolls, failures = rollups(ctx.session, ids), access_failures.latest(ctx.session, ids, ctx.now)
+    return ResourceList(items=[summary(r, rolls[r.id], failures.get(r.id)) for r in rows], next_cursor=cursor)
 
 
 @operation("resources.create", "POST", "/resources", status_code=201)
@@ -182,7 +186,11 @@ def show_resource(ctx: Context, inp: ShowResource) -> ResourceShow:
         network_profile=NetworkProfile.model_validate(row.network_profile or {}),
         access_profile=AccessProfile.model_validate(row.access_profile or {}),
         health_policy=HealthCheck.model_validate(row.health_policy or {}),
-        access_summary=access_summary(roll) if inp.include_access_summary else None,
+        access_summary=access_summary(
+            roll, access_failures.latest(ctx.session, [row.id], ctx.now).get(row.id)
+        )
+        if inp.include_access_summary
+        else None,
         latest_deployment=LatestDeployment(
             id=latest.id,
             status=latest.status,

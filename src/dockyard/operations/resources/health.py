@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dockyard.domain.errors import Invalid
+from dockyard.domain.profiles import HealthCheck
 from dockyard.operations.catalog import operation
 from dockyard.operations.context import Context, iso
+from dockyard.operations.resources import access_failures, public_access
 from dockyard.operations.resources.handlers import load as load_resource
 from dockyard.operations.resources.health_models import (
     COLLECTED,
@@ -41,11 +42,13 @@ from dockyard.operations.resources.health_models import (
     Warning_,
     Window,
 )
+from dockyard.operations.resources.route_intent import RouteSetting, selected
 from dockyard.store.tables import Deployment, HealthObservation, RuntimeSample
 from dockyard.work.monitor import RETENTION_HOURS, facts, observe
 
 BUCKETS = {"minute": 60, "five-minute": 300, "hour": 3600}
 FRESH_S = 120
+PROBE_TIMEOUT_S = 10.0
 
 
 @operation("resources.health", "GET", "/resources/{resourceId}/health")
@@ -53,15 +56,7 @@ def resource_health(ctx: Context, inp: HealthQuery) -> ResourceHealth:
     """Read a resource's health: the monitor's latest observation, or a live one (mode=live or
     includeRuntimeProbe=true)."""
     row = load_resource(ctx, inp.resource_id)
-    if inp.include_public_access_probe:
-        raise Invalid(
-            "Dockyard cannot yet probe the public URL and prove the answer is this deployment's.",
-            code="public_access_probe_unavailable",
-            details={"field": "includePublicAccessProbe"},
-            next_action="Leave includePublicAccessProbe out: publicAccess reports the route's state; "
-            "includeRuntimeProbe=true checks the instance now.",
-        )
-    if inp.mode == "cached" and not inp.include_runtime_probe:
+    if inp.mode == "cached" and not (inp.include_runtime_probe or inp.include_public_access_probe):
         latest = ctx.session.scalars(
             select(HealthObservation)
             .where(HealthObservation.resource_id == row.id)
@@ -70,10 +65,35 @@ def resource_health(ctx: Context, inp: HealthQuery) -> ResourceHealth:
         ).first()
         if latest is not None:
             cached = ResourceHealth.model_validate(latest.summary)
+            failure = access_failures.latest(ctx.session, [row.id], ctx.now).get(row.id)
+            access = cached.public_access.model_copy(update={"latest_access_failure": failure})
             return cached.model_copy(
-                update={"generated_at": ctx.now, "checks": cached.checks if inp.include_checks else []}
+                update={
+                    "generated_at": ctx.now,
+                    "checks": cached.checks if inp.include_checks else [],
+                    "public_access": cached.public_access.model_copy(
+                        update={"latest_access_failure": failure}
+                    ),
+                }
             )
-    return observe(ctx.svc, facts(ctx.session, row), inp.include_checks)
+    f = facts(ctx.session, row)
+    found = observe(ctx.svc, f, inp.include_checks)
+    intent = found.public_access.route_intent_status
+    if not inp.include_public_access_probe or intent is None:
+        return found
+    setting = RouteSetting(f.live, f.edge, found.runtime.lifecycle == "running")
+    timeout = min(HealthCheck.model_validate(f.health_policy or {}).timeout_seconds, PROBE_TIMEOUT_S)
+    access = public_access.probed(
+        ctx.session,
+        ctx.svc.runtime,
+        found.public_access,
+        selected(f.routes, f.live, f.resource_id),
+        intent,
+        setting,
+        ctx.now,
+        timeout,
+    )
+    return found.model_copy(update={"public_access": access})
 
 
 def _window(ctx: Context, inp: Window, default_hours: float = RETENTION_HOURS) -> tuple[str, str]:

@@ -16,7 +16,9 @@ from dockyard.operations.common import (
     ServerId,
     fold_object,
 )
+from dockyard.operations.resources.access_models import AccessFailure
 from dockyard.operations.resources.control_models import RuntimeControlAttempt
+from dockyard.operations.resources.route_intent import RouteIntentStatus
 
 Overall = Literal["healthy", "degraded", "unhealthy", "stopped", "not-deployed", "unknown"]
 
@@ -69,8 +71,15 @@ class HealthPolicyView(CamelModel):
 class PublicAccess(CamelModel):
     status: Literal["ready", "not-ready", "not-configured"]
     url: str | None = None
-    kind: Literal["generated", "direct", "none"] = "none"
+    kind: Literal["durable-domain", "generated", "direct", "none"] = Field(
+        default="none",
+        description="durable-domain: a verified custom domain; generated: the generated hostname; "
+        "direct: the app's own port, no edge; none: no URL yet.",
+    )
     reason_code: str | None = None
+    phase: str | None = Field(default=None, description="Where access stops (ready when nothing does).")
+    route_intent_status: RouteIntentStatus | None = None
+    latest_access_failure: AccessFailure | None = None
 
 
 class ProxyView(CamelModel):
@@ -133,8 +142,9 @@ class HealthQuery(CamelModel):
     )
     include_public_access_probe: StrictBool = Field(
         default=False,
-        description="true is refused for now: the control plane cannot yet prove that the answer at "
-        "the public URL is this deployment's. publicAccess reports the route's state.",
+        description="true: send one GET through the public route now (the edge, with the route's Host) "
+        "and ask the runner which deployment it routes to; a failure is kept 24 hours as "
+        "publicAccess.latestAccessFailure (look it up by its requestId).",
     )
 
 

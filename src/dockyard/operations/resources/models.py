@@ -16,6 +16,7 @@ from dockyard.domain.profiles import (
     SourceProfile,
 )
 from dockyard.operations.common import EnvironmentId, Name, PageQuery, ProjectId, Reason, ResourceId
+from dockyard.operations.resources.access_models import AccessFailure
 from dockyard.operations.resources.control_models import RuntimeControlAttempt
 
 ResourceKind = Literal["application", "static-site", "worker", "compose-stack", "mcp-server"]
@@ -56,7 +57,9 @@ class AccessSummary(CamelModel):
     latest_server_applied_domain_route: AppliedRoute | None = None
     proxy_route_status: Literal["unknown", "not-configured", "pending", "ready", "failed"] = "unknown"
     last_route_realization_deployment_id: str | None = None
-    latest_access_failure_diagnostic: dict[str, Any] | None = None
+    latest_access_failure_diagnostic: AccessFailure | None = Field(
+        default=None, description="The newest failed request through a route in the last 24 hours."
+    )
 
 
 class ResourceCore(CamelModel):

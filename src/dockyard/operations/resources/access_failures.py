@@ -1,0 +1,141 @@
+"""Access failures: the public-access probe's evidence of a request that did not reach an app through its
+route, kept a day, read back on a resource's health and detail, and looked up by request id."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dockyard.domain import access_failures
+from dockyard.domain.ids import new_id
+from dockyard.operations.catalog import operation
+from dockyard.operations.context import Context, iso
+from dockyard.operations.resources.access_models import (
+    AccessFailure,
+    AccessFailureLookup,
+    Affected,
+    FailedRoute,
+    LookupFilters,
+    LookupQuery,
+    RelatedIds,
+)
+from dockyard.operations.resources.route_intent import RouteIntentStatus
+from dockyard.store.tables import AccessFailure as AccessFailureRow
+
+ROUTE_SOURCES = {"generated-default-access": "generated-default", "durable-domain-binding": "domain-binding"}
+
+
+def record(
+    session: Session,
+    failure: access_failures.Failure,
+    route: RouteIntentStatus,
+    url: str,
+    path: str,
+    now: str,
+    domain_binding_id: str | None = None,
+) -> AccessFailure:
+    request_id = new_id("access_failure")
+    evidence = AccessFailure(
+        request_id=request_id,
+        generated_at=now,
+        code=failure.code,
+        category=failure.category,  # type: ignore[arg-type]
+        phase=failure.phase,
+        http_status=failure.http_status,
+        retriable=failure.retriable,
+        owner_hint=failure.owner_hint,  # type: ignore[arg-type]
+        next_action=failure.next_action,
+        affected=Affected(url=url, hostname=route.intent.host, path=path, method="GET"),
+        route=FailedRoute(
+            host=route.intent.host,
+            path_prefix=route.intent.path_prefix,
+            resource_id=route.context.resource_id,
+            deployment_id=route.context.deployment_id,
+            domain_binding_id=domain_binding_id,
+            server_id=route.context.server_id,
+            destination_id=route.context.destination_id,
+            provider_key=route.proxy.provider_key,
+            route_id=route.route_id,
+            diagnostic_id=route.diagnostic_id,
+            route_source=ROUTE_SOURCES[route.source] if route.intent.host else "direct",  # type: ignore[arg-type]
+            route_status=route.proxy.applied,
+        ),
+        cause_code=route.blocking_reason,
+        correlation_id=route.context.deployment_id,
+    )
+    expires = datetime.fromisoformat(now.replace("Z", "+00:00")) + timedelta(
+        hours=access_failures.RETENTION_HOURS
+    )
+    session.add(
+        AccessFailureRow(
+            id=request_id,
+            resource_id=route.context.resource_id,
+            hostname=route.intent.host,
+            path=path,
+            captured_at=now,
+            expires_at=iso(expires),
+            evidence=evidence.model_dump(mode="json", by_alias=True),
+        )
+    )
+    return evidence
+
+
+def latest(session: Session, resource_ids: list[str], now: str) -> dict[str, AccessFailure]:
+    """The newest unexpired failure of each resource that has one (one query for a whole page)."""
+    if not resource_ids:
+        return {}
+    newest = (
+        select(func.max(AccessFailureRow.id))
+        .where(AccessFailureRow.resource_id.in_(resource_ids), AccessFailureRow.expires_at > now)
+        .group_by(AccessFailureRow.resource_id)
+    )
+    rows = session.scalars(select(AccessFailureRow).where(AccessFailureRow.id.in_(newest)))
+    return {r.resource_id: AccessFailure.model_validate(r.evidence) for r in rows}
+
+
+def forget_expired(session: Session) -> None:
+    session.query(AccessFailureRow).filter(AccessFailureRow.expires_at <= iso(datetime.now(UTC))).delete()
+
+
+@operation("resource-access-failures.show", "GET", "/resource-access-failures/{requestId}")
+def lookup(ctx: Context, inp: LookupQuery) -> AccessFailureLookup:
+    """Look up the evidence of a failed request through a route by its request id (kept 24 hours)."""
+    row = ctx.session.get(AccessFailureRow, inp.request_id)
+    filters = LookupFilters(resource_id=inp.resource_id, hostname=inp.hostname, path=inp.path)
+    matches = (
+        row is not None
+        and row.expires_at > ctx.now
+        and inp.resource_id in (None, row.resource_id)
+        and inp.hostname in (None, row.hostname)
+        and inp.path in (None, row.path)
+    )
+    if not matches or row is None:
+        return AccessFailureLookup(
+            request_id=inp.request_id,
+            generated_at=ctx.now,
+            filters=filters,
+            status="not-found",
+            next_action="Evidence is kept 24 hours: run GET /api/resources/{resourceId}/health with "
+            "includePublicAccessProbe=true to record a fresh one.",
+        )
+    evidence = AccessFailure.model_validate(row.evidence)
+    route = evidence.route
+    return AccessFailureLookup(
+        request_id=row.id,
+        generated_at=ctx.now,
+        filters=filters,
+        status="found",
+        matched_source="short-retention-evidence-read-model",
+        evidence=evidence,
+        related_ids=RelatedIds(
+            resource_id=route.resource_id,
+            deployment_id=route.deployment_id,
+            domain_binding_id=route.domain_binding_id,
+            server_id=route.server_id,
+            destination_id=route.destination_id,
+            route_id=route.route_id,
+        ),
+        next_action=evidence.next_action,
+        captured_at=row.captured_at,
+        expires_at=row.expires_at,
+    )

@@ -1,0 +1,40 @@
+"""One request through a resource's route, as a visitor would send it, and the runner's word on which
+deployment its front port routes to. The edge is asked on loopback with the route's Host header, so no
+DNS is needed and nothing leaves the machine."""
+
+import httpx
+
+from dockyard.domain.access_failures import Answer
+from dockyard.edge.process import NOT_FOUND_BODY
+from dockyard.runtimes.protocol import DEPLOYMENT_HEADER, PROBE_PATH
+
+ALL_INTERFACES = {"", "0.0.0.0", "::", "[::]", "*"}
+
+
+def edge_address(edge_state: dict) -> str:
+    """Where the server's edge answers on this machine: its bind address, or loopback when it binds all."""
+    bind = str(edge_state.get("bindAddress") or "")
+    host = "127.0.0.1" if bind in ALL_INTERFACES else bind
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{int(edge_state.get('httpPort') or 80)}"
+
+
+def request(base: str, path: str, host: str | None, timeout: float) -> Answer:
+    """GET `path` at `base` (with `host` as the Host header when the route has one)."""
+    headers = {"Host": host} if host else {}
+    try:
+        resp = httpx.get(base + path, headers=headers, timeout=timeout, follow_redirects=False)
+    except httpx.TimeoutException:
+        return Answer(connected=False, timed_out=True)
+    except httpx.HTTPError:
+        return Answer(connected=False)
+    return Answer(connected=True, status=resp.status_code, edge_not_found=resp.text == NOT_FOUND_BODY)
+
+
+def routed_deployment(port: int, token: str, timeout: float) -> str | None:
+    """The deployment the runner on `port` says it routes to (its probe, on a connection of its own)."""
+    try:
+        resp = httpx.get(f"http://127.0.0.1:{port}{PROBE_PATH}{token}", timeout=timeout)
+    except httpx.HTTPError:
+        return None
+    return resp.headers.get(DEPLOYMENT_HEADER)
