@@ -332,18 +332,18 @@ def proxy_configuration(ctx: Context, inp: ProxyQuery) -> ProxyConfiguration:
         redirect = binding.redirect_to if binding else None
         candidates.append(Route(r.hostname, upstream, r.path_prefix, tls, redirect, resource.id))
     good, skipped = renderable(candidates)
-    left_out = {(s.hostname, s.path_prefix) for s in skipped}
-    left_out |= {
+    edge_skipped = {  # what the edge's last apply left out (recorded by edge.sync)
         (s["hostname"], s["pathPrefix"])
-        for s in edge_state.get("skippedRoutes", [])
-        if view is latest and s.get("resourceId") == resource.id
+        for s in ((latest.server.edge_proxy or {}) if latest.server else {}).get("skippedRoutes", [])
+        if s.get("resourceId") == resource.id
     }
+    left_out = {(s.hostname, s.path_prefix) for s in skipped} | (edge_skipped if view is latest else set())
 
     deployment = view.deployment
     applied_by = {  # route id -> when the edge applied it for the latest succeeded deployment
         r.route_id: max(live.finished_at or "", r.created_at or "")
         for r in latest.rows
-        if live is not None and latest.routed and (r.hostname, r.path_prefix) not in left_out
+        if live is not None and latest.routed and (r.hostname, r.path_prefix) not in left_out | edge_skipped
     }
 
     def context(r: _Row) -> AppliedRouteContext:
