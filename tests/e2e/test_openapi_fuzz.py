@@ -32,6 +32,9 @@ SCHEMA_CANNOT_SAY = {
     # Two query parameters that depend on each other (serverId with scopeKind=deployment-target
     # only): OpenAPI has no cross-parameter constraint. The parameter's description says it.
     "access-policies.show",
+    # deploymentId with routeScope=deployment-snapshot only, and required with it: the same kind of
+    # cross-parameter rule. The parameters' descriptions say it.
+    "resources.proxy-configuration",
     # `scope` (one JSON object) and `scope.*` are two spellings of one scope: both, saying different
     # things, are refused; OpenAPI has no cross-parameter constraint. The parameter's description says it.
     "runtime-monitoring.samples",

@@ -96,9 +96,22 @@ def policy_for(session: Session, server_id: str) -> Policy:
     return Policy(mode=row.mode, provider_key=row.provider_key, template_ref=row.template_ref)
 
 
-def routed_url(hostname: str, edge_proxy: dict[str, Any], path: str = "/") -> str:
-    port = int(edge_proxy.get("httpPort") or 80)
-    return f"http://{hostname}{'' if port == 80 else f':{port}'}{path}"
+def routed_url(hostname: str, edge_proxy: dict[str, Any], path: str = "/", tls: bool = False) -> str:
+    """The URL the edge serves a route at: on its HTTPS port when the route has a certificate."""
+    scheme, default = ("https", 443) if tls else ("http", 80)
+    port = int(edge_proxy.get("httpsPort" if tls else "httpPort") or default)
+    return f"{scheme}://{hostname}{'' if port == default else f':{port}'}{path}"
+
+
+def planned_hostname(session: Session, resource: Resource, server: Server) -> str | None:
+    """The hostname the resource's generated route on the server gets when it is made (None: the
+    policy disables generated routes); nothing is written."""
+    policy = policy_for(session, server.id)
+    plain = generated_hostname(policy, resource.slug, resource.id, server.host, ())
+    if plain is None:
+        return None
+    taken = set(session.scalars(select(AccessRoute.hostname).where(AccessRoute.hostname == plain)))
+    return generated_hostname(policy, resource.slug, resource.id, server.host, taken) or plain
 
 
 def assign_route(session: Session, resource: Resource, server: Server, now: str) -> AccessRoute | None:
@@ -112,12 +125,9 @@ def assign_route(session: Session, resource: Resource, server: Server, now: str)
     )
     if existing is not None:
         return existing
-    policy = policy_for(session, server.id)
-    plain = generated_hostname(policy, resource.slug, resource.id, server.host, ())
-    if plain is None:
+    hostname = planned_hostname(session, resource, server)
+    if hostname is None:
         return None
-    taken = set(session.scalars(select(AccessRoute.hostname).where(AccessRoute.hostname == plain)))
-    hostname = generated_hostname(policy, resource.slug, resource.id, server.host, taken) or plain
     route = AccessRoute(
         id=new_id("access_route"),
         resource_id=resource.id,
@@ -190,7 +200,7 @@ def desired_routes(session: Session, svc: Services, server_id: str) -> list[Rout
             bound = route.source == BOUND
             redirect = redirects.get(route.hostname) if bound else None
             cert = certified.get(route.hostname) if bound else None
-            tls = _tls_files(svc.settings.data_dir, *cert) if cert else None
+            tls = tls_files(svc.settings.data_dir, *cert) if cert else None
             routes.append(
                 Route(
                     route.hostname,
@@ -204,7 +214,7 @@ def desired_routes(session: Session, svc: Services, server_id: str) -> list[Rout
     return routes
 
 
-def _tls_files(data_dir: Any, certificate_id: str, fingerprint: str | None) -> TlsFiles:
+def tls_files(data_dir: Any, certificate_id: str, fingerprint: str | None) -> TlsFiles:
     """The files of an active certificate (written by operations.certificates, certificates.attempts)."""
     folder = certificates.files_dir(data_dir, certificate_id)
     chain, key = str(folder / certificates.CHAIN_FILE), str(folder / certificates.KEY_FILE)
