@@ -50,13 +50,6 @@ KNOWN_GAPS: dict[str, set[str]] = {
         ".diagnostics[].latestDeploymentId",
         ".diagnostics[].resourceValue",
     },
-    "resources.proxy-configuration": {
-        ".diagnostics.appliedRouteContexts",
-        ".diagnostics.metadata",
-        ".diagnostics.networkName",
-        ".diagnostics.tlsRoutes",
-        ".routes[].appliedRouteContext",
-    },
 }
 
 

@@ -19,6 +19,12 @@ from dockyard.work.monitor import Monitor
 from polling import poll
 
 
+def target(api: Any, project: str, environment: str, resource: str) -> dict[str, str]:
+    """A deployment's target on the local server."""
+    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
+    return {"projectId": project, "environmentId": environment, "resourceId": resource, "serverId": server}
+
+
 @pytest.fixture
 def live(
     api: Any, svc: Services, new_project: str, new_environment: str, new_resource: str, tmp_path: Path
@@ -30,13 +36,7 @@ def live(
         f"/api/resources/{new_resource}/source",
         json={"source": {"kind": "local-folder", "locator": str(folder)}},
     )
-    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
-    ids = {
-        "projectId": new_project,
-        "environmentId": new_environment,
-        "resourceId": new_resource,
-        "serverId": server,
-    }
+    ids = target(api, new_project, new_environment, new_resource)
     dep = created(api.post("/api/deployments", json=ids))
     run_deployment(svc, dep)
     return {"resourceId": new_resource, "deploymentId": dep}
@@ -189,13 +189,7 @@ def test_a_public_access_probe_proves_the_live_deployment_answers_on_its_direct_
 def test_a_public_access_probe_through_the_edge_keeps_the_failure_it_meets(
     api: Any, svc: Services, new_project: str, new_environment: str, new_resource: str, tmp_path: Path
 ) -> None:
-    server = next(s["id"] for s in api.get("/api/servers").json()["items"] if s["providerKey"] == "local")
-    ids = {
-        "projectId": new_project,
-        "environmentId": new_environment,
-        "resourceId": new_resource,
-        "serverId": server,
-    }
+    ids = target(api, new_project, new_environment, new_resource)
     edge = serve_behind_edge(api, svc, tmp_path / "site", ids, "the shop")
     url = f"/api/resources/{new_resource}/health"
     access = api.get(url, params={"includePublicAccessProbe": "true"}).json()["publicAccess"]

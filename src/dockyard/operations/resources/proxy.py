@@ -7,7 +7,6 @@ is the routes that existed on that deployment's server when it finished (a route
 not shown; a certificate is the one active now, if it was made before then).
 """
 
-import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +19,7 @@ from dockyard.operations.catalog import operation
 from dockyard.operations.common import DeploymentId, ResourceId
 from dockyard.operations.context import Context
 from dockyard.operations.resources.handlers import load as load_resource
+from dockyard.operations.resources.route_intent import diagnostic_id
 from dockyard.store.tables import AccessRoute, Certificate, Deployment, DomainBinding, Resource, Server
 
 RouteScope = Literal["planned", "latest", "deployment-snapshot"]
@@ -273,10 +273,8 @@ def _chosen_deployment(ctx: Context, resource_id: str, inp: ProxyQuery) -> Deplo
     return deployment
 
 
-def diagnostic_id(route: _Row, deployment_id: str | None) -> str:
-    """The same route applied by the same deployment always has the same id (to find it in logs)."""
-    key = f"{route.route_id or route.hostname + route.path_prefix}|{deployment_id or 'planned'}"
-    return "rdiag_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+def _diagnostic_id(route: _Row, deployment_id: str | None) -> str:
+    return diagnostic_id(route.route_id or route.hostname + route.path_prefix, deployment_id)
 
 
 @operation("resources.proxy-configuration", "GET", "/resources/{resourceId}/proxy-configuration")
@@ -364,7 +362,7 @@ def proxy_configuration(ctx: Context, inp: ProxyQuery) -> ProxyConfiguration:
             or (binding.destination_id if binding else None)
             or resource.destination_id,
             route_id=r.route_id,
-            diagnostic_id=diagnostic_id(r, deployment_id),
+            diagnostic_id=_diagnostic_id(r, deployment_id),
             route_source=r.source,  # type: ignore[arg-type]
             hostname=r.hostname,
             path_prefix=r.path_prefix,

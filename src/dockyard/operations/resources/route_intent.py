@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from dockyard.domain import route_intent
 from dockyard.domain.model import CamelModel
+from dockyard.edge.sync import BOUND, GENERATED
 from dockyard.store.tables import (
     AccessRoute,
     Certificate,
@@ -19,9 +20,7 @@ from dockyard.store.tables import (
     Server,
 )
 
-GENERATED = "generated-default"  # AccessRoute.source of a generated route (edge.sync.GENERATED)
-BOUND = "domain-binding"  # AccessRoute.source of a verified binding's route (edge.sync.BOUND)
-VERIFIED = "verified"
+VERIFIED = "verified"  # a domain binding's status once its ownership is proven
 RouteSource = Literal["generated-default-access", "durable-domain-binding"]
 
 
@@ -115,6 +114,13 @@ class RouteSetting:
     observed_at: str | None = None
     observation_id: str | None = None
     observation_source: str = "resource-access-summary"
+
+
+def diagnostic_id(route_key: str, deployment_id: str | None) -> str:
+    """The same route applied by the same deployment always has the same id (to find it in logs); the
+    health, a binding's readiness and the proxy configuration name it alike."""
+    key = f"{route_key}|{deployment_id or 'planned'}"
+    return "rdiag_" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 def route_rows(session: Session, resource_id: str) -> list[RouteRow]:
@@ -237,7 +243,7 @@ def status(row: RouteRow, where: RouteSetting, resource_id: str) -> RouteIntentS
     deployment_id = live.id if live else None
     return RouteIntentStatus(
         route_id=row.route_id,
-        diagnostic_id="rdiag_" + hashlib.sha256(f"{row.route_id}:{deployment_id}".encode()).hexdigest()[:16],
+        diagnostic_id=diagnostic_id(row.route_id, deployment_id),
         source=row.source,  # type: ignore[arg-type]
         intent=Intent(
             host=row.host,
