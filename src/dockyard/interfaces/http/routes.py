@@ -7,8 +7,10 @@ model so every door (HTTP, CLI, MCP) sees the same rules.
 
 import hashlib
 import inspect
+import json
 import re
 from collections.abc import Iterator
+from pathlib import Path as PathLib
 from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response, Security
@@ -39,6 +41,9 @@ ERROR_STATUSES = [
 ]
 BODY_STATUSES = [(413, "Body larger than the server reads (DOCKYARD_MAX_BODY_BYTES)")]
 
+
+EXAMPLES_FILE = PathLib(__file__).with_name("request_examples.json")
+EXAMPLES: dict[str, Any] = json.loads(EXAMPLES_FILE.read_text())
 
 SUCCESS = {
     204: "Done; no body",
@@ -113,6 +118,18 @@ def _submodel(op: Operation, suffix: str, fields: dict[str, Any]) -> type[BaseMo
     return create_model(  # type: ignore[call-overload,no-any-return]
         op.input.__name__ + suffix, __base__=base, **{n: (wire_type(f), f) for n, f in fields.items()}
     )
+
+
+def body_model(op: Operation) -> type[BaseModel] | None:
+    """The model of the operation's JSON body (None: it takes none)."""
+    _, rest = op.field_split()
+    return _submodel(op, "Body", rest) if rest and op.method != "GET" and not op.stream else None
+
+
+def _example(op: Operation) -> dict[str, Any]:
+    """The operation's request example (the reference's, fitted to its schema), as OpenAPI extra."""
+    example = EXAMPLES.get(op.key)
+    return {} if example is None else {"requestBody": {"content": {"application/json": {"example": example}}}}
 
 
 def _path_type(name: str, field: FieldInfo) -> Any:
@@ -272,6 +289,7 @@ def build_router(operations: list[Operation], services: Services, family: Family
                 **documented_responses(op),
                 **(STREAM_RESPONSE if op.stream else FOLLOW_RESPONSE if follow else {}),
             },
+            openapi_extra=_example(op) or None,
             # The caller is checked by the route class; this documents the scheme in OpenAPI.
             dependencies=[] if op.permission is Permission.PUBLIC else [Security(bearer)],
         )
