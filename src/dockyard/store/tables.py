@@ -111,6 +111,8 @@ class Resource(Base):
     network_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     access_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     health_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The last stop/start/restart asked of its instance (RuntimeControlAttempt's wire shape).
+    latest_runtime_control: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     lifecycle_status: Mapped[str] = mapped_column(String(16), default="active")
     archived_at: Mapped[str | None] = mapped_column(TS)
     deleted_at: Mapped[str | None] = mapped_column(TS)

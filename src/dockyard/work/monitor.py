@@ -24,6 +24,7 @@ from dockyard.operations.context import iso, utc_now
 from dockyard.operations.deployments.rollups import newest
 from dockyard.operations.resources import access_failures, public_access
 from dockyard.operations.resources.access_models import AccessFailure
+from dockyard.operations.resources.control_models import attempt_of
 from dockyard.operations.resources.health_models import (
     Check,
     HealthLatestDeployment,
@@ -172,6 +173,7 @@ class Facts:
     health_policy: dict | None
     routes: list[RouteRow] = field(default_factory=list)
     access_failure: AccessFailure | None = None
+    runtime_control: dict | None = None  # the resource's latest stop/start/restart
 
 
 def facts(session, resource: Resource) -> Facts:  # type: ignore[no-untyped-def]
@@ -189,6 +191,7 @@ def facts(session, resource: Resource) -> Facts:  # type: ignore[no-untyped-def]
         policy,
         route_rows(session, resource.id),
         access_failures.latest(session, [resource.id], utc_now()).get(resource.id),
+        resource.latest_runtime_control,
     )
 
 
@@ -260,6 +263,7 @@ def observe(svc: Services, f: Facts, include_checks: bool = True) -> ResourceHea
             restarts=int(active.get("restarts") or 0),
             deployment_id=active.get("deploymentId"),
         ),
+        latest_runtime_control=attempt_of(f.runtime_control),
         health_policy=_policy_view(f.health_policy),
         public_access=access,
         proxy=ProxyView(

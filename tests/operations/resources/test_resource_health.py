@@ -168,6 +168,7 @@ def test_include_runtime_probe_answers_from_the_instance_now(api: Any, svc: Serv
     cached = api.get(f"/api/resources/{rid}/health").json()
     probed = api.get(f"/api/resources/{rid}/health", params={"includeRuntimeProbe": "true"}).json()
     assert cached["runtime"]["lifecycle"] == "running" and probed["runtime"]["lifecycle"] == "stopped"
+    assert cached["latestRuntimeControl"]["operation"] == "stop"  # what was asked since is not stale
 
 
 def test_a_public_access_probe_proves_the_live_deployment_answers_on_its_direct_port(

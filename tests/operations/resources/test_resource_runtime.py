@@ -138,6 +138,11 @@ def test_stop_start_restart_round_trip_shows_in_the_resource(api: Any, deployed:
     view = runtime_view(api, rid)
     assert (view["state"], view["pid"]) == ("stopped", None)
     assert refused(url)
+    # the resource and its health remember the attempt
+    item = next(i for i in api.get("/api/resources").json()["items"] if i["id"] == rid)
+    assert item["latestRuntimeControl"] == body
+    health = api.get(f"/api/resources/{rid}/health", params={"mode": "live"}).json()
+    assert health["latestRuntimeControl"]["runtimeControlAttemptId"] == body["runtimeControlAttemptId"]
 
     started = api.post(f"/api/resources/{rid}/runtime/start", json={}).json()
     assert (started["operation"], started["status"], started["runtimeState"]) == (

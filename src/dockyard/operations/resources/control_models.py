@@ -1,9 +1,9 @@
 """Wire models of a runtime control attempt (stop, start, restart); apart from the runtime models so
 the resource summaries and health can name the latest one without an import cycle."""
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from dockyard.domain.model import CamelModel
 
@@ -29,3 +29,12 @@ class RuntimeControlAttempt(CamelModel):
     blocked_reason: str | None = None
     error_code: str | None = None
     phases: list[RuntimeControlPhase]
+
+
+def attempt_of(stored: dict[str, Any] | None) -> RuntimeControlAttempt | None:
+    """The attempt a resource row remembers; one recorded in a shape this version does not know reads as
+    none rather than failing the answer that shows it."""
+    try:
+        return RuntimeControlAttempt.model_validate(stored) if stored else None
+    except ValidationError:
+        return None

@@ -16,6 +16,7 @@ from dockyard.operations.environments.handlers import load as load_environment
 from dockyard.operations.projects.handlers import load as load_project
 from dockyard.operations.resources import access_failures
 from dockyard.operations.resources.access_models import AccessFailure
+from dockyard.operations.resources.control_models import attempt_of
 from dockyard.operations.resources.models import (
     AccessSummary,
     ArchiveResource,
@@ -87,6 +88,7 @@ def summary(row: Resource, roll: Rollup, failure: AccessFailure | None = None) -
         network_profile=NetworkProfile.model_validate(row.network_profile or {}),
         access_profile=AccessProfile.model_validate(row.access_profile or {}),
         access_summary=access_summary(roll, failure),
+        latest_runtime_control=attempt_of(row.latest_runtime_control),
     )
 
 

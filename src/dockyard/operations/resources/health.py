@@ -13,6 +13,7 @@ from dockyard.domain.profiles import HealthCheck
 from dockyard.operations.catalog import operation
 from dockyard.operations.context import Context, iso
 from dockyard.operations.resources import access_failures, public_access
+from dockyard.operations.resources.control_models import attempt_of
 from dockyard.operations.resources.handlers import load as load_resource
 from dockyard.operations.resources.health_models import (
     COLLECTED,
@@ -71,9 +72,8 @@ def resource_health(ctx: Context, inp: HealthQuery) -> ResourceHealth:
                 update={
                     "generated_at": ctx.now,
                     "checks": cached.checks if inp.include_checks else [],
-                    "public_access": cached.public_access.model_copy(
-                        update={"latest_access_failure": failure}
-                    ),
+                    "public_access": access,
+                    "latest_runtime_control": attempt_of(row.latest_runtime_control),
                 }
             )
     f = facts(ctx.session, row)

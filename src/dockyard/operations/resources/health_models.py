@@ -123,7 +123,7 @@ class ResourceHealth(CamelModel):
     overall: Overall
     latest_deployment: HealthLatestDeployment | None
     runtime: RuntimeHealth
-    latest_runtime_control: RuntimeControlAttempt | None = None  # attempts are not stored yet
+    latest_runtime_control: RuntimeControlAttempt | None = None
     health_policy: HealthPolicyView
     public_access: PublicAccess
     proxy: ProxyView

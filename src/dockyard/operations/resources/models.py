@@ -81,7 +81,7 @@ class ResourceCore(CamelModel):
 class ResourceSummary(ResourceCore):
     network_profile: NetworkProfile
     access_profile: AccessProfile
-    latest_runtime_control: RuntimeControlAttempt | None = None  # attempts are not stored yet
+    latest_runtime_control: RuntimeControlAttempt | None = None
     access_summary: AccessSummary
 
 

@@ -90,7 +90,7 @@ def _control(ctx: Context, resource_id: str, op: RuntimeOperation) -> RuntimeCon
     phases = [RuntimeControlPhase(phase=p, status="succeeded") for p in PHASES[op]]
     if failed:
         phases[-1] = RuntimeControlPhase(phase="start", status="failed", error_code="runtime-start-failed")
-    return RuntimeControlAttempt(
+    attempt = RuntimeControlAttempt(
         runtime_control_attempt_id=new_id("runtime_control"),
         resource_id=row.id,
         deployment_id=active.get("deploymentId"),
@@ -102,6 +102,8 @@ def _control(ctx: Context, resource_id: str, op: RuntimeOperation) -> RuntimeCon
         error_code="runtime-start-failed" if failed else None,
         phases=phases,
     )
+    row.latest_runtime_control = attempt.model_dump(mode="json", by_alias=True)
+    return attempt
 
 
 @operation("resources.runtime-stop", "POST", "/resources/{resourceId}/runtime/stop")
