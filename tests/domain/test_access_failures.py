@@ -27,6 +27,13 @@ def test_an_answer_from_the_expected_deployment_is_no_failure() -> None:
         ),
         (Answer(True, 502), True, "resource_access_upstream_unavailable", "upstream-connect", "platform"),
         (
+            Answer(True, 200, identity="d", expected="d", foreign_edge=True),
+            True,
+            "resource_access_edge_foreign",
+            "edge-connect",
+            "platform",
+        ),
+        (
             Answer(True, 500, identity="d", expected="d"),
             True,
             "resource_access_application_error",

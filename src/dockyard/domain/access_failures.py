@@ -20,6 +20,7 @@ class Answer:
     identity: str | None = None  # the deployment the runner says it routes to (None: not proven)
     expected: str | None = None  # the deployment that should answer
     timed_out: bool = False
+    foreign_edge: bool = False  # what holds the edge's address does not answer as Dockyard's edge
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,16 @@ def classify(a: Answer, proxied: bool) -> Failure | None:
             True,
             "platform",
             "check-health",
+        )
+    if proxied and a.foreign_edge:
+        return Failure(
+            "resource_access_edge_foreign",
+            "infra",
+            "edge-connect",
+            a.status,
+            False,
+            "platform",
+            "check-proxy",
         )
     if a.edge_not_found:
         return Failure(

@@ -9,6 +9,7 @@ from dockyard.edge.process import NOT_FOUND_BODY
 from dockyard.runtimes.protocol import DEPLOYMENT_HEADER, PROBE_PATH
 
 ALL_INTERFACES = {"", "0.0.0.0", "::", "[::]", "*"}
+UNROUTED = "dockyard-probe.invalid"  # a hostname no route can have (.invalid is reserved)
 
 
 def edge_address(edge_state: dict) -> str:
@@ -38,3 +39,10 @@ def routed_deployment(port: int, token: str, timeout: float) -> str | None:
     except httpx.HTTPError:
         return None
     return resp.headers.get(DEPLOYMENT_HEADER)
+
+
+def is_our_edge(base: str, timeout: float) -> bool:
+    """Whether what listens at `base` is Dockyard's edge: asked for a hostname no route has, it answers
+    with its own page. One address has one listener, so the route's answer came from that edge too."""
+    answer = request(base, "/", UNROUTED, timeout)
+    return answer.edge_not_found

@@ -78,11 +78,19 @@ def probed(
     else:
         base, host = probe.edge_address(setting.edge), row.host
     answer = probe.request(base, path, host, timeout)
+    foreign = host is not None and answer.connected and not answer.edge_not_found
+    foreign = foreign and not probe.is_our_edge(base, timeout)
     port = runtime.front_port(intent.context.resource_id)
     token = ((runtime.status(intent.context.resource_id) or {}).get("probeToken")) if port else None
     served = probe.routed_deployment(port, token, timeout) if port and token else None
     answer = access_failures.Answer(
-        answer.connected, answer.status, answer.edge_not_found, served, setting.live.id, answer.timed_out
+        answer.connected,
+        answer.status,
+        answer.edge_not_found,
+        served,
+        setting.live.id,
+        answer.timed_out,
+        foreign,
     )
     failure = access_failures.classify(answer, proxied=host is not None)
     if failure is None:
