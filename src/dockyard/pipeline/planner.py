@@ -265,6 +265,7 @@ def runtime_plan_document(
             "integrationKey": None,
             "inspection": evidence.to_inspection(),
             "metadata": source.get("metadata") or {},
+            "entryProfile": evidence.entry_profile,
         },
         "buildStrategy": p.build_strategy,
         "packagingMode": "host-process-workspace" if p.runtime_kind == "host-process" else "container-image",

@@ -29,6 +29,9 @@ class Evidence:
     spa: bool = False  # a static single-page app: unknown paths without an extension get index.html
     reasoning: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    # What dockyard.yml said, in the resource's field names ({path, startCommand, internalPort, ...};
+    # path None: there is none); None: the source was not read (an image).
+    entry_profile: dict[str, Any] | None = None
 
     def to_inspection(self) -> dict[str, Any]:
         """The seed API's `source.inspection` document (camelCase)."""

@@ -31,6 +31,18 @@ class Manifest:
         values = (*values, self.static, self.spa)
         return any(v is not None for v in values)
 
+    def entry_profile(self) -> dict[str, Any]:
+        """What it sets, under the resource profiles' names (config drift compares them)."""
+        return {
+            "path": self.path,
+            "installCommand": self.install,
+            "buildCommand": self.build,
+            "startCommand": self.start,
+            "publishDirectory": self.static,
+            "healthCheckPath": self.health,
+            "internalPort": self.port,
+        }
+
 
 def read_manifest(src: Source) -> Manifest:
     name = src.first_file(*NAMES)

@@ -35,7 +35,9 @@ def detect(path: Path) -> Evidence:
             if manifest.used
             else NOTHING
         )
-    return replace(evidence, warnings=evidence.warnings + tuple(extra))
+    return replace(
+        evidence, warnings=evidence.warnings + tuple(extra), entry_profile=manifest.entry_profile()
+    )
 
 
 def _merge(
