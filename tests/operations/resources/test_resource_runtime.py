@@ -59,7 +59,7 @@ def services(stack: Any) -> Iterator[Services]:
 def deploy(api: Any, services: Services, ids: tuple[str, str, str], folder: Path, app: str) -> dict:
     """The resource after a real deployment of `app`: {resourceId, deploymentId, url}."""
     project, environment, rid = ids
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     (folder / "app.py").write_text(app)
     assert (
         api.post(
@@ -88,6 +88,13 @@ def deployed(
 ) -> dict:
     """The resource after a real deployment of APP."""
     return deploy(api, services, (new_project, new_environment, new_resource), tmp_path / "app", APP)
+
+
+def drift(api: Any, rid: str) -> list[dict]:
+    shown = api.get(f"/api/resources/{rid}", params={"includeProfileDiagnostics": "true"})
+    assert shown.status_code == 200, shown.text
+    codes = {"resource-config-drift", "entry-profile-overridden"}
+    return [d for d in shown.json()["diagnostics"] if d["code"] in codes]
 
 
 def runtime_view(api: Any, rid: str) -> dict:
@@ -336,3 +343,39 @@ def test_a_line_the_app_writes_in_two_parts_comes_back_masked(api: Any, with_sec
     assert [(x["message"], x["masked"]) for x in rest] == [("**** end", True)]
     whole = messages(log_lines(api, rid))
     assert whole[-1] == "half **** end" and not secret_parts_in(" ".join(whole))
+
+
+def test_a_profile_changed_since_the_deployment_shows_as_drift_until_redeployed(
+    api: Any, services: Services, deployed: dict
+) -> None:
+    rid, first = deployed["resourceId"], deployed["deploymentId"]
+    assert drift(api, rid) == []
+    started = f"exec {sys.executable} app.py"
+    changed = {"runtimeProfile": {"startCommand": f"{started} --verbose"}}
+    assert api.post(f"/api/resources/{rid}/runtime-profile", json=changed).status_code == 200
+    [found] = drift(api, rid)
+    assert found["comparison"] == "resource-vs-deployment-snapshot" and found["latestDeploymentId"] == first
+    assert found["configKey"] == "startCommand" and found["configPointer"] == "/runtimeProfile/startCommand"
+    assert found["resourceValue"]["displayValue"] == f"{started} --verbose"
+    assert found["deploymentSnapshotValue"]["displayValue"] == started
+    assert found["suggestedCommand"] == "resources.redeploy"
+    again = created(api.post(f"/api/resources/{rid}/redeploy", json={}))
+    run_deployment(services, again)
+    assert drift(api, rid) == []
+
+
+def test_a_resource_value_over_dockyard_yml_is_shown_as_an_override(
+    api: Any, services: Services, new_project: str, new_environment: str, new_resource: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "dockyard.yml").write_text("start: python other.py\n")
+    deploy(api, services, (new_project, new_environment, new_resource), folder, APP)
+    [found] = drift(api, new_resource)
+    assert found["code"] == "entry-profile-overridden" and found["path"] == "dockyard.yml"
+    assert found["entryProfileValue"] == {
+        "state": "present",
+        "displayValue": "python other.py",
+        "valueHash": found["entryProfileValue"]["valueHash"],
+    }
+    assert found["configSource"] == "resource" and found["comparison"] == "resource-vs-entry-profile"

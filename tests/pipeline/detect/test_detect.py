@@ -30,7 +30,8 @@ def test_a_file_path_raises_not_a_directory(tmp_path: Path) -> None:
 @pytest.mark.parametrize("files", [{}, {"notes.txt": "just notes", "data/rows.csv": "a,b\n"}])
 def test_nothing_detected_says_what_was_looked_for(make_app: MakeApp, files: dict[str, str]) -> None:
     evidence = detect(make_app(files))
-    assert evidence == Evidence(warnings=evidence.warnings)
+    assert evidence == Evidence(warnings=evidence.warnings, entry_profile=evidence.entry_profile)
+    assert evidence.entry_profile is not None and set(evidence.entry_profile.values()) == {None}
     [warning] = evidence.warnings
     looked_for = (
         "index.html, requirements.txt, pyproject.toml, package.json, Procfile, Dockerfile or dockyard.yml"

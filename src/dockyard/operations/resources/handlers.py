@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from dockyard.domain import lifecycle
+from dockyard.domain.config_drift import config_drift
 from dockyard.domain.diagnostics import profile_diagnostics
 from dockyard.domain.errors import Conflict
 from dockyard.domain.ids import new_id
@@ -175,12 +176,24 @@ def create_resource(ctx: Context, inp: CreateResource) -> IdOut:
 def show_resource(ctx: Context, inp: ShowResource) -> ResourceShow:
     """Read one resource with its profiles, and optionally access summary and profile diagnostics."""
     row = load(ctx, inp.resource_id)
-    diagnostics = None
-    if inp.include_profile_diagnostics:
-        found = profile_diagnostics(row.source, row.runtime_profile, row.network_profile)
-        diagnostics = [DiagnosticOut.model_validate(d, from_attributes=True) for d in found]
     roll = rollups(ctx.session, [row.id])[row.id]
     latest = ctx.session.get(Deployment, roll.last_id) if roll.last_id else None
+    diagnostics = None
+    if inp.include_profile_diagnostics:
+        found = [
+            *profile_diagnostics(row.source, row.runtime_profile, row.network_profile),
+            *config_drift(
+                {
+                    "source": row.source,
+                    "runtimeProfile": row.runtime_profile,
+                    "networkProfile": row.network_profile,
+                },
+                latest.id if latest else None,
+                latest.source_snapshot if latest else None,
+                ((latest.runtime_plan or {}).get("source") or {}).get("entryProfile") if latest else None,
+            ),
+        ]
+        diagnostics = [DiagnosticOut.model_validate(d, from_attributes=True) for d in found]
     return ResourceShow(
         resource=ResourceCore(**_core_fields(row, roll)),
         source=row.source,

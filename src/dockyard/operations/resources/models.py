@@ -106,6 +106,14 @@ class Lifecycle(CamelModel):
     deleted_at: str | None
 
 
+class ConfigValueOut(CamelModel):
+    """One side of a config comparison: shown masked where it looks secret, hashed to compare."""
+
+    state: Literal["present", "absent"]
+    display_value: str | None = None
+    value_hash: str | None = None
+
+
 class DiagnosticOut(CamelModel):
     code: str
     severity: Literal["info", "warning", "error"]
@@ -113,6 +121,18 @@ class DiagnosticOut(CamelModel):
     path: str | None = None
     section: Literal["source", "runtime", "network", "health", "access", "configuration"]
     field_path: str | None = None
+    # config drift only (resource vs latest deployment snapshot vs the repository's dockyard.yml)
+    config_key: str | None = None
+    config_exposure: Literal["build-time", "runtime"] | None = None
+    config_kind: str | None = None
+    config_scope: Literal["resource", "defaults"] | None = None
+    config_source: Literal["resource", "entry-profile", "defaults"] | None = None
+    comparison: Literal["resource-vs-deployment-snapshot", "resource-vs-entry-profile"] | None = None
+    resource_value: ConfigValueOut | None = None
+    entry_profile_value: ConfigValueOut | None = None
+    deployment_snapshot_value: ConfigValueOut | None = None
+    latest_deployment_id: str | None = None
+    config_pointer: str | None = None
     suggested_command: str | None = None
     blocks_deployment_admission: bool = False
 
