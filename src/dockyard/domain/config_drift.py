@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dockyard.domain.diagnostics import Diagnostic
 from dockyard.domain.variables import MASK, looks_secret
 
 HASH_LENGTH = 16  # hex digits of the sha256 kept: enough to tell values apart, short to read
@@ -84,13 +85,7 @@ KEYS: tuple[ConfigKey, ...] = (
 
 
 @dataclass(frozen=True)
-class Drift:
-    code: str
-    severity: str
-    message: str
-    section: str
-    field_path: str
-    suggested_command: str
+class Drift(Diagnostic):
     config_key: str
     config_kind: str
     config_exposure: str
@@ -103,7 +98,6 @@ class Drift:
     latest_deployment_id: str | None
     config_pointer: str
     path: str | None = None
-    blocks_deployment_admission: bool = False
 
 
 def value_hash(value: Any) -> str:
@@ -161,6 +155,7 @@ def config_drift(
             "config_pointer": f"/{key.profile}/{key.name}",
             "section": key.section,
             "field_path": f"{key.profile}.{key.name}",
+            "blocks_deployment_admission": False,  # the resource's value wins: nothing stops a deploy
         }
         if snapshot is not None and now != deployed:
             found.append(

@@ -33,6 +33,7 @@ from dockyard.operations.resources.health_models import (
     ProxyView,
     ResourceHealth,
     RuntimeHealth,
+    SourceError,
 )
 from dockyard.operations.resources.route_intent import RouteRow, RouteSetting, route_rows
 from dockyard.services import Services
@@ -277,6 +278,25 @@ def observe(svc: Services, f: Facts, include_checks: bool = True) -> ResourceHea
             reason_code=f.edge.get("lastErrorCode"),
         ),
         checks=checks if include_checks else [],
+        source_errors=[_unreachable(f.live, remembered)] if deployed and status is None else [],
+    )
+
+
+def _unreachable(live: Deployment, remembered: dict[str, Any] | None) -> SourceError:
+    """The runner of a deployed resource did not answer: what is shown is what it last saved."""
+    # the runner saves what it holds and whether it was stopped on purpose
+    last = None if not remembered else "stopped" if remembered.get("stopped") else "running"
+    return SourceError(
+        source="runtime-target",
+        code="runtime-target-unreachable",
+        category="runtime",
+        phase="runtime-state",
+        retriable=True,
+        related_entity_id=live.id,
+        related_state=last or "unknown",
+        message="The resource's runner did not answer, so its state could not be read"
+        + (f" (it last held it {last})" if last else "")
+        + ". Start it again with resources.runtime-start (`dockyard start`), or read its log.",
     )
 
 

@@ -4,17 +4,20 @@ deployed process."""
 import json
 import os
 import signal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from api_helpers import created, error_code
 from live_edge import serve_behind_edge
+from sqlalchemy import select
 
 from dockyard.domain.ids import new_id
+from dockyard.operations.context import iso
 from dockyard.pipeline.execute import run_deployment
 from dockyard.services import Services
-from dockyard.store.tables import Deployment
+from dockyard.store.tables import Deployment, HealthObservation, RuntimeSample
 from dockyard.work.monitor import Monitor
 from polling import poll
 
@@ -251,6 +254,77 @@ def test_a_crashing_app_shows_as_degraded(api: Any, svc: Services, live: dict) -
         "crash-loop",
     )
     assert health["runtime"]["restarts"] == 1
+
+
+def test_a_runner_that_does_not_answer_is_a_source_error_naming_the_deployment(
+    api: Any, svc: Services, live: dict
+) -> None:
+    rid = live["resourceId"]
+    status = svc.runtime.status(rid)
+    assert status is not None
+    assert api.get(f"/api/resources/{rid}/health", params={"mode": "live"}).json()["sourceErrors"] == []
+    os.kill(status["runnerPid"], signal.SIGKILL)
+    os.killpg(status["active"]["pid"], signal.SIGKILL)
+    poll(lambda: svc.runtime.status(rid) is None, "the runner to be gone")
+    health = api.get(f"/api/resources/{rid}/health", params={"mode": "live"}).json()
+    [error] = health["sourceErrors"]
+    assert (error["source"], error["code"], error["retriable"]) == (
+        "runtime-target",
+        "runtime-target-unreachable",
+        True,
+    )
+    assert error["relatedEntityId"] == live["deploymentId"] and error["relatedState"] == "running"
+    assert "dockyard start" in error["message"]
+    assert api.post(f"/api/resources/{rid}/runtime/start", json={}).status_code == 200
+    assert api.get(f"/api/resources/{rid}/health", params={"mode": "live"}).json()["sourceErrors"] == []
+
+
+def test_a_stored_observation_that_no_longer_reads_is_left_out_with_a_source_error(
+    api: Any, svc: Services, live: dict
+) -> None:
+    rid = live["resourceId"]
+    Monitor(svc).tick()
+    Monitor(svc).tick()
+    with svc.db.session() as s:
+        newest = s.scalars(
+            select(HealthObservation)
+            .where(HealthObservation.resource_id == rid)
+            .order_by(HealthObservation.id.desc())
+        ).first()
+        assert newest is not None
+        newest.summary = {"overall": "a shape of another version"}
+        damaged = newest.id
+    health = api.get(f"/api/resources/{rid}/health")
+    assert health.status_code == 200, health.text
+    assert health.json()["overall"] == "healthy"  # observed live instead
+    assert [(e["code"], e["relatedEntityId"]) for e in health.json()["sourceErrors"]] == [
+        ("observation-unreadable", damaged)
+    ]
+    history = api.get(f"/api/resources/{rid}/health-history").json()
+    assert [o["observationId"] for o in history["observations"]] != [] and damaged not in {
+        o["observationId"] for o in history["observations"]
+    }
+    assert [e["code"] for e in history["sourceErrors"]] == ["observation-unreadable"]
+
+
+def test_samples_that_stopped_coming_are_a_source_error_of_the_monitoring_store(
+    api: Any, svc: Services, live: dict
+) -> None:
+    rid = live["resourceId"]
+    Monitor(svc).tick()
+    params = {"scope.resourceId": rid}
+    assert api.get("/api/runtime-monitoring/samples", params=params).json()["sourceErrors"] == []
+    with svc.db.session() as s:
+        for row in s.scalars(select(RuntimeSample).where(RuntimeSample.resource_id == rid)):
+            row.observed_at = iso(datetime.now(UTC) - timedelta(minutes=10))
+    for path, extra in (("samples", {}), ("rollup", {"bucket": "minute"})):
+        answer = api.get(f"/api/runtime-monitoring/{path}", params={**params, **extra}).json()
+        assert answer["freshness"] == "stale"
+        [error] = answer["sourceErrors"]
+        assert (error["source"], error["code"]) == ("monitoring-store", "samples-stale")
+        assert "dockyard serve" in error["message"]
+    earlier = {**params, "window.to": iso(datetime.now(UTC) - timedelta(minutes=5))}
+    assert api.get("/api/runtime-monitoring/samples", params=earlier).json()["sourceErrors"] == []
 
 
 def test_health_checks_say_what_they_looked_at_and_the_proxy_names_no_realization_without_a_route(

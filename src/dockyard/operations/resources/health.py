@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from dockyard.domain.profiles import HealthCheck
@@ -39,6 +40,7 @@ from dockyard.operations.resources.health_models import (
     SamplesQuery,
     ScopeEvidence,
     Series,
+    SourceError,
     Totals,
     Warning_,
     Window,
@@ -57,6 +59,7 @@ def resource_health(ctx: Context, inp: HealthQuery) -> ResourceHealth:
     """Read a resource's health: the monitor's latest observation, or a live one (mode=live or
     includeRuntimeProbe=true)."""
     row = load_resource(ctx, inp.resource_id)
+    unreadable: list[SourceError] = []
     if inp.mode == "cached" and not (inp.include_runtime_probe or inp.include_public_access_probe):
         latest = ctx.session.scalars(
             select(HealthObservation)
@@ -64,8 +67,8 @@ def resource_health(ctx: Context, inp: HealthQuery) -> ResourceHealth:
             .order_by(HealthObservation.id.desc())
             .limit(1)
         ).first()
-        if latest is not None:
-            cached = ResourceHealth.model_validate(latest.summary)
+        cached = _stored(latest, unreadable) if latest is not None else None
+        if cached is not None:
             failure = access_failures.latest(ctx.session, [row.id], ctx.now).get(row.id)
             access = cached.public_access.model_copy(update={"latest_access_failure": failure})
             return cached.model_copy(
@@ -78,6 +81,8 @@ def resource_health(ctx: Context, inp: HealthQuery) -> ResourceHealth:
             )
     f = facts(ctx.session, row)
     found = observe(ctx.svc, f, inp.include_checks)
+    if unreadable:  # the stored observation could not be read: this one is live instead
+        found = found.model_copy(update={"source_errors": [*found.source_errors, *unreadable]})
     intent = found.public_access.route_intent_status
     if not inp.include_public_access_probe or intent is None:
         return found
@@ -94,6 +99,28 @@ def resource_health(ctx: Context, inp: HealthQuery) -> ResourceHealth:
         timeout,
     )
     return found.model_copy(update={"public_access": access})
+
+
+def _stored(row: HealthObservation, errors: list[SourceError]) -> ResourceHealth | None:
+    """A stored observation's summary, or None with a source error when it no longer reads (written
+    by another version of Dockyard, or damaged)."""
+    try:
+        return ResourceHealth.model_validate(row.summary)
+    except ValidationError:
+        errors.append(
+            SourceError(
+                source="monitoring-store",
+                code="observation-unreadable",
+                category="monitoring",
+                phase="read-observation",
+                retriable=False,
+                related_entity_id=row.id,
+                related_state=row.overall,
+                message=f"The stored health observation {row.id} ({row.observed_at}) could not be read "
+                "and is left out; the monitor's next observations replace it.",
+            )
+        )
+        return None
 
 
 def _window(ctx: Context, inp: Window, default_hours: float = RETENTION_HOURS) -> tuple[str, str]:
@@ -118,8 +145,11 @@ def health_history(ctx: Context, inp: HistoryQuery) -> HealthHistory:
         .limit(inp.limit)
     ).all()
     observations = []
+    unreadable: list[SourceError] = []
     for o in rows:
-        summary = ResourceHealth.model_validate(o.summary)
+        summary = _stored(o, unreadable)
+        if summary is None:
+            continue
         observations.append(
             Observation(
                 observation_id=o.id,
@@ -135,7 +165,12 @@ def health_history(ctx: Context, inp: HistoryQuery) -> HealthHistory:
             )
         )
     return HealthHistory(
-        resource_id=row.id, from_=start, to=end, generated_at=ctx.now, observations=observations
+        resource_id=row.id,
+        from_=start,
+        to=end,
+        generated_at=ctx.now,
+        observations=observations,
+        source_errors=unreadable,
     )
 
 
@@ -185,6 +220,29 @@ def _freshness(rows: list[RuntimeSample]) -> str:
         return "empty"
     newest = datetime.fromisoformat(max(r.observed_at for r in rows).replace("Z", "+00:00"))
     return "live" if datetime.now(UTC) - newest < timedelta(seconds=FRESH_S) else "stale"
+
+
+def _stale(rows: list[RuntimeSample], end: str) -> list[SourceError]:
+    """A window reaching now whose newest sample is old: the monitor stopped feeding the store."""
+    if _freshness(rows) != "stale" or _age(end) > FRESH_S:
+        return []
+    newest = max(r.observed_at for r in rows)
+    return [
+        SourceError(
+            source="monitoring-store",
+            code="samples-stale",
+            category="monitoring",
+            phase="collect-samples",
+            retriable=True,
+            related_state="stale",
+            message=f"The newest sample is from {newest}, {int(_age(newest))} s ago: the monitor is not "
+            "sampling. It runs inside `dockyard serve`; check that it is running and read its log.",
+        )
+    ]
+
+
+def _age(at: str) -> float:
+    return (datetime.now(UTC) - datetime.fromisoformat(at.replace("Z", "+00:00"))).total_seconds()
 
 
 DISK_KEYS = [
@@ -312,6 +370,7 @@ def list_samples(ctx: Context, inp: SamplesQuery) -> SamplesOut:
             for r in rows
         ],
         warnings=_missing(rows, inp, scope),
+        source_errors=_stale(rows, end),
     )
 
 
@@ -381,4 +440,5 @@ def rollup(ctx: Context, inp: RollupQuery) -> RollupOut:
         top_contributors=contributors if inp.include_top_contributors else [],
         deployment_markers=markers,
         warnings=_missing(rows, inp, scope),
+        source_errors=_stale(rows, end),
     )
