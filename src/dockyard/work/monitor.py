@@ -361,6 +361,7 @@ class Monitor:
             s.add_all(rows)
             s.execute(delete(HealthObservation).where(HealthObservation.observed_at < cutoff))
             s.execute(delete(RuntimeSample).where(RuntimeSample.observed_at < cutoff))
+            access_failures.forget_expired(s)
         return len(found)
 
     def _sample(

@@ -17,7 +17,7 @@ from dockyard.domain.ids import new_id
 from dockyard.operations.context import iso
 from dockyard.pipeline.execute import run_deployment
 from dockyard.services import Services
-from dockyard.store.tables import Deployment, HealthObservation, RuntimeSample
+from dockyard.store.tables import AccessFailure, Deployment, HealthObservation, RuntimeSample
 from dockyard.work.monitor import Monitor
 from polling import poll
 
@@ -127,6 +127,29 @@ def test_the_monitor_samples_only_what_this_machine_runs(
     assert Monitor(svc).tick() == 1
     assert api.get(f"/api/resources/{other}/health-history").json()["observations"] == []
     assert len(api.get(f"/api/resources/{live['resourceId']}/health-history").json()["observations"]) == 1
+
+
+def test_access_failures_past_their_24_hours_are_forgotten_by_the_monitor(
+    api: Any, svc: Services, live: dict
+) -> None:
+    now = datetime.now(UTC)
+    kept, old = new_id("access_failure"), new_id("access_failure")
+    with svc.db.session() as s:
+        for request_id, expires in ((old, now - timedelta(minutes=1)), (kept, now + timedelta(hours=1))):
+            s.add(
+                AccessFailure(
+                    id=request_id,
+                    resource_id=live["resourceId"],
+                    hostname=None,
+                    path="/",
+                    captured_at=iso(now - timedelta(hours=24)),
+                    expires_at=iso(expires),
+                    evidence={},
+                )
+            )
+    Monitor(svc).tick()
+    with svc.db.session() as s:
+        assert set(s.scalars(select(AccessFailure.id))) == {kept}
 
 
 def test_scope_as_one_object_and_signals_narrow_what_monitoring_answers(

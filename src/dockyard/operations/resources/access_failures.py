@@ -1,8 +1,10 @@
 """Access failures: the public-access probe's evidence of a request that did not reach an app through its
 route, kept a day, read back on a resource's health and detail, and looked up by request id."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,7 @@ from dockyard.operations.resources.access_models import (
 from dockyard.operations.resources.route_intent import RouteIntentStatus
 from dockyard.store.tables import AccessFailure as AccessFailureRow
 
+log = logging.getLogger(__name__)
 ROUTE_SOURCES = {"generated-default-access": "generated-default", "durable-domain-binding": "domain-binding"}
 
 
@@ -89,8 +92,13 @@ def latest(session: Session, resource_ids: list[str], now: str) -> dict[str, Acc
         .where(AccessFailureRow.resource_id.in_(resource_ids), AccessFailureRow.expires_at > now)
         .group_by(AccessFailureRow.resource_id)
     )
-    rows = session.scalars(select(AccessFailureRow).where(AccessFailureRow.id.in_(newest)))
-    return {r.resource_id: AccessFailure.model_validate(r.evidence) for r in rows}
+    found = {}
+    for r in session.scalars(select(AccessFailureRow).where(AccessFailureRow.id.in_(newest))):
+        try:
+            found[r.resource_id] = AccessFailure.model_validate(r.evidence)
+        except ValidationError:  # written by another version, or damaged: not worth failing a read for
+            log.warning("access failure %s no longer reads; it is left out", r.id)
+    return found
 
 
 def forget_expired(session: Session) -> None:
