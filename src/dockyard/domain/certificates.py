@@ -5,19 +5,22 @@ The private key never reaches the database or any answer: it lives in
 `fullchain.pem`; the store keeps metadata only. Error messages never quote the key.
 """
 
+from __future__ import annotations
+
 import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import ExtensionOID
+from typing import TYPE_CHECKING
 
 from dockyard.domain.errors import Invalid
+
+# cryptography is imported where a certificate is read: its OpenSSL bindings are ~8 MB resident, and
+# a control plane that imports none keeps none
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 CHAIN_FILE = "fullchain.pem"
 KEY_FILE = "privkey.pem"
@@ -40,6 +43,8 @@ def _invalid(code: str, message: str, next_action: str, **details: object) -> In
 
 
 def _load_chain(chain: str) -> list[x509.Certificate]:
+    from cryptography import x509
+
     try:
         certs = x509.load_pem_x509_certificates(chain.encode())
     except ValueError:
@@ -55,6 +60,10 @@ def _load_chain(chain: str) -> list[x509.Certificate]:
 
 
 def _load_key(key: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey:
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
     problem = None
     try:
         loaded = serialization.load_pem_private_key(key.encode(), password=None)
@@ -75,6 +84,8 @@ def _load_key(key: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25
 
 
 def _algorithm(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> str:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     if isinstance(key, rsa.RSAPrivateKey):
         return f"RSA-{key.key_size}"
     if isinstance(key, ec.EllipticCurvePrivateKey):
@@ -83,6 +94,9 @@ def _algorithm(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed2
 
 
 def _dns_names(cert: x509.Certificate) -> list[str]:
+    from cryptography import x509
+    from cryptography.x509.oid import ExtensionOID
+
     try:
         ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     except x509.ExtensionNotFound:
@@ -107,6 +121,8 @@ def covers(name: str, domain: str) -> bool:
 
 def check(chain: str, key: str, domain: str, now: datetime) -> CheckedCertificate:
     """Parse the chain and key and check they fit `domain` at `now`; raise Invalid with a stable code."""
+    from cryptography.hazmat.primitives import hashes, serialization
+
     certs = _load_chain(chain)
     private_key = _load_key(key)
     leaf = certs[0]

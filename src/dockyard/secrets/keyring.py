@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from dockyard.config import Settings
 from dockyard.domain.errors import Conflict, DockyardError
 from dockyard.secrets.files import write_private
@@ -80,6 +77,10 @@ class Keyring:
         return [key_id(k) for k in self.previous]
 
     def encrypt(self, plaintext: str, bound_to: str) -> str:
+        # imported on first use: OpenSSL's bindings are ~6.5 MB resident, and an idle control plane
+        # seals and opens nothing
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         nonce = os.urandom(12)
         sealed = AESGCM(self.current).encrypt(nonce, plaintext.encode(), bound_to.encode())
         return f"{VERSION}:{self.current_id}:{base64.b64encode(nonce + sealed).decode()}"
@@ -94,6 +95,9 @@ class Keyring:
                 details={"keyId": kid, "currentKeyId": self.current_id},
                 next_action=f"Start the control plane with that key ({ENV_PREVIOUS}, or back in {KEY_FILE}).",
             )
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         raw = base64.b64decode(body)
         try:
             return AESGCM(keys[kid]).decrypt(raw[:12], raw[12:], bound_to.encode()).decode()

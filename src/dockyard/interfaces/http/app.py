@@ -15,7 +15,7 @@ from dockyard.interfaces.http import errors
 from dockyard.interfaces.http.gateway_mount import LazyGateway
 from dockyard.interfaces.http.intake import BodyLimit
 from dockyard.interfaces.http.routes import build_router
-from dockyard.operations.catalog import Family, catalog
+from dockyard.operations.catalog import Family, Operation, catalog
 from dockyard.services import Services
 from dockyard.store.db import Database
 
@@ -78,12 +78,12 @@ def _json_parameters(doc: dict[str, Any]) -> None:
                     param["content"] = {"application/json": {"schema": inner.get("contentSchema", {})}}
 
 
-def _openapi(app: FastAPI, family: Family) -> dict[str, Any]:
+def _openapi(operations: list[Operation], services: Services, family: Family) -> dict[str, Any]:
     doc = get_openapi(
         title="Dockyard" if family is Family.API else "Dockyard MCP hosting",
         version=__version__,
         description=DESCRIPTIONS[family],
-        routes=app.routes,
+        routes=build_router(operations, services, family, documented=True).routes,
     )
     doc["paths"] = {p: item for p, item in doc["paths"].items() if p.startswith(family.prefix + "/")}
     _json_parameters(doc)
@@ -114,7 +114,7 @@ def build_app(settings: Settings, db: Database, services: Services | None = None
 
     def openapi(family: Family = Family.API) -> dict[str, Any]:
         if family not in schemas:
-            schemas[family] = _openapi(app, family)
+            schemas[family] = _openapi(operations, services, family)
         return schemas[family]
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -265,8 +265,13 @@ def route_path(op: Operation, paths: list[str]) -> str:
     return "/" + "/".join(parts)
 
 
-def build_router(operations: list[Operation], services: Services, family: Family = Family.API) -> APIRouter:
-    """The routes of one URL family (its operations only, under its prefix)."""
+def build_router(
+    operations: list[Operation], services: Services, family: Family = Family.API, documented: bool = False
+) -> APIRouter:
+    """The routes of one URL family (its operations only, under its prefix). `documented`: with the
+    output and error models of every status, as the OpenAPI document needs them; the serving routes
+    go without, as the endpoints serialise their answers themselves (FastAPI would otherwise keep a
+    validator per model per route: ~4 MB resident no request uses)."""
     operations = [op for op in operations if op.family is family]
     router = APIRouter(
         prefix=family.prefix, route_class=guarded_route(services.db, {op.key: op for op in operations})
@@ -279,7 +284,7 @@ def build_router(operations: list[Operation], services: Services, family: Family
             route_path(op, paths),
             _endpoint(op, services, follow := follow_of(op, by_key)),
             methods=[op.method],
-            response_model=None if op.stream or op.status_code == 204 else op.output,
+            response_model=None if op.stream or op.status_code == 204 or not documented else op.output,
             response_class=StreamingResponse if op.stream else JsonBody,
             status_code=op.status_code,
             operation_id=op.key,
@@ -288,7 +293,9 @@ def build_router(operations: list[Operation], services: Services, family: Family
             responses={
                 **documented_responses(op),
                 **(STREAM_RESPONSE if op.stream else FOLLOW_RESPONSE if follow else {}),
-            },
+            }
+            if documented
+            else None,
             openapi_extra=_example(op) or None,
             # The caller is checked by the route class; this documents the scheme in OpenAPI.
             dependencies=[] if op.permission is Permission.PUBLIC else [Security(bearer)],
