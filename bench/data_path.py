@@ -7,7 +7,7 @@ app, wrk (-t2 -c20 keep-alive, --duration s per case) against:
   (b) a hand-written nginx in front of that same instance (keepalive upstream, `worker_processes
       auto` like Dockyard's edge);
   (c) Dockyard's nginx edge, on the app's generated hostname;
-  (d) the app's stable URL without an edge (the URL `dockyard up` prints).
+  (d) the app's stable URL without an edge (its front port on 127.0.0.1).
 Cases are interleaved per round, in an order rotated each round; figures are medians of --rounds.
 Memory: Dockyard's own resident memory (VmRSS of the control plane plus every runner process it
 started), before any app and with APPS deployed, per app.
@@ -124,9 +124,10 @@ def main() -> int:
             shown = api.get(f"/resources/{first['resourceId']}", params={"includeAccessSummary": "true"})
             summary = shown.json()["accessSummary"] or {}
             hostname = ((summary.get("latestGeneratedAccessRoute") or {}).get("hostname")) or ""
-        status = HostProcessRuntime(data_dir).status(first["resourceId"]) or {}
-        instance = status["active"]["port"]
-        stable = int(first["url"].rsplit(":", 1)[1].strip("/"))
+        runtime = HostProcessRuntime(data_dir)
+        instance = (runtime.status(first["resourceId"]) or {})["active"]["port"]
+        stable = runtime.front_port(first["resourceId"])
+        hostname = hostname or str(httpx.URL(first["url"]).host)
         hand_port = free_port()
         nginx_instance(hand, NGINX_MINIMAL.format(d=hand, port=hand_port, backend=instance))
         cases = {
