@@ -37,7 +37,7 @@ import httpx
 from dockyard.edge.sync import make
 from dockyard.runtimes.host_process import HostProcessRuntime
 from edge import NGINX_MINIMAL, nginx_instance, stop_nginx, wrk
-from serve_process import commit, free_port, rss_mb, start_server, stop_server
+from serve_process import commit, free_port, nginx_edge, rss_mb, start_server, stop_server
 from up_latency import up
 
 PAGE = ("Hello from the Dockyard data path benchmark. " * 24)[:1024]
@@ -101,16 +101,10 @@ def main() -> int:
         "XDG_CONFIG_HOME": str(root / "config"),
     }
     hand = root / "hand-nginx"
-    edge_port = free_port()
     try:
         headers = {"Authorization": f"Bearer {env['DOCKYARD_TOKEN']}"}
         with httpx.Client(base_url=server.base_url + "/api", headers=headers, trust_env=False) as api:
-            local = next(s["id"] for s in api.get("/servers").json()["items"] if s["providerKey"] == "local")
-            api.post(
-                f"/servers/{local}/edge-proxy/configuration",
-                json={"proxyKind": "nginx", "httpPort": edge_port, "httpsPort": free_port()},
-            ).raise_for_status()
-            api.post(f"/servers/{local}/edge-proxy/bootstrap", json={}).raise_for_status()
+            edge_port = nginx_edge(api)
             before = settle(data_dir, server.proc.pid)
             deployed = []
             for i in range(args.apps):

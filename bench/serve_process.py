@@ -112,3 +112,16 @@ def cli_env(root: Path, server: RunningServer) -> dict[str, str]:
     }
     env.pop("DOCKYARD_DATA_DIR", None)
     return env
+
+
+def nginx_edge(api: httpx.Client) -> int:
+    """Give the server's local machine an nginx edge on free ports and start it; its HTTP port.
+    `api`: a client on the server's /api with the admin token."""
+    edge_port = free_port()
+    local = next(s["id"] for s in api.get("/servers").json()["items"] if s["providerKey"] == "local")
+    api.post(
+        f"/servers/{local}/edge-proxy/configuration",
+        json={"proxyKind": "nginx", "httpPort": edge_port, "httpsPort": free_port()},
+    ).raise_for_status()
+    api.post(f"/servers/{local}/edge-proxy/bootstrap", json={}).raise_for_status()
+    return edge_port

@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ import httpx
 from dockyard.edge.sync import make
 from dockyard.runtimes.engine import available, engine_url
 from dockyard.runtimes.host_process import HostProcessRuntime
-from serve_process import commit, start_server, stop_server
+from serve_process import commit, nginx_edge, start_server, stop_server
 from up_latency import up
 
 BUSYBOX = os.environ.get("DOCKYARD_BUSYBOX_IMAGE", "localhost/dockyard-busybox:1")
@@ -43,12 +42,6 @@ COPY index.html /www/index.html
 EXPOSE 8080
 CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def parse_wrk(out: str) -> tuple[int, int, float]:
@@ -127,17 +120,11 @@ def main() -> int:
         "DOCKYARD_TOKEN": (root / "data" / "admin.token").read_text().strip(),
         "XDG_CONFIG_HOME": str(root / "config"),
     }
-    edge_port = free_port()
     ok = True
     try:
         headers = {"Authorization": f"Bearer {env['DOCKYARD_TOKEN']}"}
         with httpx.Client(base_url=server.base_url + "/api", headers=headers) as api:
-            local = next(s["id"] for s in api.get("/servers").json()["items"] if s["providerKey"] == "local")
-            api.post(
-                f"/servers/{local}/edge-proxy/configuration",
-                json={"proxyKind": "nginx", "httpPort": edge_port, "httpsPort": free_port()},
-            ).raise_for_status()
-            api.post(f"/servers/{local}/edge-proxy/bootstrap", json={}).raise_for_status()
+            edge_port = nginx_edge(api)
         site = root / "apps" / "zd-process"
         site.mkdir(parents=True)
         (site / "index.html").write_text("start\n")

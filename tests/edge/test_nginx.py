@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dockyard.edge import make_edge
+from dockyard.edge import failure_log, make_edge
 from dockyard.edge.nginx import NginxEdge
 from dockyard.edge.process import find_binary
 from dockyard.edge.protocol import (
@@ -382,6 +382,30 @@ class TestNginx(EdgeContract):
     kind = "nginx"
     binary = "nginx"
     package = "nginx"
+
+    def test_its_own_failures_carry_a_request_id_the_log_keeps(
+        self, edge: Edge, settings: EdgeSettings, backends: tuple[Backend, Backend]
+    ) -> None:
+        a, _ = backends
+        dead = free_port()  # nothing listens: the edge answers for the app
+        edge.apply([Route("a.localhost", a.port, resource_id="res-a"), Route("d.localhost", dead)])
+        served = get(settings.http_port, "a.localhost", "/fine")
+        assert served.status_code == 200 and failure_log.REQUEST_ID_HEADER not in served.headers
+        down = get(settings.http_port, "d.localhost", "/orders?id=7")
+        request_id = down.headers[failure_log.REQUEST_ID_HEADER]
+        assert down.status_code == 502 and failure_log.is_edge_request_id(request_id)
+        assert "not answering" in down.text and request_id in down.text
+        unrouted = get(settings.http_port, "b.localhost")  # no route at all: no resource to blame
+        assert unrouted.status_code == 404 and failure_log.REQUEST_ID_HEADER not in unrouted.headers
+        [logged] = poll(lambda: failure_log.read_new(settings.state_dir), "the failure line")
+        assert (logged.request_id, logged.host, logged.path, logged.status) == (
+            request_id,
+            "d.localhost",
+            "/orders",
+            502,
+        )
+        assert logged.upstream == f"127.0.0.1:{dead}"
+        assert failure_log.read_new(settings.state_dir) == []  # each line is read once
 
 
 def test_make_edge_none_is_no_edge(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Dockyard's own nginx: `nginx -p STATE_DIR -c STATE_DIR/nginx.conf`, daemonized, so it outlives us.
 
 Layout of the state dir: nginx.conf (the running config), nginx.pid, logs/error.log (warn and up; no
-access log, like Caddy's default), tmp/ (nginx's temp paths), edge-state.json (last error, route count).
+access log, like Caddy's default), logs/failures.log (only the edge's own answers on a routed
+hostname: see failure_log.py), tmp/ (nginx's temp paths), edge-state.json (last error, route count).
 A new config is validated with `nginx -t` on a side file, swapped in with a rename and loaded with a
 graceful reload (SIGHUP: new workers take the listening sockets, old ones finish their requests).
 """
@@ -15,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import NoReturn
 
+from dockyard.edge import failure_log
 from dockyard.edge.process import (
     NOT_FOUND_BODY,
     EdgeState,
@@ -49,6 +51,8 @@ RELOAD_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 30.0
 UPSTREAM_LIFETIME_S = 3  # well inside the runner's drain timeout (10 s)
 UPSTREAM_IDLE_S = 4  # below the 5 s keep-alive of uvicorn and Node, so nginx never reuses a closing one
+REQUEST_ID = failure_log.REQUEST_ID_PREFIX + "$request_id"
+UNAVAILABLE = {502: "is not answering right now", 504: "took too long to answer"}
 ERROR_LINE = re.compile(r"\[(emerg|alert|crit)\]")
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
@@ -70,6 +74,11 @@ class NginxEdge:
         http = listen_on(s.listen_address, s.http_port)
         https = listen_on(s.listen_address, s.https_port)
         not_found = f'return 404 "{NOT_FOUND_BODY.rstrip()}\\n";'
+        # the edge's own answers on a routed hostname are logged (only they) with the id they carry
+        failed = (
+            f"access_log {failure_log.path_of(state)} dockyard_failure; "
+            f"add_header {failure_log.REQUEST_ID_HEADER} {REQUEST_ID} always;"
+        )
         out = [
             "# Dockyard's edge proxy. Generated from the routes: edits are lost on the next change.",
             f"pid {state}/nginx.pid;",
@@ -108,6 +117,10 @@ class NginxEdge:
             "    # Stream bodies instead of spooling them to disk: workers never write files.",
             "    proxy_request_buffering off;",
             "    proxy_max_temp_file_size 0;",
+            "    log_format dockyard_failure escape=json",
+            f"""        '{{"requestId":"{REQUEST_ID}","time":"$time_iso8601","host":"$host",'""",
+            """        '"path":"$uri","method":"$request_method","status":"$status",'""",
+            """        '"upstream":"$upstream_addr"}';""",
             "",
             "    map $http_upgrade $connection_upgrade {",
             "        default upgrade;",
@@ -172,6 +185,12 @@ class NginxEdge:
                 ]
             out.append(f"        server_name {hostname};")
             out += challenge
+            for status, what in UNAVAILABLE.items():
+                page = f"The app at this address {what} (Dockyard edge). Request id: {REQUEST_ID}\\n"
+                out += [
+                    f"        error_page {status} = @dockyard_{status};",
+                    f'        location @dockyard_{status} {{ {failed} return {status} "{page}"; }}',
+                ]
             for route in host_routes:
                 if route.redirect_to is not None:
                     action = f"return 301 $scheme://{route.redirect_to}$request_uri;"
@@ -179,7 +198,7 @@ class NginxEdge:
                     action = f"proxy_pass http://dockyard_{route.upstream_port};"
                 out.append(f"        location {route.path_prefix} {{ {action} }}")
             if all(r.path_prefix != "/" for r in host_routes):
-                out.append(f"        location / {{ {not_found} }}")
+                out.append(f"        location / {{ {failed} {not_found} }}")
             out.append("    }")
         out += ["}", ""]
         return "\n".join(out)

@@ -22,7 +22,7 @@ from dockyard.domain.ids import new_id
 from dockyard.domain.profiles import HealthCheck
 from dockyard.operations.context import iso, utc_now
 from dockyard.operations.deployments.rollups import newest
-from dockyard.operations.resources import access_failures, public_access
+from dockyard.operations.resources import access_failures, edge_failures, public_access
 from dockyard.operations.resources.access_models import AccessFailure
 from dockyard.operations.resources.control_models import attempt_of
 from dockyard.operations.resources.health_models import (
@@ -362,6 +362,7 @@ class Monitor:
             s.execute(delete(HealthObservation).where(HealthObservation.observed_at < cutoff))
             s.execute(delete(RuntimeSample).where(RuntimeSample.observed_at < cutoff))
             access_failures.forget_expired(s)
+            edge_failures.ingest(s, self.svc.settings.data_dir, iso(datetime.now(UTC)))
         return len(found)
 
     def _sample(

@@ -2,16 +2,17 @@
 route, kept a day, read back on a resource's health and detail, and looked up by request id."""
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from dockyard.domain import access_failures
 from dockyard.domain.ids import new_id
 from dockyard.operations.catalog import operation
 from dockyard.operations.context import Context, iso
+from dockyard.operations.resources import edge_failures
 from dockyard.operations.resources.access_models import (
     AccessFailure,
     AccessFailureLookup,
@@ -21,6 +22,7 @@ from dockyard.operations.resources.access_models import (
     LookupQuery,
     RelatedIds,
 )
+from dockyard.operations.resources.access_store import failure_fields, store
 from dockyard.operations.resources.route_intent import RouteIntentStatus
 from dockyard.store.tables import AccessFailure as AccessFailureRow
 
@@ -41,13 +43,7 @@ def record(
     evidence = AccessFailure(
         request_id=request_id,
         generated_at=now,
-        code=failure.code,
-        category=failure.category,  # type: ignore[arg-type]
-        phase=failure.phase,
-        http_status=failure.http_status,
-        retriable=failure.retriable,
-        owner_hint=failure.owner_hint,  # type: ignore[arg-type]
-        next_action=failure.next_action,
+        **failure_fields(failure, failure.http_status),
         affected=Affected(url=url, hostname=route.intent.host, path=path, method="GET"),
         route=FailedRoute(
             host=route.intent.host,
@@ -66,20 +62,7 @@ def record(
         cause_code=route.blocking_reason,
         correlation_id=route.context.deployment_id,
     )
-    expires = datetime.fromisoformat(now.replace("Z", "+00:00")) + timedelta(
-        hours=access_failures.RETENTION_HOURS
-    )
-    session.add(
-        AccessFailureRow(
-            id=request_id,
-            resource_id=route.context.resource_id,
-            hostname=route.intent.host,
-            path=path,
-            captured_at=now,
-            expires_at=iso(expires),
-            evidence=evidence.model_dump(mode="json", by_alias=True),
-        )
-    )
+    store(session, evidence, route.context.resource_id, route.intent.host, path, now)
     return evidence
 
 
@@ -87,13 +70,26 @@ def latest(session: Session, resource_ids: list[str], now: str) -> dict[str, Acc
     """The newest unexpired failure of each resource that has one (one query for a whole page)."""
     if not resource_ids:
         return {}
+    # by when it was kept: an edge's request id is random, not ordered in time as Dockyard's ids are
     newest = (
-        select(func.max(AccessFailureRow.id))
+        select(AccessFailureRow.resource_id, func.max(AccessFailureRow.captured_at).label("at"))
         .where(AccessFailureRow.resource_id.in_(resource_ids), AccessFailureRow.expires_at > now)
         .group_by(AccessFailureRow.resource_id)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(AccessFailureRow)
+        .join(
+            newest,
+            and_(
+                AccessFailureRow.resource_id == newest.c.resource_id,
+                AccessFailureRow.captured_at == newest.c.at,
+            ),
+        )
+        .order_by(AccessFailureRow.id)
     )
     found = {}
-    for r in session.scalars(select(AccessFailureRow).where(AccessFailureRow.id.in_(newest))):
+    for r in rows:  # the same moment twice: the last by id
         try:
             found[r.resource_id] = AccessFailure.model_validate(r.evidence)
         except ValidationError:  # written by another version, or damaged: not worth failing a read for
@@ -108,6 +104,8 @@ def forget_expired(session: Session) -> None:
 @operation("resource-access-failures.show", "GET", "/resource-access-failures/{requestId}")
 def lookup(ctx: Context, inp: LookupQuery) -> AccessFailureLookup:
     """Look up the evidence of a failed request through a route by its request id (kept 24 hours)."""
+    if ctx.services is not None:  # what the edge answered a moment ago is found at once
+        edge_failures.ingest(ctx.session, ctx.settings.data_dir, ctx.now)
     row = ctx.session.get(AccessFailureRow, inp.request_id)
     filters = LookupFilters(resource_id=inp.resource_id, hostname=inp.hostname, path=inp.path)
     matches = (

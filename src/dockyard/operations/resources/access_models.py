@@ -28,6 +28,7 @@ class FailedRoute(CamelModel):
     diagnostic_id: str | None = None
     route_source: Literal["generated-default", "domain-binding", "direct"]
     route_status: str | None = None
+    upstream_address: str | None = None  # where the edge tried to reach the app (seen by the edge)
 
 
 class AccessFailure(CamelModel):
