@@ -358,6 +358,31 @@ class EdgeContract:
         status = edge.status()
         assert not status.running and "already in use" in (status.last_error or "").lower()
 
+    def test_its_own_failures_carry_a_request_id_the_log_keeps(
+        self, edge: Edge, settings: EdgeSettings, backends: tuple[Backend, Backend]
+    ) -> None:
+        a, _ = backends
+        dead = free_port()  # nothing listens: the edge answers for the app
+        edge.apply([Route("a.localhost", a.port, resource_id="res-a"), Route("d.localhost", dead)])
+        served = get(settings.http_port, "a.localhost", "/fine")
+        assert served.status_code == 200 and failure_log.REQUEST_ID_HEADER not in served.headers
+        down = get(settings.http_port, "d.localhost", "/orders?token=never-kept", cookies={"s": "secret-x"})
+        request_id = down.headers[failure_log.REQUEST_ID_HEADER]
+        assert down.status_code == 502 and failure_log.is_edge_request_id(request_id)
+        assert "not answering" in down.text and request_id in down.text
+        unrouted = get(settings.http_port, "b.localhost")  # no route at all: no resource to blame
+        assert unrouted.status_code == 404 and failure_log.REQUEST_ID_HEADER not in unrouted.headers
+        [logged] = poll(lambda: failure_log.read_new(settings.state_dir), "the failure line")
+        assert (logged.request_id, logged.host, logged.path, logged.status) == (
+            request_id,
+            "d.localhost",
+            "/orders",
+            502,
+        )
+        written = failure_log.path_of(settings.state_dir).read_text()
+        assert "never-kept" not in written and "secret-x" not in written  # the query and headers may be secret
+        assert failure_log.read_new(settings.state_dir) == []  # each line is read once
+
     def test_render_is_pure_and_ordered(self, edge: Edge, backends: tuple[Backend, Backend]) -> None:
         a, b = backends
         routes = self.routes(a, b)
@@ -383,29 +408,20 @@ class TestNginx(EdgeContract):
     binary = "nginx"
     package = "nginx"
 
-    def test_its_own_failures_carry_a_request_id_the_log_keeps(
+    def test_its_failure_log_names_the_upstream_and_an_unrouted_path(
         self, edge: Edge, settings: EdgeSettings, backends: tuple[Backend, Backend]
     ) -> None:
         a, _ = backends
-        dead = free_port()  # nothing listens: the edge answers for the app
-        edge.apply([Route("a.localhost", a.port, resource_id="res-a"), Route("d.localhost", dead)])
-        served = get(settings.http_port, "a.localhost", "/fine")
-        assert served.status_code == 200 and failure_log.REQUEST_ID_HEADER not in served.headers
-        down = get(settings.http_port, "d.localhost", "/orders?id=7")
-        request_id = down.headers[failure_log.REQUEST_ID_HEADER]
-        assert down.status_code == 502 and failure_log.is_edge_request_id(request_id)
-        assert "not answering" in down.text and request_id in down.text
-        unrouted = get(settings.http_port, "b.localhost")  # no route at all: no resource to blame
-        assert unrouted.status_code == 404 and failure_log.REQUEST_ID_HEADER not in unrouted.headers
-        [logged] = poll(lambda: failure_log.read_new(settings.state_dir), "the failure line")
-        assert (logged.request_id, logged.host, logged.path, logged.status) == (
-            request_id,
-            "d.localhost",
-            "/orders",
-            502,
-        )
-        assert logged.upstream == f"127.0.0.1:{dead}"
-        assert failure_log.read_new(settings.state_dir) == []  # each line is read once
+        dead = free_port()
+        edge.apply([Route("a.localhost", a.port, "/api", resource_id="res-a"), Route("d.localhost", dead)])
+        assert get(settings.http_port, "d.localhost").status_code == 502
+        missing = get(settings.http_port, "a.localhost", "/elsewhere")
+        assert missing.status_code == 404 and failure_log.REQUEST_ID_HEADER in missing.headers
+        logged = poll(lambda: failure_log.read_new(settings.state_dir), "the failure lines")
+        assert [(f.host, f.status, f.upstream) for f in logged] == [
+            ("d.localhost", 502, f"127.0.0.1:{dead}"),
+            ("a.localhost", 404, ""),
+        ]
 
 
 def test_make_edge_none_is_no_edge(tmp_path: Path) -> None:

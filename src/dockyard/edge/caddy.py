@@ -1,7 +1,8 @@
 """Dockyard's own Caddy: `caddy run --config STATE_DIR/caddy.json` in its own session, so it outlives us.
 
 Layout of the state dir: caddy.json (the last config Caddy accepted; a restart comes back with it),
-caddy.pid, logs/caddy.log (Caddy's output), data/ and config/ (Caddy's storage and XDG dirs, so nothing
+caddy.pid, logs/caddy.log (Caddy's output), logs/failures.log (the edge's own 5xx answers: see
+failure_log.py), data/ and config/ (Caddy's storage and XDG dirs, so nothing
 lands in the user's home), run/admin.sock (the admin API), edge-state.json (last error, route count).
 The admin API can replace every route, so it is a unix socket (0600, Caddy runs with umask 077) in a
 0700 directory, never a TCP port another local user could reach; it also only answers requests for
@@ -23,6 +24,7 @@ from typing import Any, NoReturn
 
 import httpx
 
+from dockyard.edge import failure_log
 from dockyard.edge.process import (
     NOT_FOUND_BODY,
     EdgeState,
@@ -59,7 +61,51 @@ LOAD_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 ADMIN_HOST = "caddy-admin"  # the only Host the admin API answers (its `origins`)
 SUN_PATH_MAX = 107  # bytes of a unix socket path (sockaddr_un.sun_path less the NUL)
+REQUEST_ID = failure_log.REQUEST_ID_PREFIX + "{http.request.uuid}"
 UPSTREAM_IDLE = "4s"  # below the 5 s keep-alive of uvicorn and Node, so Caddy never reuses a closing one
+
+
+FAILURE_LOGGER = "dockyard_failures"
+# Caddy logs a request it answered with 5xx at level ERROR: the app's own 5xx too, which the reader
+# tells apart by the request id only the edge's answer carries
+FAILURE_ROUTE = {
+    "handle": [
+        {
+            "handler": "headers",
+            "response": {"set": {failure_log.REQUEST_ID_HEADER: [REQUEST_ID]}},
+        },
+        {
+            "handler": "static_response",
+            "status_code": "{http.error.status_code}",
+            "headers": {"Content-Type": ["text/plain; charset=utf-8"]},
+            "body": "The app at this address is not answering right now (Dockyard edge). "
+            f"Request id: {REQUEST_ID}\n",
+        },
+    ]
+}
+
+
+def failure_logs(path: Path) -> dict[str, Any]:
+    """Caddy's access log of errors only, without what may be secret (headers, the query, the client)."""
+    access = f"http.log.access.{FAILURE_LOGGER}"
+    return {
+        "default": {"exclude": [access]},
+        FAILURE_LOGGER: {
+            "writer": {"output": "file", "filename": str(path), "roll": False},
+            "encoder": {
+                "format": "filter",
+                "wrap": {"format": "json"},
+                "fields": {
+                    "request>headers": {"filter": "delete"},
+                    "request>remote_ip": {"filter": "delete"},
+                    "request>remote_port": {"filter": "delete"},
+                    "request>uri": {"filter": "regexp", "regexp": "\\?.*$", "value": ""},
+                },
+            },
+            "level": "ERROR",
+            "include": [access],
+        },
+    }
 
 
 class CaddyEdge:
@@ -117,6 +163,9 @@ class CaddyEdge:
                 "idle_timeout": "65s",
                 "routes": [*(_route(r) for _, rs in tls_groups for r in rs), not_found],
             }
+        for server in servers.values():  # the edge's own answers: a request id, and a line in the log
+            server["errors"] = {"routes": [FAILURE_ROUTE]}
+            server["logs"] = {"default_logger_name": FAILURE_LOGGER}
         config: dict[str, Any] = {
             "admin": {
                 "listen": f"unix/{self.admin_socket}",
@@ -125,6 +174,7 @@ class CaddyEdge:
             },
             "storage": {"module": "file_system", "root": str(self.state_dir / "data")},
             "apps": {"http": {"http_port": s.http_port, "https_port": s.https_port, "servers": servers}},
+            "logging": {"logs": failure_logs(failure_log.path_of(self.state_dir))},
         }
         files = sorted({(tls.certificate_path, tls.key_path, tls.fingerprint) for tls, _ in tls_groups})
         if files:

@@ -1,8 +1,9 @@
 """The edge's own failures, one JSON line each in STATE_DIR/logs/failures.log: a request on a routed
-hostname that the edge answered itself because the app did not (502, 504) or because no route takes
-its path (404). Nothing is written for a request the app answered, so the log costs nothing on the
-path users take. The control plane reads what is new (an offset kept beside the log) and keeps it as
-access-failure evidence under the request id the answer carried (header REQUEST_ID_HEADER).
+hostname that the edge answered itself because the app did not (502, 504) or, with nginx, because no
+route takes its path (404). nginx writes nothing for a request the app answered, Caddy only its 5xx
+answers, so the log costs nothing on the path users take. The control plane reads what is new (an
+offset kept beside the log) and keeps it as access-failure evidence under the request id the answer
+carried (header REQUEST_ID_HEADER).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import contextlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 FILE = "failures.log"
 REQUEST_ID_HEADER = "X-Request-Id"
-REQUEST_ID_PREFIX = "req_"  # nginx's $request_id is 32 hex digits; the prefix makes it ours to look up
+REQUEST_ID_PREFIX = "req_"  # before nginx's $request_id or Caddy's request UUID: ours to look up
 MAX_BYTES = 4 * 1024 * 1024  # read, the log starts again past this (the evidence is in the store)
-_REQUEST_ID = re.compile(r"^req_[0-9a-f]{32}$")
+_REQUEST_ID = re.compile(r"^req_(?:[0-9a-f]{32}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})$")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ def read_new(state_dir: Path) -> list[EdgeFailure]:
 def _parse(line: bytes) -> EdgeFailure | None:
     try:
         row = json.loads(line)
+        if "logger" in row:  # Caddy's access log entry
+            return _caddy(row)
         failure = EdgeFailure(
             request_id=str(row["requestId"]),
             at=str(row["time"]),
@@ -78,6 +82,23 @@ def _parse(line: bytes) -> EdgeFailure | None:
             status=int(row["status"]),
             upstream=str(row.get("upstream") or ""),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None
+    return failure if is_edge_request_id(failure.request_id) else None
+
+
+def _caddy(row: dict) -> EdgeFailure | None:
+    """An entry of Caddy's error-level access log: the edge's own answer only when it carries the
+    request id (the app's own 5xx is logged too, without one)."""
+    request, headers = row["request"], row.get("resp_headers") or {}
+    ids = headers.get(REQUEST_ID_HEADER) or [""]
+    failure = EdgeFailure(
+        request_id=str(ids[0]),
+        at=datetime.fromtimestamp(float(row["ts"]), UTC).isoformat(),
+        host=str(request["host"]).lower().split(":")[0],
+        path=str(request["uri"]).split("?")[0] or "/",
+        method=str(request["method"]),
+        status=int(row["status"]),
+        upstream="",
+    )
     return failure if is_edge_request_id(failure.request_id) else None
