@@ -380,7 +380,9 @@ class EdgeContract:
             502,
         )
         written = failure_log.path_of(settings.state_dir).read_text()
-        assert "never-kept" not in written and "secret-x" not in written  # the query and headers may be secret
+        assert (
+            "never-kept" not in written and "secret-x" not in written
+        )  # the query and headers may be secret
         assert failure_log.read_new(settings.state_dir) == []  # each line is read once
 
     def test_render_is_pure_and_ordered(self, edge: Edge, backends: tuple[Backend, Backend]) -> None:

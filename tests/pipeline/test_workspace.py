@@ -97,6 +97,28 @@ def test_python_environment_is_built_once_per_requirements(tmp_path: Path) -> No
     assert again == [f"dependencies unchanged: reusing environment {venv.name}"]
 
 
+def test_uv_builds_the_environment_and_the_timeline_says_so(tmp_path: Path) -> None:
+    said: list[str] = []
+    app = _app(tmp_path, "app")
+    venv = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, said.append)
+    assert said[0] == "creating a Python environment for 0 requirement(s) with uv"
+    assert (tmp_path / "cache" / "uv").is_dir()  # one package cache under the data dir, not $HOME
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "--version"], capture_output=True, env=ENV
+    )
+    assert done.returncode == 0  # pip is there for the app's own commands, as with `python -m venv`
+
+
+def test_without_uv_pip_builds_it_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workspace, "uv_binary", lambda: None)  # a machine where uv cannot run
+    said: list[str] = []
+    venv = workspace.python_venv(
+        tmp_path / "cache", _app(tmp_path, "app"), "requirements.txt", ENV, said.append
+    )
+    assert said[0] == "creating a Python environment for 0 requirement(s) with pip (uv is not installed)"
+    assert (venv / "bin" / "python").exists()
+
+
 def test_node_modules_are_installed_once_and_linked(tmp_path: Path) -> None:
     app = tmp_path / "app"
     app.mkdir()

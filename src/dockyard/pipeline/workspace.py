@@ -22,6 +22,7 @@ from dockyard.pipeline import command_groups
 IGNORED_NAMES = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".dockyard"})
 NODE_LOCKS = ("package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb")
 Emit = Callable[[str], None]
+CERT_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE")  # the first set names the bundle
 
 
 class StepFailed(RuntimeError):
@@ -251,32 +252,47 @@ def python_venv(
     key = _digest(LAYOUT, sys.version.encode(), "\n".join(reqs).encode())
     final = cache / "python" / key
 
+    uv = uv_binary()
+
     def build(target: Path) -> None:
-        emit(f"creating a Python environment for {len(reqs)} requirement(s)")
-        run_streamed([sys.executable, "-m", "venv", str(target)], workspace, env, emit, "creating the venv")
+        python = str(target / "bin" / "python")
+        if uv is None:
+            how = "pip (uv is not installed)"
+            create = [sys.executable, "-m", "venv", str(target)]
+            install = [python, "-m", "pip", "install", "--disable-pip-version-check"]
+            step_env = env
+        else:
+            how = "uv"
+            # --seed: pip is in the venv as with `python -m venv`, for the app's own commands
+            create = [uv, "venv", "--seed", "--python", sys.executable, str(target)]
+            install = [uv, "pip", "install", "--python", python]
+            step_env = {**uv_env(cache), **env}
+        emit(f"creating a Python environment for {len(reqs)} requirement(s) with {how}")
+        run_streamed(create, workspace, step_env, emit, "creating the venv")
         if reqs:
             req_file = target / "requirements.lock.txt"
             req_file.write_text("\n".join(reqs) + "\n")
-            run_streamed(
-                [
-                    str(target / "bin" / "python"),
-                    "-m",
-                    "pip",
-                    "install",
-                    "--disable-pip-version-check",
-                    "-r",
-                    str(req_file),
-                ],
-                workspace,
-                env,
-                emit,
-                "pip install",
-                canceled,
-            )
+            label = "pip install" if uv is None else "uv pip install"
+            run_streamed([*install, "-r", str(req_file)], workspace, step_env, emit, label, canceled)
 
     if not _build_in_place(final, build, emit, canceled):
         emit(f"dependencies unchanged: reusing environment {key}")
     return final
+
+
+def uv_binary() -> str | None:
+    """uv, installed beside Dockyard (a dependency) or on PATH; None: install with pip."""
+    beside = Path(sys.executable).parent / "uv"
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else shutil.which("uv")
+
+
+def uv_env(cache: Path) -> dict[str, str]:
+    """One package cache for every deploy on this machine; uv never fetches an interpreter itself;
+    the certificate bundle the machine gives pip (a proxy's CA) serves uv too. The app's own build
+    settings come after these, so a UV_* variable there wins."""
+    found = {"UV_CACHE_DIR": str(cache / "uv"), "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
+    bundle = next((os.environ[n] for n in CERT_VARIABLES if os.environ.get(n)), None)
+    return found | ({"SSL_CERT_FILE": bundle} if bundle else {})
 
 
 def node_modules(
