@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -107,6 +108,45 @@ def test_uv_builds_the_environment_and_the_timeline_says_so(tmp_path: Path) -> N
         [str(venv / "bin" / "python"), "-m", "pip", "--version"], capture_output=True, env=ENV
     )
     assert done.returncode == 0  # pip is there for the app's own commands, as with `python -m venv`
+
+
+PROJECT = '[project]\nname = "shop"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = []\n'
+
+
+def _locked_app(tmp_path: Path, name: str) -> Path:
+    """A project with a uv.lock written by uv itself (no dependencies: no network needed)."""
+    app = tmp_path / name
+    app.mkdir()
+    (app / "pyproject.toml").write_text(PROJECT)
+    uv = workspace.uv_binary()
+    assert uv is not None
+    lock_env = {**ENV, "UV_CACHE_DIR": str(tmp_path / "lock-cache"), "UV_OFFLINE": "1"}
+    subprocess.run(
+        [uv, "lock", "--python", sys.executable], cwd=app, env=lock_env, check=True, capture_output=True
+    )
+    return app
+
+
+def test_a_uv_lock_is_synced_exactly_and_keys_the_cache(tmp_path: Path) -> None:
+    app = _locked_app(tmp_path, "app")
+    said: list[str] = []
+    venv = workspace.python_venv(tmp_path / "cache", app, "pyproject.toml", ENV, said.append)
+    assert said[0] == "creating a Python environment from uv.lock with uv"
+    assert (venv / "bin" / "pip").exists()  # the sync left the seeded pip in place
+    twin = _locked_app(tmp_path, "twin")  # the same lock elsewhere: the same environment, no install
+    again: list[str] = []
+    assert workspace.python_venv(tmp_path / "cache", twin, "pyproject.toml", ENV, again.append) == venv
+    assert again == [f"dependencies unchanged: reusing environment {venv.name}"]
+
+
+def test_without_uv_a_uv_lock_falls_back_to_the_project_dependencies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _locked_app(tmp_path, "app")
+    monkeypatch.setattr(workspace, "uv_binary", lambda: None)
+    said: list[str] = []
+    workspace.python_venv(tmp_path / "cache", app, "pyproject.toml", ENV, said.append)
+    assert said[0].startswith("uv.lock is read by uv only")
 
 
 def test_without_uv_pip_builds_it_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -245,39 +245,77 @@ def python_venv(
     emit: Emit,
     canceled: Callable[[], bool] | None = None,
 ) -> Path:
-    """A venv with the app's requirements, shared by every deploy with the same requirements."""
+    """A venv with the app's requirements, shared by every deploy with the same requirements (or the
+    same uv.lock, installed exactly as locked when uv is here)."""
+    uv = uv_binary()
+    lock, project = workspace / "uv.lock", workspace / "pyproject.toml"
+    locked = lock.is_file() and project.is_file()
+    if locked and uv is None:
+        emit("uv.lock is read by uv only, which is not installed: installing [project].dependencies")
     reqs = [
         r.strip() for r in python_requirements(workspace, spec) if r.strip() and not r.strip().startswith("#")
     ]
-    key = _digest(LAYOUT, sys.version.encode(), "\n".join(reqs).encode())
+    if locked and uv is not None:
+        key = _digest(LAYOUT, sys.version.encode(), b"uv.lock", lock.read_bytes(), project.read_bytes())
+    else:
+        key = _digest(LAYOUT, sys.version.encode(), "\n".join(reqs).encode())
     final = cache / "python" / key
-
-    uv = uv_binary()
 
     def build(target: Path) -> None:
         python = str(target / "bin" / "python")
         if uv is None:
-            how = "pip (uv is not installed)"
-            create = [sys.executable, "-m", "venv", str(target)]
-            install = [python, "-m", "pip", "install", "--disable-pip-version-check"]
-            step_env = env
-        else:
-            how = "uv"
-            # --seed: pip is in the venv as with `python -m venv`, for the app's own commands
-            create = [uv, "venv", "--seed", "--python", sys.executable, str(target)]
-            install = [uv, "pip", "install", "--python", python]
-            step_env = {**uv_env(cache), **env}
-        emit(f"creating a Python environment for {len(reqs)} requirement(s) with {how}")
-        run_streamed(create, workspace, step_env, emit, "creating the venv")
-        if reqs:
-            req_file = target / "requirements.lock.txt"
-            req_file.write_text("\n".join(reqs) + "\n")
-            label = "pip install" if uv is None else "uv pip install"
-            run_streamed([*install, "-r", str(req_file)], workspace, step_env, emit, label, canceled)
+            emit(
+                f"creating a Python environment for {len(reqs)} requirement(s) with pip (uv is not installed)"
+            )
+            run_streamed(
+                [sys.executable, "-m", "venv", str(target)], workspace, env, emit, "creating the venv"
+            )
+            install = [python, "-m", "pip", "install", "--disable-pip-version-check", "-r"]
+            _install(target, reqs, install, workspace, env, emit, "pip install", canceled)
+            return
+        step_env = {**uv_env(cache), **env}
+        # --seed: pip is in the venv as with `python -m venv`, for the app's own commands
+        created = [uv, "venv", "--seed", "--python", sys.executable, str(target)]
+        if locked:
+            emit("creating a Python environment from uv.lock with uv")
+            run_streamed(created, workspace, step_env, emit, "creating the venv")
+            # exactly the locked versions; the app's own code stays source, dev dependencies stay out,
+            # and the seeded pip stays (--inexact)
+            sync = [uv, "sync", "--frozen", "--no-dev", "--no-install-project", "--inexact"]
+            run_streamed(
+                sync,
+                workspace,
+                {**step_env, "UV_PROJECT_ENVIRONMENT": str(target)},
+                emit,
+                "uv sync",
+                canceled,
+            )
+            return
+        emit(f"creating a Python environment for {len(reqs)} requirement(s) with uv")
+        run_streamed(created, workspace, step_env, emit, "creating the venv")
+        install = [uv, "pip", "install", "--python", python, "-r"]
+        _install(target, reqs, install, workspace, step_env, emit, "uv pip install", canceled)
 
     if not _build_in_place(final, build, emit, canceled):
         emit(f"dependencies unchanged: reusing environment {key}")
     return final
+
+
+def _install(
+    target: Path,
+    reqs: list[str],
+    command: list[str],
+    workspace: Path,
+    env: dict[str, str],
+    emit: Emit,
+    label: str,
+    canceled: Callable[[], bool] | None,
+) -> None:
+    """`command` (ending in `-r`) with the requirements written beside the venv."""
+    if reqs:
+        req_file = target / "requirements.lock.txt"
+        req_file.write_text("\n".join(reqs) + "\n")
+        run_streamed([*command, str(req_file)], workspace, env, emit, label, canceled)
 
 
 def uv_binary() -> str | None:
