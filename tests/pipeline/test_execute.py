@@ -2,6 +2,7 @@
 accepts, and that a deployment's URL serves that deployment's app."""
 
 import os
+import re
 import socket
 import sys
 from collections.abc import Iterator
@@ -108,6 +109,21 @@ def test_an_app_answering_404_on_the_root_deploys_with_the_default_check(
     shown = deploy(api, services, environment, rid)
     assert shown["status"] == "succeeded", shown["failure"]
     assert httpx.get(shown["url"] + "api/items").text == "[]"
+
+
+def test_the_timeline_says_how_long_each_phase_took(
+    api: Any, services: Services, environment: dict[str, str], tmp_path: Path
+) -> None:
+    rid = resource(api, environment, "timed", app(tmp_path, "timed", {"/": (200, "ok")}))
+    shown = deploy(api, services, environment, rid)
+    assert shown["status"] == "succeeded", shown["failure"]
+    logs = api.get(f"/api/deployments/{shown['id']}/logs").json()["logs"]
+    took = [(line["phase"], line["message"]) for line in logs if " took " in line["message"]]
+    timed = [phase for phase, _ in took]
+    in_order = list(dict.fromkeys(line["phase"] for line in logs if line["phase"] in timed))
+    assert timed == in_order  # each phase once, as it ended, in the order they ran
+    assert {"detect", "start", "verify", "switch"} <= set(timed)
+    assert all(re.fullmatch(rf"{phase} took \d+\.\d\d s", message) for phase, message in took)
 
 
 def test_a_configured_path_answering_404_fails_at_once_and_names_both_fixes(

@@ -5,6 +5,7 @@ execute_workspace.py, execute_container.py and rollback.py; they build on this m
 """
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,7 @@ class Execution:
         self.candidate_started = False
         self.config = Configuration()
         self.server_id = ""
+        self._running: tuple[str, float] | None = None  # the phase under way, since when (monotonic)
 
     # -- state --
     def move(self, target: str, **fields: Any) -> None:
@@ -113,6 +115,8 @@ class Execution:
 
     def phase(self, name: str, summary: str) -> None:
         self.checkpoint()
+        self._phase_done()
+        self._running = (name, time.monotonic())
         self.timeline.event("phase-started", name, "running", summary)
         self.timeline.log(name, summary)
         queue.progress(self.svc.db, "deployment", self.id, name, summary)
@@ -142,7 +146,19 @@ class Execution:
             )
         return routed
 
+    def _phase_done(self) -> None:
+        """Say how long the phase under way took (a line in the timeline, and `phase-completed`)."""
+        if self._running is None:
+            return
+        name, since = self._running
+        self._running = None
+        took = f"{name} took {time.monotonic() - since:.2f} s"
+        self.timeline.event("phase-completed", name, "succeeded", took)
+        self.timeline.log(name, took)
+
     def finish(self, status: str, summary: str, **fields: Any) -> None:
+        if status == "succeeded":
+            self._phase_done()
         if fields.get("failure"):
             failure = fields["failure"]
             fields["failure"] = {
