@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from dockyard.edge import failure_log
 from dockyard.edge.sync import make
 from dockyard.runtimes.engine import available, engine_url
 from dockyard.runtimes.host_process import HostProcessRuntime
@@ -59,7 +60,11 @@ def parse_wrk(out: str) -> tuple[int, int, float]:
 STALE_DEADLINE_S = 15.0
 
 
-def run_case(label: str, folder: Path, env: dict[str, str], edge_port: int, redeploys: int) -> bool:
+def run_case(
+    label: str, folder: Path, env: dict[str, str], edge_port: int, redeploys: int, edge_state: Path
+) -> bool:
+    """`edge_state`: the edge's state dir, whose failure log says what the edge answered itself."""
+    failure_log.read_new(edge_state)  # what an earlier case left is not this one's
     first = up(folder, env)
     host = urlsplit(first["url"]).hostname or ""
     load = ["wrk", "-t2", "-c20", "-d600s", "--timeout", "10s", "--latency", "-H", f"Host: {host}"]
@@ -91,6 +96,9 @@ def run_case(label: str, folder: Path, env: dict[str, str], edge_port: int, rede
     p99 = re.search(r"99%\s+([\d.]+\w+)", out)
     if failed:
         print("\n".join(line for line in out.splitlines() if "Socket" in line or "Non-2xx" in line))
+        # what the edge itself answered, and which upstream it had tried (its failure log)
+        for seen in failure_log.read_new(edge_state):
+            print(f"  edge answered {seen.status} at {seen.at}, upstream {seen.upstream or '-'}")
     ok = failed == 0
     print(
         f"{'PASS' if ok else 'MISS'}  {label:22} {redeploys} redeploys in {took:.1f} s under load: "
@@ -125,16 +133,17 @@ def main() -> int:
         headers = {"Authorization": f"Bearer {env['DOCKYARD_TOKEN']}"}
         with httpx.Client(base_url=server.base_url + "/api", headers=headers) as api:
             edge_port = nginx_edge(api)
+        edge_state = root / "data" / "edge" / "nginx"
         site = root / "apps" / "zd-process"
         site.mkdir(parents=True)
         (site / "index.html").write_text("start\n")
-        ok = run_case("host-process runtime", site, env, edge_port, args.redeploys)
+        ok = run_case("host-process runtime", site, env, edge_port, args.redeploys, edge_state)
         if available():
             box = root / "apps" / "zd-container"
             box.mkdir(parents=True)
             (box / "index.html").write_text("start\n")
             (box / "Dockerfile").write_text(DOCKERFILE)
-            ok = run_case("container runtime", box, env, edge_port, args.redeploys) and ok
+            ok = run_case("container runtime", box, env, edge_port, args.redeploys, edge_state) and ok
         else:
             print("skip  container runtime: no engine answers (DOCKER_HOST)")
     finally:
