@@ -159,6 +159,16 @@ def test_without_uv_pip_builds_it_and_says_so(tmp_path: Path, monkeypatch: pytes
     assert (venv / "bin" / "python").exists()
 
 
+def test_node_installs_share_one_package_cache_and_skip_the_audit(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text(json.dumps({"name": "x", "dependencies": {}}))
+    seen = tmp_path / "seen"
+    install = f'echo "$npm_config_cache $npm_config_prefer_offline $npm_config_audit" > {seen}'
+    workspace.node_modules(tmp_path / "cache", app, install, ENV, lambda _: None)
+    assert seen.read_text().split() == [str(tmp_path / "cache" / "npm"), "true", "false"]
+
+
 def test_node_modules_are_installed_once_and_linked(tmp_path: Path) -> None:
     app = tmp_path / "app"
     app.mkdir()

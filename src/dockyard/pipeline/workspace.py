@@ -333,6 +333,19 @@ def uv_env(cache: Path) -> dict[str, str]:
     return found | ({"SSL_CERT_FILE": bundle} if bundle else {})
 
 
+def npm_env(cache: Path) -> dict[str, str]:
+    """npm's (and pnpm's) settings for an install: one package cache under the data dir, used before
+    the registry is asked again, and no audit or funding request on the way (each is a registry round
+    trip). The app's own build settings come after these and win."""
+    return {
+        "npm_config_cache": str(cache / "npm"),
+        "npm_config_prefer_offline": "true",
+        "npm_config_audit": "false",
+        "npm_config_fund": "false",
+        "npm_config_update_notifier": "false",
+    }
+
+
 def node_modules(
     cache: Path,
     workspace: Path,
@@ -352,7 +365,7 @@ def node_modules(
         target.mkdir()
         for name in ["package.json", *locks]:
             shutil.copy2(workspace / name, target / name)
-        run_streamed(install, target, env, emit, f"`{install}`", canceled)
+        run_streamed(install, target, {**npm_env(cache), **env}, emit, f"`{install}`", canceled)
         (target / "node_modules").mkdir(exist_ok=True)
 
     if not _build_in_place(final, build, emit, canceled):
