@@ -419,7 +419,10 @@ class TestNginx(EdgeContract):
         assert get(settings.http_port, "d.localhost").status_code == 502
         missing = get(settings.http_port, "a.localhost", "/elsewhere")
         assert missing.status_code == 404 and failure_log.REQUEST_ID_HEADER in missing.headers
-        logged = poll(lambda: failure_log.read_new(settings.state_dir), "the failure lines")
+        logged: list[failure_log.EdgeFailure] = []
+        poll(
+            lambda: logged.extend(failure_log.read_new(settings.state_dir)) or len(logged) == 2, "both lines"
+        )
         assert [(f.host, f.status, f.upstream) for f in logged] == [
             ("d.localhost", 502, f"127.0.0.1:{dead}"),
             ("a.localhost", 404, ""),

@@ -5,12 +5,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from dockyard.pipeline import workspace
+from dockyard.pipeline import command_groups, workspace
 
 ENV = {"PATH": os.environ["PATH"]}
 
@@ -84,6 +85,31 @@ def test_failing_command_reports_its_exit_code_and_last_line(tmp_path: Path) -> 
         )
     assert "build failed with exit code 3: error: missing semicolon" in str(failure.value)
     assert lines == ["compiling", "error: missing semicolon"]
+
+
+def test_a_command_starts_only_once_its_group_is_recorded(tmp_path: Path) -> None:
+    """A control plane killed between starting a build and recording its group used to leave the
+    build running for good: the command now waits for the record."""
+    marker = tmp_path / "ran"
+    seen: list[bool] = []
+
+    def slow_store(group: dict | None) -> None:
+        if group is not None:
+            time.sleep(0.3)  # a store write that takes its time (a busy SQLite), not a synchronisation
+            seen.append(marker.exists())
+
+    token = command_groups._listener.set(slow_store)
+    try:
+        workspace.run_streamed(f"touch {marker}", tmp_path, ENV, lambda _: None, "touch")
+    finally:
+        command_groups._listener.reset(token)
+    assert seen == [False] and marker.exists()
+
+
+def test_a_command_whose_go_ahead_never_comes_does_not_run(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    done = subprocess.run([*workspace.GATE, "touch", str(marker)], stdin=subprocess.DEVNULL, env=ENV)
+    assert done.returncode != 0 and not marker.exists()
 
 
 def test_python_environment_is_built_once_per_requirements(tmp_path: Path) -> None:

@@ -34,6 +34,10 @@ class StepCanceled(RuntimeError):
 
 
 CANCEL_POLL_S = 0.5
+# Waits for one line on stdin (the go-ahead, once the group is recorded), then becomes the command, in
+# the same process and group, with stdin from /dev/null. End of input instead (the control plane died
+# before it): nothing runs.
+GATE = ["/bin/sh", "-c", 'read -r _ && exec "$@" </dev/null', "dockyard-gate"]
 
 
 def _watch(proc: subprocess.Popen, canceled: Callable[[], bool], done: threading.Event) -> None:
@@ -122,20 +126,30 @@ def run_streamed(
 ) -> None:
     """Run a command, handing each output line to `emit`; raise StepFailed on a non-zero exit and
     StepCanceled when `canceled()` turned true while it ran. Its process group is announced while it
-    runs (command_groups), so a restart after a crash can stop what it left."""
-    proc = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        shell=isinstance(command, str),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    )
-    command_groups.started(proc.pid)
+    runs (command_groups), so a restart after a crash can stop what it left. The command itself
+    starts only once its group is recorded (GATE): a control plane killed in between leaves nothing
+    running that no one knows of."""
+    argv = [*GATE, *(["/bin/sh", "-c", command] if isinstance(command, str) else command)]
+    gate_r, gate_w = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=gate_r,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
+    finally:
+        os.close(gate_r)
+    try:
+        command_groups.started(proc.pid)
+    finally:
+        os.write(gate_w, b"go\n")
+        os.close(gate_w)
     assert proc.stdout is not None
     done = threading.Event()
     if canceled is not None:
