@@ -3,7 +3,7 @@ reports, resource secrets, environment diffs. Secret values only ever appear her
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, RootModel, StrictBool, StringConstraints
+from pydantic import ConfigDict, Field, RootModel, StrictBool, StringConstraints
 
 from dockyard.domain import variables as v
 from dockyard.domain.model import CamelModel
@@ -73,7 +73,42 @@ class EffectiveConfig(CamelModel):
     generated_at: str
 
 
+def _secret_rules() -> dict[str, Any]:
+    """domain.variables' rules across fields, as JSON Schema: kind `secret` with isSecret false is a
+    conflict; a secret, or a secret-looking name, is never build-time; a secret is 4+ characters."""
+    looks = "|".join(
+        "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in h) for h in v.SECRET_HINTS
+    )
+    marked = {"required": ["isSecret"], "properties": {"isSecret": {"const": True}}}
+    of_kind = {"required": ["kind"], "properties": {"kind": {"const": "secret"}}}
+    return {
+        "allOf": [
+            {
+                "not": {
+                    "required": ["kind", "isSecret"],
+                    "properties": {"kind": {"const": "secret"}, "isSecret": {"const": False}},
+                }
+            },
+            {
+                "if": {"required": ["exposure"], "properties": {"exposure": {"const": "build-time"}}},
+                "then": {
+                    "properties": {
+                        "isSecret": {"not": {"const": True}},
+                        "kind": {"not": {"const": "secret"}},
+                        "key": {"not": {"pattern": looks}},
+                    }
+                },
+            },
+            {
+                "if": {"anyOf": [marked, of_kind]},
+                "then": {"properties": {"value": {"minLength": v.MIN_SECRET_LENGTH}}},
+            },
+        ]
+    }
+
+
 class SetEnvironmentVariable(EnvironmentRef):
+    model_config = ConfigDict(json_schema_extra=_secret_rules())
     key: Key
     value: Value
     kind: v.Kind = "plain-config"
@@ -95,6 +130,7 @@ class UnsetEnvironmentVariable(EnvironmentRef):
 
 
 class SetResourceVariable(ResourceRef):
+    model_config = ConfigDict(json_schema_extra=_secret_rules())
     key: Key
     value: Value
     exposure: v.Exposure = "runtime"
