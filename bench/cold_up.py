@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from dockyard.runtimes.host_process import HostProcessRuntime
-from serve_process import commit, start_server, stop_server
+from serve_process import cli_env, commit, start_server, stop_server
 from up_latency import EXAMPLES, PAGES, timed_run, up
 
 TARGETS_S = {"hello-static": None, "hello-python": 2.0, "hello-node": 2.0, "django": 3.0}
@@ -98,13 +98,7 @@ def one_round(name: str, root: Path) -> tuple[float, float]:
     home = root / "home"
     home.mkdir(parents=True)
     server = start_server(root / "data", {"HOME": str(home)})
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")},
-        "HOME": str(home),
-        "DOCKYARD_URL": server.base_url,
-        "DOCKYARD_TOKEN": (root / "data" / "admin.token").read_text().strip(),
-        "XDG_CONFIG_HOME": str(root / "config"),
-    }
+    env = {**cli_env(root, server), "HOME": str(home)}
     try:
         folder = root / "apps" / name
         folder.parent.mkdir(parents=True)

@@ -37,7 +37,7 @@ import httpx
 from dockyard.edge.sync import make
 from dockyard.runtimes.host_process import HostProcessRuntime
 from edge import NGINX_MINIMAL, nginx_instance, stop_nginx, wrk
-from serve_process import commit, free_port, nginx_edge, rss_mb, start_server, stop_server
+from serve_process import cli_env, commit, free_port, nginx_edge, rss_mb, start_server, stop_server
 from up_latency import up
 
 PAGE = ("Hello from the Dockyard data path benchmark. " * 24)[:1024]
@@ -94,12 +94,7 @@ def main() -> int:
     root.chmod(0o755)
     data_dir = root / "data"
     server = start_server(data_dir)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")},
-        "DOCKYARD_URL": server.base_url,
-        "DOCKYARD_TOKEN": (data_dir / "admin.token").read_text().strip(),
-        "XDG_CONFIG_HOME": str(root / "config"),
-    }
+    env = cli_env(root, server)
     hand = root / "hand-nginx"
     try:
         headers = {"Authorization": f"Bearer {env['DOCKYARD_TOKEN']}"}

@@ -104,14 +104,12 @@ def commit() -> str:
 
 def cli_env(root: Path, server: RunningServer) -> dict[str, str]:
     """The environment a `dockyard` CLI call needs to talk to `server` (config kept under root)."""
-    env = {
-        **os.environ,
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DOCKYARD_")},  # this server only
         "DOCKYARD_URL": server.base_url,
         "DOCKYARD_TOKEN": (server.data_dir / "admin.token").read_text().strip(),
         "XDG_CONFIG_HOME": str(root / "config"),
     }
-    env.pop("DOCKYARD_DATA_DIR", None)
-    return env
 
 
 def nginx_edge(api: httpx.Client) -> int:
