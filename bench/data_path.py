@@ -12,6 +12,11 @@ Cases are interleaved per round, in an order rotated each round; figures are med
 Memory: Dockyard's own resident memory (VmRSS of the control plane plus every runner process it
 started), before any app and with APPS deployed, per app.
 
+Then `kill -9`, under the same wrk load (--timeout 10s, errors counted): of the supervisor with load on
+the stable URL and, separately, through the edge (it is started again as the monitor would, adopting
+the running apps); then of the control plane, load through the edge. Target: apps keep answering; a
+supervisor restart may cost the in-flight connections of the apps it re-adopts (counted).
+
 Targets (issue 14): (c)/(b) >= 0.95; (d)/(a) >= 0.8; <= 3 MB per app. The idle control plane with 100
 resources (<= 80 MB) is bench/api_scale.py's figure.
 
@@ -24,10 +29,13 @@ import argparse
 import contextlib
 import os
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -39,6 +47,7 @@ from dockyard.runtimes.host_process import HostProcessRuntime
 from edge import NGINX_MINIMAL, nginx_instance, stop_nginx, wrk
 from serve_process import cli_env, commit, free_port, nginx_edge, rss_mb, start_server, stop_server
 from up_latency import up
+from zero_downtime import parse_wrk
 
 PAGE = ("Hello from the Dockyard data path benchmark. " * 24)[:1024]
 SERVER_JS = f"""const http = require("http");
@@ -73,6 +82,23 @@ def dockyard_rss(data_dir: Path, server_pid: int) -> float:
 def settle(data_dir: Path, pid: int, seconds: float = 2.0) -> float:
     time.sleep(seconds)  # a measurement, not a synchronisation: let start-up garbage go first
     return dockyard_rss(data_dir, pid)
+
+
+def killed_under_load(port: int, host: str, victim: int, after: Callable[[], object]) -> tuple[int, int]:
+    """(requests, failed) of wrk on `port` while `victim` is killed with SIGKILL, then `after` runs."""
+    load = ["wrk", "-t2", "-c20", "-d600s", "--timeout", "10s", "-H", f"Host: {host}"]
+    running = subprocess.Popen(
+        [*load, f"http://127.0.0.1:{port}/"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    time.sleep(2.0)  # load flows first (a measurement, not a synchronisation)
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(1.0)
+    after()
+    time.sleep(2.0)
+    running.send_signal(signal.SIGINT)  # wrk prints its summary when interrupted
+    out, _ = running.communicate(timeout=30)
+    requests, failed, _ = parse_wrk(out)
+    return requests, failed
 
 
 def main() -> int:
@@ -139,6 +165,18 @@ def main() -> int:
                 got = wrk(port, load, args.duration, host)  # type: ignore[arg-type]
                 rps[name].append(got[0])
                 p99[name].append(got[1])
+        kills = []
+        for label, port, host in (
+            ("supervisor, stable URL", stable, "app.localhost"),
+            ("supervisor, edge", edge_port, hostname),
+        ):
+            victim = (runtime.supervisor() or {})["pid"]
+            kills.append((label, *killed_under_load(port, host, victim, runtime.revive)))
+            if (runtime.status(first["resourceId"]) or {}).get("active", {}).get("port") != instance:
+                raise RuntimeError("the restarted supervisor did not adopt the running app")
+        kills.append(
+            ("control plane, edge", *killed_under_load(edge_port, hostname, server.proc.pid, lambda: None))
+        )
     finally:
         stop_nginx(hand)
         stop_server(server)
@@ -156,6 +194,8 @@ def main() -> int:
     added = statistics.median(p99["Dockyard nginx edge"]) - statistics.median(p99["hand-written nginx"])
     print(f"p99 added by Dockyard's edge over the hand-written nginx: {added:+.2f} ms")
     print(f"Dockyard's own RSS: {before:.1f} MB with no app, {after:.1f} MB with {args.apps}")
+    for label, requests, failed in kills:
+        print(f"kill -9 of the {label:24}: {failed} of {requests} requests failed")
     checks = [
         (f"edge / hand-written nginx = {edge_ratio:.2f} >= {TARGET_EDGE}", edge_ratio >= TARGET_EDGE),
         (

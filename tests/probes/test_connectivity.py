@@ -129,7 +129,17 @@ def test_a_name_that_does_not_resolve_fails_the_dns_check() -> None:
     assert [(c.name, c.status) for c in checks] == [("dns-resolve", "failed"), ("tcp-connect", "skipped")]
 
 
-def test_local_checks_report_host_and_disk(tmp_path: Path) -> None:
+def test_local_checks_report_host_disk_and_how_stable_ports_are_served(tmp_path: Path) -> None:
     checks = connectivity.check_local(tmp_path)
-    assert [c.name for c in checks] == ["local-host", "disk-space"]
+    assert [c.name for c in checks] == ["local-host", "disk-space", "stable-port"]
     assert checks[1].metadata["freeBytes"].isdigit()
+    assert checks[2].metadata["mechanism"] in ("kernel-redirect", "forwarder")
+
+
+def test_the_python_forwarder_is_a_warning_that_says_why_and_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKYARD_STABLE_PORT", "forwarder")
+    stable = connectivity.check_local(tmp_path)[2]
+    assert (stable.status, stable.metadata["mechanism"]) == ("warning", "forwarder")
+    assert "DOCKYARD_STABLE_PORT" in stable.message and "nftables" in stable.message

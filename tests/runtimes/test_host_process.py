@@ -1,5 +1,6 @@
 """The host-process runtime against real processes: candidates, promotion, crash restart, swaps."""
 
+import json
 import os
 import signal
 import socket
@@ -12,16 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dockyard.runtimes import ports
+from dockyard.probes.public_access import ask_runner
+from dockyard.runtimes import ports, redirect
 from dockyard.runtimes.host_process import HostProcessRuntime, free_port
-from dockyard.runtimes.host_runner import EXIT_PORT_TAKEN
 from dockyard.runtimes.protocol import (
-    DEPLOYMENT_HEADER,
-    PROBE_PATH,
     InstanceSpec,
     RuntimeNotDeployed,
     Superseded,
 )
+from dockyard.runtimes.supervisor import EXIT_ALREADY_RUNNING
 from polling import poll
 from processes import gone
 
@@ -32,8 +32,7 @@ DEADLINE_S = 15.0
 def runtime(tmp_path: Path) -> Iterator[HostProcessRuntime]:
     rt = HostProcessRuntime(tmp_path / "data")
     yield rt
-    for sock in (tmp_path / "data" / "runners").glob("*/front_port"):
-        rt.shutdown(sock.parent.name)
+    rt.shutdown_all()
 
 
 def site(tmp_path: Path, deployment_id: str, text: str) -> InstanceSpec:
@@ -327,29 +326,99 @@ def test_allocation_skips_ports_given_to_other_resources_and_held_anywhere(
     assert url
 
 
-def test_a_runner_that_cannot_listen_on_its_front_port_exits_at_once_saying_so(tmp_path: Path) -> None:
+def test_a_resource_whose_front_port_is_held_gets_no_runner_and_says_why(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
     with socket.create_server(("127.0.0.1", 0)) as foreign:
         held = foreign.getsockname()[1]
-        state = tmp_path / "res_a"
-        state.mkdir()
-        done = subprocess.run(
-            [sys.executable, "-m", "dockyard.runtimes.host_runner", str(state), str(held)],
-            capture_output=True,
-            text=True,
-            timeout=DEADLINE_S,
-        )
-    assert done.returncode == EXIT_PORT_TAKEN
-    assert f"cannot listen on 127.0.0.1:{held}" in done.stderr
-    assert not (state / "control.sock").exists(), "no control socket: nobody mistakes it for a runner"
+        runtime.root.mkdir(parents=True)
+        runtime.ensure_runner("res_b")  # the supervisor runs, for another resource
+        reply = runtime._ask({"op": "attach", "resource": "res_a", "frontPort": held})
+    assert reply["code"] == "port-taken" and f"cannot listen on 127.0.0.1:{held}" in reply["error"]
+    assert runtime.status("res_a") is None, "nobody mistakes it for a runner"
+    assert runtime.supervisor()["resources"] == ["res_b"]  # type: ignore[index]
+
+
+def test_one_supervisor_holds_every_resource_and_a_second_one_leaves_at_once(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    runtime.start_candidate("res_b", site(tmp_path, "dep_2", "v2"))
+    held = runtime.supervisor()
+    assert held and held["resources"] == ["res_a", "res_b"]
+    assert runtime.status("res_a")["runnerPid"] == runtime.status("res_b")["runnerPid"] == held["pid"]  # type: ignore[index]
+    second = subprocess.run(
+        [sys.executable, "-m", "dockyard.runtimes.supervisor", str(runtime.root)],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_S,
+    )
+    assert second.returncode == EXIT_ALREADY_RUNNING and "already answers" in second.stderr
+    assert runtime.supervisor() == held
+
+
+def test_a_killed_supervisor_never_stops_an_app_and_adopts_it_when_it_comes_back(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    spec = site(tmp_path, "dep_1", "v1")
+    url = deploy(runtime, spec)
+    before = active(runtime)
+    os.kill(runtime.status("res_a")["runnerPid"], signal.SIGKILL)  # type: ignore[index]
+    poll(lambda: runtime.supervisor() is None, "the supervisor to be gone")
+    assert answers(spec), "the app itself keeps serving"
+    assert runtime.revive(), "the monitor's tick starts it again"
+    assert not runtime.revive(), "once"
+    adopted = active(runtime)
+    assert (adopted["pid"], adopted["state"], adopted["restarts"]) == (before["pid"], "running", 0)
+    assert httpx.get(url).text == "v1"
+    os.killpg(adopted["pid"], signal.SIGKILL)  # an adopted app that dies is started again
+    poll(lambda: active(runtime)["pid"] not in (None, before["pid"]), "a fresh process")
+    poll(lambda: httpx.get(url).text == "v1", "the restarted app")
+    assert active(runtime)["restarts"] == 1
 
 
 def test_the_front_port_answers_the_runners_probe_with_the_live_deployment(
     runtime: HostProcessRuntime, tmp_path: Path
 ) -> None:
     url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
-    token = runtime.status("res_a")["probeToken"]  # type: ignore[index]
-    probe = httpx.get(f"{url}{PROBE_PATH.lstrip('/')}{token}")
-    assert probe.headers[DEPLOYMENT_HEADER] == "dep_1" and probe.json()["deploymentId"] == "dep_1"
-    wrong = httpx.get(f"{url}{PROBE_PATH.lstrip('/')}not-the-token")
-    assert DEPLOYMENT_HEADER not in wrong.headers and wrong.status_code == 404, "the app's to answer"
+    port, token = runtime.front_port("res_a"), runtime.status("res_a")["probeToken"]  # type: ignore[index]
+    assert port
+    probe = ask_runner(port, token, 5)
+    assert probe.deployment_id == "dep_1" and json.loads(probe.body)["deploymentId"] == "dep_1"
+    wrong = ask_runner(port, "not-the-token", 5)
+    assert wrong.deployment_id is None and wrong.status == 404, "the app's to answer"
     assert httpx.get(url).text == "v1"
+
+
+@pytest.mark.skipif(redirect.unavailable() is not None, reason=str(redirect.unavailable()))
+def test_with_a_kernel_redirect_the_stable_port_reaches_the_app_without_the_forwarder(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    spec = site(tmp_path, "dep_1", "v1")
+    url = deploy(runtime, spec)
+    assert runtime.status("res_a")["stablePort"]["mechanism"] == "kernel-redirect"  # type: ignore[index]
+    assert httpx.get(url).text == "v1"
+    with socket.create_connection(("127.0.0.1", runtime.front_port("res_a") or 0)):
+        poll(lambda: ports.connected(spec.port), "the app to hold the connection itself")
+        assert active(runtime)["connections"] == 0, "the forwarder carried nothing"
+    table = redirect.Redirects(runtime.root)
+    assert table.current() == {runtime.front_port("res_a"): spec.port}
+    runtime.shutdown("res_a")
+    poll(lambda: runtime.supervisor() is None, "the supervisor to leave with its last resource")
+    assert table.current() == {}, "its redirects left with it"
+
+
+def test_without_a_kernel_redirect_the_runner_forwards_the_stable_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKYARD_STABLE_PORT", "forwarder")  # the supervisor inherits it
+    rt = HostProcessRuntime(tmp_path / "data")
+    try:
+        url = deploy(rt, site(tmp_path, "dep_1", "v1"))
+        stable = rt.status("res_a")["stablePort"]  # type: ignore[index]
+        assert stable["mechanism"] == "forwarder" and "DOCKYARD_STABLE_PORT" in stable["reason"]
+        assert httpx.get(url).text == "v1"
+        with socket.create_connection(("127.0.0.1", rt.front_port("res_a") or 0)):
+            poll(lambda: active(rt)["connections"] == 1, "the forwarder to carry the connection")
+    finally:
+        rt.shutdown_all()

@@ -21,8 +21,9 @@ from dockyard.domain.health import (
     patience_s,
 )
 from dockyard.domain.profiles import HealthCheck, HttpCheck
+from dockyard.probes.public_access import ask_runner
 from dockyard.runtimes import ports
-from dockyard.runtimes.protocol import DEPLOYMENT_HEADER, PROBE_PATH
+from dockyard.runtimes.protocol import DEPLOYMENT_HEADER
 
 POLL_S = 0.05
 FAST_POLL_S = 0.01  # the first second: a refused loopback connect costs ~0.1 ms, the switch waits less
@@ -145,7 +146,7 @@ def confirm_switch(
                 return problem
         if live.probe_token is None:
             return None
-        return _until(end, clock, lambda: _probe(base, live, policy.timeout_seconds))
+        return _until(end, clock, lambda: _probe(live, policy.timeout_seconds))
 
 
 def _until(
@@ -169,14 +170,14 @@ def _health_through(client: httpx.Client, base: str, http: HttpCheck) -> tuple[b
     return False, f"{http.method} {http.path} answered {resp.status_code} on the live port"
 
 
-def _probe(base: str, live: LivePort, timeout: float) -> tuple[bool, str | None]:
+def _probe(live: LivePort, timeout: float) -> tuple[bool, str | None]:
     """The runner recognises its probe only as a connection's first request: a connection of its own
     (not one the health check kept alive, which the runner already forwards to the app)."""
     try:
-        resp = httpx.get(f"{base}{PROBE_PATH}{live.probe_token}", timeout=timeout)
-    except httpx.HTTPError as exc:
+        resp = ask_runner(live.port, live.probe_token or "", timeout)
+    except OSError as exc:
         return False, f"the live port 127.0.0.1:{live.port} did not answer the probe: {type(exc).__name__}"
-    served = resp.headers.get(DEPLOYMENT_HEADER)
+    served = resp.deployment_id
     if served == live.deployment_id:
         return False, None
     if served:
@@ -184,5 +185,5 @@ def _probe(base: str, live: LivePort, timeout: float) -> tuple[bool, str | None]
     holder = ports.holder(live.port) or "another process"
     return True, (
         f"127.0.0.1:{live.port} is answered by {holder}, not by this resource's runner "
-        f"(it answered {resp.status_code} without {DEPLOYMENT_HEADER})"
+        f"(it answered {resp.status} without {DEPLOYMENT_HEADER})"
     )

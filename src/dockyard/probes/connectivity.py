@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dockyard.domain.egress import EgressPolicy
 from dockyard.outbound import guard
+from dockyard.runtimes import redirect
 
 CONNECT_TIMEOUT_S = 3.0
 LOW_DISK_BYTES = 1 << 30
@@ -79,8 +80,30 @@ def _host() -> tuple[str, str, dict[str, str]]:
     )
 
 
+def _stable_port() -> tuple[str, str, dict[str, str]]:
+    """How apps' stable ports are served: by a kernel redirect (no process between a client and the
+    app), or by the supervisor's forwarder (each byte through Python), the last fallback."""
+    why_not = redirect.unavailable()
+    if why_not is None:
+        return (
+            "passed",
+            "stable ports reach apps through a kernel redirect (nftables)",
+            {"mechanism": redirect.KERNEL_REDIRECT},
+        )
+    return (
+        "warning",
+        f"stable ports are forwarded through Python, slower: {why_not}. Run Dockyard as root with "
+        "nftables installed for a kernel redirect.",
+        {"mechanism": redirect.FORWARDER, "reason": why_not},
+    )
+
+
 def check_local(data_dir: Path) -> list[Check]:
-    return [_timed("local-host", _host), _timed("disk-space", lambda: _disk(data_dir))]
+    return [
+        _timed("local-host", _host),
+        _timed("disk-space", lambda: _disk(data_dir)),
+        _timed("stable-port", _stable_port),
+    ]
 
 
 def overall(checks: list[Check]) -> str:

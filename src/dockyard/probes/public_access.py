@@ -2,10 +2,15 @@
 deployment its front port routes to. The edge is asked on loopback with the route's Host header, so no
 DNS is needed and nothing leaves the machine."""
 
+import http.client
+import socket
+from dataclasses import dataclass
+
 import httpx
 
 from dockyard.domain.access_failures import Answer
 from dockyard.edge.process import NOT_FOUND_BODY
+from dockyard.runtimes import redirect
 from dockyard.runtimes.protocol import DEPLOYMENT_HEADER, PROBE_PATH
 
 ALL_INTERFACES = {"", "0.0.0.0", "::", "[::]", "*"}
@@ -32,13 +37,44 @@ def request(base: str, path: str, host: str | None, timeout: float) -> Answer:
     return Answer(connected=True, status=resp.status_code, edge_not_found=resp.text == NOT_FOUND_BODY)
 
 
-def routed_deployment(port: int, token: str, timeout: float) -> str | None:
-    """The deployment the runner on `port` says it routes to (its probe, on a connection of its own)."""
+@dataclass(frozen=True)
+class RunnerAnswer:
+    status: int
+    deployment_id: str | None  # the DEPLOYMENT_HEADER the answer carried
+    body: bytes
+
+
+class _Bypassing(http.client.HTTPConnection):
+    """A connection marked before it connects, so the kernel's redirect lets it reach the runner."""
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        for option in redirect.bypass_options():
+            self.sock.setsockopt(*option)
+        self.sock.connect((self.host, self.port))
+
+
+def ask_runner(port: int, token: str, timeout: float) -> RunnerAnswer:
+    """The runner's probe on its front port, on a connection of its own that the kernel does not
+    redirect to the app (see runtimes/redirect.py). Raises OSError when nothing answers."""
+    conn = _Bypassing("127.0.0.1", port, timeout=timeout)
     try:
-        resp = httpx.get(f"http://127.0.0.1:{port}{PROBE_PATH}{token}", timeout=timeout)
-    except httpx.HTTPError:
+        conn.request("GET", f"{PROBE_PATH}{token}")
+        resp = conn.getresponse()
+        return RunnerAnswer(resp.status, resp.getheader(DEPLOYMENT_HEADER), resp.read())
+    except http.client.HTTPException as exc:
+        raise OSError(f"not an HTTP answer: {exc!r}") from exc
+    finally:
+        conn.close()
+
+
+def routed_deployment(port: int, token: str, timeout: float) -> str | None:
+    """The deployment the runner on `port` says it routes to."""
+    try:
+        return ask_runner(port, token, timeout).deployment_id
+    except OSError:
         return None
-    return resp.headers.get(DEPLOYMENT_HEADER)
 
 
 def is_our_edge(base: str, timeout: float) -> bool:

@@ -1,7 +1,8 @@
-"""Host-process runtime: apps run as supervised processes on this machine, one runner per resource.
+"""Host-process runtime: apps run as supervised processes on this machine, all of a data dir's in one
+supervisor process (supervisor.py), a runner per resource inside it (host_runner.py).
 
-The runner (see host_runner.py) is detached, so apps keep serving while `dockyard serve` restarts;
-this adapter finds it again through its control socket, or starts it when it is not there.
+The supervisor is detached, so apps keep serving while `dockyard serve` restarts; this adapter finds
+it again through its control socket, or starts it when it is not there.
 """
 
 import contextlib
@@ -16,9 +17,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from dockyard.runtimes import ports
-from dockyard.runtimes.host_runner import EXIT_PORT_TAKEN, NOT_DEPLOYED, SUPERSEDED, control_socket
+from dockyard.runtimes import ports, redirect
+from dockyard.runtimes.host_runner import NOT_DEPLOYED, PORT_TAKEN, SUPERSEDED
 from dockyard.runtimes.protocol import InstanceSpec, LogSource, RuntimeNotDeployed, Superseded
+from dockyard.runtimes.supervisor import EXIT_ALREADY_RUNNING, NOT_ATTACHED, control_socket
 
 RUNNER_START_DEADLINE_S = 10.0
 CALL_TIMEOUT_S = 30.0
@@ -28,6 +30,10 @@ GRANT_HOLD_S = 120.0  # a port handed to a candidate stays reserved this long (i
 
 class RuntimeUnavailable(RuntimeError):
     pass
+
+
+class RunnerDown(ConnectionError):
+    """The supervisor holds no runner for the resource (as when nothing listens on its socket)."""
 
 
 class PortTaken(RuntimeUnavailable):
@@ -79,11 +85,11 @@ class HostProcessRuntime:
     def _dir(self, resource_id: str) -> Path:
         return self.root / resource_id
 
-    def call(self, resource_id: str, msg: dict[str, Any]) -> dict[str, Any]:
-        sock_path = control_socket(self._dir(resource_id))
+    def _ask(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """One line to the supervisor, its one-line reply (OSError when no supervisor answers)."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(CALL_TIMEOUT_S)
-            sock.connect(str(sock_path))
+            sock.connect(str(control_socket(self.root)))
             sock.sendall(json.dumps(msg).encode() + b"\n")
             data = b""
             while not data.endswith(b"\n"):
@@ -91,7 +97,12 @@ class HostProcessRuntime:
                 if not chunk:
                     break
                 data += chunk
-        reply = json.loads(data)
+        return json.loads(data)
+
+    def call(self, resource_id: str, msg: dict[str, Any]) -> dict[str, Any]:
+        reply = self._ask({**msg, "resource": resource_id})
+        if reply.get("code") == NOT_ATTACHED:
+            raise RunnerDown(reply["error"])
         if reply.get("code") == NOT_DEPLOYED:
             raise RuntimeNotDeployed(reply["error"])
         if reply.get("code") == SUPERSEDED:
@@ -112,10 +123,51 @@ class HostProcessRuntime:
             return found
         state_dir = self._dir(resource_id)
         state_dir.mkdir(parents=True, exist_ok=True)
-        # Two deployments of a new resource may both find no runner: one starts it, the other waits.
-        with open(state_dir / "start.lock", "w") as lock:
+        # Two deployments may both find no runner (or no supervisor): one starts it, the other waits.
+        with open(self.root / "start.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            self._ensure_supervisor()
             return self.status(resource_id) or self._start_runner(resource_id, state_dir)
+
+    def revive(self) -> bool:
+        """Start the supervisor again when it is gone while apps were deployed here (it adopts what
+        still runs); True when it had to."""
+        if self.supervisor() is not None or not self.known():
+            return False
+        with open(self.root / "start.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.supervisor() is not None:
+                return False
+            self._ensure_supervisor()
+        return True
+
+    def supervisor(self) -> dict[str, Any] | None:
+        """The supervisor's pid and the resources it holds; None when it is not running."""
+        try:
+            return self._ask({"op": "supervisor"})
+        except (OSError, ValueError):
+            return None
+
+    def _ensure_supervisor(self) -> None:
+        """Start the supervisor unless it answers (it brings back every resource it saved a state for)."""
+        if self.supervisor() is not None:
+            return
+        with open(self.root / "supervisor.log", "ab") as log:
+            started = subprocess.Popen(
+                [sys.executable, "-m", "dockyard.runtimes.supervisor", str(self.root)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + RUNNER_START_DEADLINE_S
+        while time.monotonic() < deadline:
+            if self.supervisor() is not None:
+                return
+            if started.poll() not in (None, EXIT_ALREADY_RUNNING):
+                break
+            time.sleep(0.02)
+        raise RuntimeUnavailable(f"the process supervisor did not start; see {self.root / 'supervisor.log'}")
 
     # -- ports: every one this data dir hands out is recorded, and none is handed out twice --
     def allocated(self, but: str | None = None) -> set[int]:
@@ -168,28 +220,12 @@ class HostProcessRuntime:
         return {**found, "notes": [note]} if note else found
 
     def _launch_runner(self, resource_id: str, state_dir: Path, port: int) -> dict[str, Any]:
-        with open(state_dir / "runner.log", "ab") as log:
-            runner = subprocess.Popen(
-                [sys.executable, "-m", "dockyard.runtimes.host_runner", str(state_dir), str(port)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + RUNNER_START_DEADLINE_S
-        while time.monotonic() < deadline:
-            found = self.status(resource_id)
-            if found:
-                return found
-            exited = runner.poll()
-            if exited == EXIT_PORT_TAKEN:
-                raise _port_taken(resource_id, state_dir, port)
-            if exited is not None:
-                break
-            time.sleep(0.02)
-        raise RuntimeUnavailable(
-            f"the process runner for {resource_id} did not start; see {state_dir}/runner.log"
-        )
+        reply = self._ask({"op": "attach", "resource": resource_id, "frontPort": port})
+        if reply.get("code") == PORT_TAKEN:
+            raise _port_taken(resource_id, state_dir, port)
+        if "error" in reply:
+            raise RuntimeUnavailable(f"the runner of {resource_id} did not start: {reply['error']}")
+        return reply
 
     def start_candidate(self, resource_id: str, spec: InstanceSpec) -> dict[str, Any]:
         """Start `spec` next to the active instance. The reply is the runner's status, with `notes`
@@ -275,9 +311,14 @@ class HostProcessRuntime:
             self.call(resource_id, {"op": "shutdown"})
 
     def shutdown_all(self) -> None:
-        """Stop every app this data dir runs (they outlive `dockyard serve` by design)."""
+        """Stop every app this data dir runs (they outlive `dockyard serve` by design); the supervisor
+        leaves with its last one."""
         for runner in self.root.glob("*/front_port"):
             self.shutdown(runner.parent.name)
+        with contextlib.suppress(OSError, ValueError):
+            self._ask({"op": "quit"})
+        if self.supervisor() is None:  # a supervisor that was killed left its redirects behind
+            redirect.Redirects(self.root).remove()
 
     def front_port(self, resource_id: str) -> int | None:
         """The resource's stable port on 127.0.0.1 (what the edge proxies to), once it was deployed."""

@@ -1,10 +1,10 @@
-"""The per-resource runner: `python -m dockyard.runtimes.host_runner STATE_DIR FRONT_PORT`.
+"""One resource's runner, inside the host supervisor (supervisor.py) that holds every resource's.
 
-A small detached process (its own session, so it outlives `dockyard serve`) that owns one resource's
-processes. It listens on the resource's stable front port and forwards TCP to the active instance;
-it starts candidates next to the active one, promotes a verified candidate (new connections go to it
-at once, the old instance drains, then stops) and restarts a crashed instance with backoff.
-The control plane talks to it over `STATE_DIR/control.sock`, one JSON object per line.
+It owns the resource's processes: it listens on the resource's stable front port and forwards TCP to
+the active instance; it starts candidates next to the active one, promotes a verified candidate (new
+connections go to it at once, the old instance drains, then stops) and restarts a crashed instance
+with backoff. An instance still running when the supervisor comes back (it was killed) is adopted:
+watched through a pidfd, never started twice.
 
 Ops: status; start {spec} (a candidate; refused when a newer deployment is already the candidate
 or active, so a slow older attempt never replaces a newer one); promote (with `hold`, the old
@@ -19,7 +19,7 @@ runner itself with the deployment the connection was routed to (header DEPLOYMEN
 control plane can prove that what answers on the port is this runner and this deployment, not
 another process that holds the port. The token (random per runner, in `status`) keeps the path
 from being the app's to lose or anyone's to read. A runner that cannot listen on its front port
-exits at once with EXIT_PORT_TAKEN and says so on stderr (runner.log).
+is refused (PORT_TAKEN) before it holds any state.
 
 Each instance's output goes straight to its log file (no pipe through the runner, so an app outlives
 a dead runner). To give lines a time, the runner records `SIZE MTIME` in `LOG.times` whenever the
@@ -28,44 +28,30 @@ file has grown: a line's time is that of the first record covering its end.
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import secrets
 import signal
-import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockyard.runtimes import ports
 from dockyard.runtimes.protocol import DEPLOYMENT_HEADER, PROBE_PATH
-from dockyard.secrets.files import private_umask, write_private
+from dockyard.secrets.files import write_private
 
 BACKOFF_START_S = 0.1
 BACKOFF_MAX_S = 5.0
 STABLE_AFTER_S = 10.0
 DRAIN_TIMEOUT_S = 10.0
 STOP_GRACE_S = 5.0
-STAMP_EVERY_S = 0.5
 SPAWN_WAIT_S = 2.0
 HOLD_S = 60.0  # a held previous instance is drained anyway when nobody confirms or reverts
 NOT_DEPLOYED = "not-deployed"
 SUPERSEDED = "superseded"
-EXIT_PORT_TAKEN = 3
-
-
-MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 108 bytes
-
-
-def control_socket(state_dir: Path) -> Path:
-    """`STATE_DIR/control.sock`, or for a deep data dir a short path in a private dir under /tmp."""
-    sock = state_dir / "control.sock"
-    if len(str(sock)) <= MAX_SOCKET_PATH:
-        return sock
-    short = Path(f"/tmp/dockyard-{os.getuid()}")
-    short.mkdir(mode=0o700, exist_ok=True)
-    return short / f"{hashlib.sha256(str(state_dir).encode()).hexdigest()[:20]}.sock"
+PORT_TAKEN = "port-taken"
 
 
 @dataclass(eq=False)
@@ -78,6 +64,8 @@ class Instance:
     log_path: str
     runtime_kind: str = "host-process"
     proc: asyncio.subprocess.Process | None = None
+    pid: int | None = None  # the process group leader, ours or adopted
+    pid_start: str = ""  # its start time (/proc/PID/stat), so a reused pid is never taken for it
     restarts: int = 0
     state: str = "starting"
     started_at: float = 0.0
@@ -86,6 +74,7 @@ class Instance:
     connections: int = 0
     stamped: int = 0  # log size last recorded in LOG.times
     task: asyncio.Task | None = field(default=None, repr=False)
+    spawned: Callable[[], None] = field(default=lambda: None, repr=False)  # called with each new pid
 
     def spec(self) -> dict[str, Any]:
         return {
@@ -101,7 +90,7 @@ class Instance:
     def view(self) -> dict[str, Any]:
         return {
             "deploymentId": self.deployment_id,
-            "pid": self.proc.pid if self.proc and self.state != "stopped" else None,
+            "pid": self.pid if self.state != "stopped" else None,
             "port": self.port,
             "state": self.state,
             "restarts": self.restarts,
@@ -129,23 +118,62 @@ async def _spawn(inst: Instance) -> None:
         )
     finally:
         log.close()
+    inst.pid, inst.pid_start = inst.proc.pid, started(inst.proc.pid) or ""
     inst.started_at = time.time()
     inst.state = "running"
+    inst.spawned()
 
 
-async def supervise(inst: Instance) -> None:
-    """Run the instance; when it exits on its own, start it again after a growing pause."""
+def started(pid: int) -> str | None:
+    """The start time of a live process (field 22 of /proc/PID/stat); None when it is gone or a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+async def _pid_exit(pid: int) -> None:
+    """Until a process that is not our child exits (a pidfd turns readable)."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    loop = asyncio.get_running_loop()
+    gone: asyncio.Future[None] = loop.create_future()
+    loop.add_reader(fd, lambda: gone.done() or gone.set_result(None))
+    try:
+        if started(pid) is not None:  # a zombie's pidfd is readable too, but say so plainly
+            await gone
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+
+
+async def exited(inst: Instance) -> int | None:
+    """Until the instance's process exits: its exit code (None for an adopted one: not ours to reap)."""
+    if inst.proc is not None:
+        return await inst.proc.wait()
+    if inst.pid is not None:
+        await _pid_exit(inst.pid)
+    return None
+
+
+async def supervise(inst: Instance, adopted: bool = False) -> None:
+    """Run the instance (or watch the adopted one); when it exits on its own, start it again after a
+    growing pause."""
     backoff = BACKOFF_START_S
     while not inst.stopping:
         try:
-            await _spawn(inst)
+            if not adopted:
+                await _spawn(inst)
+            adopted = False
         except OSError as exc:
             inst.state, inst.last_exit_code = "crashed", None
             with open(inst.log_path, "a") as log:
                 log.write(f"[dockyard] could not start: {exc}\n")
         else:
-            assert inst.proc is not None
-            inst.last_exit_code = await inst.proc.wait()
+            inst.last_exit_code = await exited(inst)
             if inst.stopping:
                 break
             inst.state = "crashed"
@@ -159,13 +187,13 @@ async def supervise(inst: Instance) -> None:
 
 async def stop(inst: Instance) -> None:
     inst.stopping = True
-    proc = inst.proc
-    if proc is not None and proc.returncode is None:
+    running = inst.proc.returncode is None if inst.proc else started(inst.pid or 0) == inst.pid_start
+    if inst.pid is not None and running:
         for sig, wait in ((signal.SIGTERM, STOP_GRACE_S), (signal.SIGKILL, STOP_GRACE_S)):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, sig)
+                os.killpg(inst.pid, sig)
             try:
-                await asyncio.wait_for(proc.wait(), wait)
+                await asyncio.wait_for(exited(inst), wait)
                 break
             except TimeoutError:
                 continue
@@ -186,6 +214,39 @@ class Runner:
         self.done = asyncio.Event()
         self.probe_token = secrets.token_hex(16)
         self.probe_line = f"GET {PROBE_PATH}{self.probe_token} ".encode()
+        self.front: asyncio.Server | None = None
+        self.rerouted: Callable[[], Awaitable[None]] = _nothing  # the supervisor's: routes changed
+        self.stable_port: dict[str, Any] = {"mechanism": "forwarder"}  # how the front port is served
+
+    def stable_port_view(self) -> dict[str, Any]:
+        """How this resource's front port is served now (the supervisor's way, but for a container)."""
+        redirecting = self.stable_port.get("mechanism") == "kernel-redirect"
+        if redirecting and self.active and self.active.runtime_kind == "container":
+            return {"mechanism": "forwarder", "reason": "a container's published port is the engine's NAT"}
+        return self.stable_port
+
+    def route(self) -> int | None:
+        """Where the kernel may send the front port's new connections: the active instance's port,
+        unless it is stopped, or a container (its published port is itself a NAT rule of the engine's,
+        which a redirect to it would skip: the runner forwards to containers)."""
+        inst = self.active
+        if inst is None or inst.stopping or inst.runtime_kind == "container":
+            return None
+        return inst.port
+
+    async def listen(self) -> None:
+        """Take the front port (OSError when something else holds it), then the saved state."""
+        self.front = await asyncio.start_server(
+            self.forward, "127.0.0.1", self.front_port, reuse_address=True
+        )
+        self.restore()
+
+    async def close(self) -> None:
+        """Let go of the front port and stop every instance (the supervisor is leaving)."""
+        if self.front is not None:
+            self.front.close()
+        for inst in self.everything():
+            await stop(inst)
 
     def everything(self) -> list[Instance]:
         return [i for i in (self.candidate, self.active, self.previous, *self.draining) if i is not None]
@@ -200,6 +261,8 @@ class Runner:
                     "frontPort": self.front_port,
                     "active": active.spec() if active else None,
                     "stopped": bool(active and active.stopping),
+                    "pid": active.pid if active else None,
+                    "pidStart": active.pid_start if active else "",
                 }
             ),
         )
@@ -213,11 +276,17 @@ class Runner:
                 self.active = _instance(spec)
                 self.active.stopping, self.active.state = True, "stopped"
             elif spec:
-                self.active = self._launch(spec)
+                pid, pid_start = state.get("pid"), state.get("pidStart")
+                alive = isinstance(pid, int) and pid_start and started(pid) == pid_start
+                self.active = self._launch(spec, adopt=(pid, pid_start) if alive else None)
 
-    def _launch(self, spec: dict[str, Any]) -> Instance:
+    def _launch(self, spec: dict[str, Any], adopt: tuple[int, str] | None = None) -> Instance:
+        """A supervised instance of `spec`: started, or `adopt`ed (pid, start time) when it still runs."""
         inst = _instance(spec)
-        inst.task = asyncio.get_running_loop().create_task(supervise(inst))
+        inst.spawned = lambda: self.save() if inst is self.active else None
+        if adopt:
+            (inst.pid, inst.pid_start), inst.state, inst.started_at = adopt, "running", time.time()
+        inst.task = asyncio.get_running_loop().create_task(supervise(inst, adopted=bool(adopt)))
         return inst
 
     async def _relaunch_active(self, why: str) -> None:
@@ -228,6 +297,7 @@ class Runner:
         _note(self.active, why)
         self.active = self._launch(spec)
         self.save()
+        await self.rerouted()
         await _spawned(self.active)
 
     # -- commands --
@@ -250,6 +320,8 @@ class Runner:
         if op == "stop":
             assert self.active is not None
             if not self.active.stopping:
+                self.active.stopping = True  # no new connection reaches it from here on
+                await self.rerouted()
                 await stop(self.active)
                 _note(self.active, "stopped on request")
                 self.save()
@@ -276,8 +348,7 @@ class Runner:
             await self._relaunch_active("restarting on request")
             return self.status()
         if op == "shutdown":
-            for inst in self.everything():
-                await stop(inst)
+            await self.close()
             (self.state_dir / "state.json").unlink(missing_ok=True)
             self.done.set()
             return {"ok": True}
@@ -289,6 +360,7 @@ class Runner:
         self.release()  # an earlier switch nobody confirmed
         old, self.active, self.candidate = self.active, self.candidate, None
         self.save()
+        await self.rerouted()
         if old and hold:
             self.previous = old
             asyncio.get_running_loop().call_later(HOLD_S, self.release, old)
@@ -309,6 +381,7 @@ class Runner:
             return {"error": f"{deployment_id} is not the active instance"}
         failed, self.active, self.previous = self.active, self.previous, None
         self.save()
+        await self.rerouted()
         await stop(failed)
         _note(failed, "the switch to this version failed; the previous version serves again")
         return self.status()
@@ -316,7 +389,8 @@ class Runner:
     async def drain(self, old: Instance) -> None:
         self.draining.add(old)
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
-        while old.connections and time.monotonic() < deadline:
+        # connections the forwarder carries, and those the kernel redirected straight to the app
+        while (old.connections or ports.connected(old.port)) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         await stop(old)
         self.draining.discard(old)
@@ -326,22 +400,21 @@ class Runner:
             "frontPort": self.front_port,
             "runnerPid": os.getpid(),
             "probeToken": self.probe_token,
+            "stablePort": self.stable_port_view(),
             "active": self.active.view() if self.active else None,
             "candidate": self.candidate.view() if self.candidate else None,
             "previous": self.previous.view() if self.previous else None,
         }
 
-    async def stamp_logs(self) -> None:
+    def stamp_logs(self) -> None:
         """Record in LOG.times when each instance's log grew (the time its lines were written)."""
-        while True:
-            for inst in self.everything():
-                with contextlib.suppress(OSError):
-                    st = os.stat(inst.log_path)
-                    if st.st_size > inst.stamped:
-                        with open(inst.log_path + ".times", "a") as times:
-                            times.write(f"{st.st_size} {st.st_mtime:.3f}\n")
-                        inst.stamped = st.st_size
-            await asyncio.sleep(STAMP_EVERY_S)
+        for inst in self.everything():
+            with contextlib.suppress(OSError):
+                st = os.stat(inst.log_path)
+                if st.st_size > inst.stamped:
+                    with open(inst.log_path + ".times", "a") as times:
+                        times.write(f"{st.st_size} {st.st_mtime:.3f}\n")
+                    inst.stamped = st.st_size
 
     # -- the front port: plain TCP forwarding to the active instance --
     async def forward(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
@@ -387,17 +460,9 @@ class Runner:
             await client_w.drain()
         up_w.close()  # the instance's side ends, so does the other direction (which closes the client)
 
-    async def control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while line := await reader.readline():
-                try:
-                    reply = await self.command(json.loads(line))
-                except (KeyError, ValueError, TypeError) as exc:
-                    reply = {"error": f"bad command: {exc}"}
-                writer.write(json.dumps(reply).encode() + b"\n")
-                await writer.drain()
-        finally:
-            writer.close()
+
+async def _nothing() -> None:
+    return None
 
 
 def _instance(spec: dict[str, Any]) -> Instance:
@@ -449,34 +514,3 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, firs
     finally:
         with contextlib.suppress(Exception):
             writer.close()
-
-
-async def main(state_dir: Path, front_port: int) -> int:
-    runner = Runner(state_dir, front_port)
-    sock = control_socket(state_dir)
-    # The front port first: a second runner of the same resource fails here, before it could take
-    # the first one's control socket away.
-    try:
-        front = await asyncio.start_server(runner.forward, "127.0.0.1", front_port, reuse_address=True)
-    except OSError as exc:
-        print(f"[dockyard] cannot listen on 127.0.0.1:{front_port}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_PORT_TAKEN
-    sock.unlink(missing_ok=True)
-    runner.restore()  # before the control socket answers: no caller sees a runner without its state
-    control = await asyncio.start_unix_server(runner.control, path=str(sock))
-    (state_dir / "runner.pid").write_text(str(os.getpid()))
-    loop = asyncio.get_running_loop()
-    stamper = loop.create_task(runner.stamp_logs())
-    loop.add_signal_handler(signal.SIGTERM, runner.done.set)
-    async with control, front:
-        await runner.done.wait()
-    stamper.cancel()
-    for inst in runner.everything():
-        await stop(inst)
-    sock.unlink(missing_ok=True)
-    return 0
-
-
-if __name__ == "__main__":
-    private_umask()  # app logs and state: the owner's only (apps inherit it)
-    sys.exit(asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]))))

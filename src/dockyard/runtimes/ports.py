@@ -14,6 +14,7 @@ from pathlib import Path
 
 MAX_TRIES = 200
 LISTEN_STATE = "0A"  # TCP_LISTEN in /proc/net/tcp*
+ESTABLISHED_STATE = "01"
 
 
 def _probe_family() -> tuple[socket.AddressFamily, str]:
@@ -44,7 +45,11 @@ def taken(port: int) -> bool:
 
 
 def allocate(reserved: Collection[int] = ()) -> int:
-    """A port on 127.0.0.1 nothing holds and that is not `reserved` (handed to someone already)."""
+    """A port on 127.0.0.1 nothing holds and that is not `reserved` (handed to someone already) nor
+    redirected by the kernel to an app (a stable port whose supervisor is down)."""
+    from dockyard.runtimes.redirect import redirected
+
+    reserved = {*reserved, *redirected()}
     seen: set[int] = set()
     for _ in range(MAX_TRIES):
         with socket.socket() as s:
@@ -58,17 +63,30 @@ def allocate(reserved: Collection[int] = ()) -> int:
     raise OSError(f"no free port on 127.0.0.1 after {MAX_TRIES} tries")
 
 
-def _listening_inodes(port: int) -> set[str]:
-    inodes: set[str] = set()
+def _sockets(port: int, wanted_state: str, either_end: bool = False) -> list[str]:
+    """The inodes of the sockets in `wanted_state` whose local port (or, `either_end`, remote port)
+    is `port` (/proc/net/tcp*)."""
+    inodes: list[str] = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(OSError), open(table) as rows:
             next(rows, None)
             for row in rows:
                 fields = row.split()
-                local, state, inode = fields[1], fields[3], fields[9]
-                if state == LISTEN_STATE and int(local.rsplit(":", 1)[1], 16) == port:
-                    inodes.add(inode)
+                ends = (fields[1], fields[2]) if either_end else (fields[1],)
+                if fields[3] == wanted_state and any(int(e.rsplit(":", 1)[1], 16) == port for e in ends):
+                    inodes.append(fields[9])
     return inodes
+
+
+def _listening_inodes(port: int) -> set[str]:
+    return set(_sockets(port, LISTEN_STATE))
+
+
+def connected(port: int) -> bool:
+    """Whether a connection to `port` is still open on this machine (either end: a container's own
+    end is in its namespace). The kernel's view: it sees connections that reached an app without
+    passing through Dockyard."""
+    return bool(_sockets(port, ESTABLISHED_STATE, either_end=True))
 
 
 def holder(port: int) -> str | None:

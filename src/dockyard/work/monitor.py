@@ -1,4 +1,5 @@
-"""The monitor: every DOCKYARD_MONITOR_INTERVAL_S (default 15 s) it samples each deployed resource —
+"""The monitor: every DOCKYARD_MONITOR_INTERVAL_S (default 15 s) it starts the process supervisor
+again if it is gone, and samples each deployed resource —
 the runner's view of its live instance, one health check through its live port, CPU and memory —
 and keeps a health observation and a runtime sample (24 h of them).
 
@@ -325,6 +326,8 @@ class Monitor:
 
     def tick(self) -> int:
         """Sample every deployed resource once; returns how many were sampled."""
+        if self.svc.runtime.revive():
+            log.warning("the process supervisor was gone: started it again (it adopts running apps)")
         here = self.svc.runtime.known()
         found: list[Facts] = []
         # Only what this machine runs, read in chunks: the store may hold far more deployed resources
