@@ -232,6 +232,7 @@ def test_a_burst_of_twenty_deploys_over_ten_resources_ends_in_order(
     finals = {d: ended(plane, d, deadline=300) for d in everything}
     assert all(f["status"] in TERMINAL for f in finals.values())
     runtime = HostProcessRuntime(plane.data_dir)
+    actives = set()
     for n, (resource, (first, second)) in enumerate(requested.items()):
         assert finals[second]["status"] == "succeeded", finals[second]["failure"]
         assert finals[first]["status"] in ("canceled", "succeeded"), finals[first]
@@ -240,8 +241,10 @@ def test_a_burst_of_twenty_deploys_over_ten_resources_ends_in_order(
         status = runtime.status(resource) or {}
         assert status["active"]["deploymentId"] == second  # the last requested serves, alone
         assert status["candidate"] is None and status["previous"] is None
-        poll(
-            lambda status=status: children(status["runnerPid"]) == {status["active"]["pid"]},
-            f"app {n}'s runner to run its active instance only (the first one retired)",
-        )
+        actives.add(status["active"]["pid"])
         assert httpx.get(finals[second]["url"]).text == f"app {n} round b"
+    supervisor = (runtime.supervisor() or {})["pid"]
+    poll(
+        lambda: children(supervisor) == actives,
+        "the supervisor to run the ten active instances only (every first one retired)",
+    )
