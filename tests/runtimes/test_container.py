@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from dockyard.domain.ids import new_id
 from dockyard.runtimes import container as ctr
+from dockyard.runtimes import redirect
 from dockyard.runtimes.host_process import HostProcessRuntime, free_port
 from engine import BUSYBOX_IMAGE, RUN_LABEL, SITE_DOCKERFILE, engine_client, engine_or_skip
 from polling import poll
@@ -180,3 +182,29 @@ def test_limits_and_the_project_network_are_applied(
         "gone",
     )
     client.networks.get(f"dockyard-{project.lower()}").remove()
+
+
+@pytest.mark.skipif(redirect.unavailable() is not None, reason=str(redirect.unavailable()))
+def test_the_stable_port_reaches_the_container_itself_and_follows_it_when_it_comes_back(
+    runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
+) -> None:
+    resource = new_id("resource")
+    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "direct")), tmp_path, "direct")
+    runtime.host.promote(resource, deployment)
+    front = runtime.host.front_port(resource) or 0
+    table = redirect.Redirects(runtime.host.root)
+
+    def container_address() -> tuple[str, int]:
+        box = client.containers.list(filters={"label": f"dockyard.deployment={deployment}"})[0]
+        networks = box.attrs["NetworkSettings"]["Networks"].values()
+        return next(n["IPAddress"] for n in networks if n.get("IPAddress")), 8080
+
+    poll(lambda: table.current().get(front) == container_address(), "the redirect to the container")
+    assert httpx.get(f"http://127.0.0.1:{front}/").text == "direct"
+    with socket.create_connection(("127.0.0.1", front)):
+        active = (runtime.host.status(resource) or {})["active"]
+        assert active["connections"] == 0, "no process carried the connection"
+    client.containers.list(filters={"label": f"dockyard.deployment={deployment}"})[0].kill()
+    poll(lambda: (runtime.host.status(resource) or {})["active"]["restarts"] >= 1, "a restart")
+    poll(lambda: table.current().get(front) == container_address(), "the redirect to the new container")
+    poll(lambda: httpx.get(f"http://127.0.0.1:{front}/").text == "direct", "the container to answer again")

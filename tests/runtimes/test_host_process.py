@@ -402,7 +402,7 @@ def test_with_a_kernel_redirect_the_stable_port_reaches_the_app_without_the_forw
         poll(lambda: ports.connected(spec.port), "the app to hold the connection itself")
         assert active(runtime)["connections"] == 0, "the forwarder carried nothing"
     table = redirect.Redirects(runtime.root)
-    assert table.current() == {runtime.front_port("res_a"): spec.port}
+    assert table.current() == {runtime.front_port("res_a"): ("127.0.0.1", spec.port)}
     runtime.shutdown("res_a")
     poll(lambda: runtime.supervisor() is None, "the supervisor to leave with its last resource")
     assert table.current() == {}, "its redirects left with it"

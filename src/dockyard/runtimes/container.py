@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from dockyard.runtimes.engine import managed_labels
 from dockyard.runtimes.host_process import HostProcessRuntime
-from dockyard.runtimes.protocol import InstanceSpec
+from dockyard.runtimes.protocol import InstanceSpec, address_file
 from dockyard.secrets.files import write_private
 
 if TYPE_CHECKING:
@@ -208,6 +208,7 @@ class ContainerRuntime:
                     "memory": spec.memory,
                     "cpus": spec.cpus,
                     "volumes": spec.volumes,
+                    "addressFile": str(address_file(spec.log_path)),
                 }
             ),
         )

@@ -5,7 +5,8 @@ instance, forwards its front port to the promoted one, restarts crashes and stop
 This process lets a container take part in all of that unchanged: it creates and starts the
 container (labelled, on the project's network, published on 127.0.0.1:hostPort), copies the
 container's output to its own, and exits with the container's exit code; SIGTERM stops and removes
-the container.
+the container. Once it runs, the container's own address is written to `addressFile`, for the
+kernel redirect (runtimes/redirect.py) to reach it with no process in between.
 """
 
 import contextlib
@@ -77,12 +78,30 @@ def run(spec: dict[str, Any]) -> int:
 
     # Asked to stop while the container is being created: it is removed as soon as it exists.
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=stop, daemon=True).start())
+    address = Path(spec["addressFile"]) if spec.get("addressFile") else None
     try:  # whatever happens from here (the port taken once the container exists, say), it goes
         box.append(client.containers.run(spec["image"], **options))
+        if address is not None:
+            _say_address(box[0], int(spec["containerPort"]), address)
         code = 0 if stopping.is_set() else _follow(box[0])
     finally:
+        if address is not None:
+            address.unlink(missing_ok=True)
         _remove(client, name)
     return 0 if stopping.is_set() else code
+
+
+def _say_address(container: Any, port: int, path: Path) -> None:
+    """Write where the running container answers (see protocol.address_file); nothing when the
+    engine gives it no address (host networking, say): the runner forwards to the published port."""
+    with contextlib.suppress(NotFound, APIError):
+        container.reload()
+        settings = container.attrs.get("NetworkSettings") or {}
+        networks = (settings.get("Networks") or {}).values()
+        ip = next((n["IPAddress"] for n in networks if n.get("IPAddress")), settings.get("IPAddress"))
+        pid = (container.attrs.get("State") or {}).get("Pid")
+        if ip and pid:
+            path.write_text(json.dumps({"ip": ip, "port": port, "pid": pid}))
 
 
 def _follow(container: Any) -> int:

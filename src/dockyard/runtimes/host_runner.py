@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.runtimes import ports
-from dockyard.runtimes.protocol import DEPLOYMENT_HEADER, PROBE_PATH
+from dockyard.runtimes.protocol import DEPLOYMENT_HEADER, PROBE_PATH, address_file
 from dockyard.secrets.files import write_private
 
 BACKOFF_START_S = 0.1
@@ -75,6 +75,27 @@ class Instance:
     stamped: int = 0  # log size last recorded in LOG.times
     task: asyncio.Task | None = field(default=None, repr=False)
     spawned: Callable[[], None] = field(default=lambda: None, repr=False)  # called with each new pid
+
+    def address(self) -> tuple[str, int] | None:
+        """Where the instance itself answers (None: a container that does not run yet)."""
+        if self.runtime_kind != "container":
+            return ("127.0.0.1", self.port)
+        found = self._container()
+        return (str(found["ip"]), int(found["port"])) if found else None
+
+    def _container(self) -> dict[str, Any] | None:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            found = json.loads(address_file(self.log_path).read_text())
+            return found if found.get("ip") and found.get("port") else None
+        return None
+
+    def connected(self) -> bool:
+        """Whether a connection to the instance is still open, as the kernel sees it: connections
+        that reached it without the runner (a redirect) count, a container's in its own namespace."""
+        if self.runtime_kind != "container":
+            return ports.connected(self.port)
+        found = self._container()
+        return bool(found) and ports.connected(int(found["port"]), netns_of=int(found["pid"]))
 
     def spec(self) -> dict[str, Any]:
         return {
@@ -218,21 +239,14 @@ class Runner:
         self.rerouted: Callable[[], Awaitable[None]] = _nothing  # the supervisor's: routes changed
         self.stable_port: dict[str, Any] = {"mechanism": "forwarder"}  # how the front port is served
 
-    def stable_port_view(self) -> dict[str, Any]:
-        """How this resource's front port is served now (the supervisor's way, but for a container)."""
-        redirecting = self.stable_port.get("mechanism") == "kernel-redirect"
-        if redirecting and self.active and self.active.runtime_kind == "container":
-            return {"mechanism": "forwarder", "reason": "a container's published port is the engine's NAT"}
-        return self.stable_port
-
-    def route(self) -> int | None:
-        """Where the kernel may send the front port's new connections: the active instance's port,
-        unless it is stopped, or a container (its published port is itself a NAT rule of the engine's,
-        which a redirect to it would skip: the runner forwards to containers)."""
+    def route(self) -> tuple[str, int] | None:
+        """Where the kernel may send the front port's new connections: the active instance itself
+        (a host process's port on 127.0.0.1, a container's own address once it runs), unless it is
+        stopped. None: the runner's listener serves (and forwards)."""
         inst = self.active
-        if inst is None or inst.stopping or inst.runtime_kind == "container":
+        if inst is None or inst.stopping:
             return None
-        return inst.port
+        return inst.address()
 
     async def listen(self) -> None:
         """Take the front port (OSError when something else holds it), then the saved state."""
@@ -390,7 +404,7 @@ class Runner:
         self.draining.add(old)
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
         # connections the forwarder carries, and those the kernel redirected straight to the app
-        while (old.connections or ports.connected(old.port)) and time.monotonic() < deadline:
+        while (old.connections or old.connected()) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         await stop(old)
         self.draining.discard(old)
@@ -400,7 +414,7 @@ class Runner:
             "frontPort": self.front_port,
             "runnerPid": os.getpid(),
             "probeToken": self.probe_token,
-            "stablePort": self.stable_port_view(),
+            "stablePort": self.stable_port,
             "active": self.active.view() if self.active else None,
             "candidate": self.candidate.view() if self.candidate else None,
             "previous": self.previous.view() if self.previous else None,

@@ -63,11 +63,14 @@ def allocate(reserved: Collection[int] = ()) -> int:
     raise OSError(f"no free port on 127.0.0.1 after {MAX_TRIES} tries")
 
 
-def _sockets(port: int, wanted_state: str, either_end: bool = False) -> list[str]:
+def _sockets(
+    port: int, wanted_state: str, either_end: bool = False, netns_of: int | None = None
+) -> list[str]:
     """The inodes of the sockets in `wanted_state` whose local port (or, `either_end`, remote port)
-    is `port` (/proc/net/tcp*)."""
+    is `port` (/proc/net/tcp*; those of the network namespace of process `netns_of`)."""
     inodes: list[str] = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    where = f"/proc/{netns_of}/net" if netns_of else "/proc/net"
+    for table in (f"{where}/tcp", f"{where}/tcp6"):
         with contextlib.suppress(OSError), open(table) as rows:
             next(rows, None)
             for row in rows:
@@ -82,11 +85,11 @@ def _listening_inodes(port: int) -> set[str]:
     return set(_sockets(port, LISTEN_STATE))
 
 
-def connected(port: int) -> bool:
-    """Whether a connection to `port` is still open on this machine (either end: a container's own
-    end is in its namespace). The kernel's view: it sees connections that reached an app without
-    passing through Dockyard."""
-    return bool(_sockets(port, ESTABLISHED_STATE, either_end=True))
+def connected(port: int, netns_of: int | None = None) -> bool:
+    """Whether a connection to `port` is still open on this machine, or in the network namespace of
+    process `netns_of` (a container's). The kernel's view: it sees connections that reached an app
+    without passing through Dockyard."""
+    return bool(_sockets(port, ESTABLISHED_STATE, either_end=True, netns_of=netns_of))
 
 
 def holder(port: int) -> str | None:

@@ -3,6 +3,7 @@
 instance (stop, start, restart), status and where its output is."""
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 
@@ -30,6 +31,13 @@ class LogSource:
 # the answer names the deployment the port routes to, which no other process on the port can.
 PROBE_PATH = "/.dockyard/probe/"
 DEPLOYMENT_HEADER = "X-Dockyard-Deployment"
+
+
+def address_file(log_path: str) -> Path:
+    """Where a container instance's attach process says, once the container runs, where the
+    container itself answers: {"ip", "port", "pid"} (its address on the engine's network, the port
+    inside, its first process) — what a kernel redirect straight to it needs."""
+    return Path(log_path).with_suffix(".address.json")
 
 
 class Superseded(Exception):

@@ -3,10 +3,13 @@ port to its active instance's port, for connections made on this machine to 127.
 URL, and the edge's upstream).
 
 One nft table per data dir (`dockyard_<digest>`, its comment naming the folder), holding a map
-front port → instance port and one rule at the nat output hook. A switch replaces the map in one
-transaction: new connections go to the new instance at once, established ones keep the instance
-they were mapped to (conntrack) until they end, which is what a drain waits for. The table outlives
-the supervisor, so a killed supervisor never takes the apps' URLs with it.
+front port → the instance's own address (127.0.0.1 and its port for a host process; a container's
+address on its engine network and its port inside, which skips the engine's published-port NAT) and
+one rule at the nat output hook; what leaves loopback that way is masqueraded, as the engine does.
+A switch replaces the map in one transaction: new connections go to the new instance at once,
+established ones keep the instance they were mapped to (conntrack) until they end, which is what a
+drain waits for. The table outlives the supervisor, so a killed supervisor never takes the apps'
+URLs with it.
 
 A connection marked BYPASS_MARK (SO_MARK) is not redirected: it reaches the runner's own listener on
 the front port, which answers the probe (the runner is also what serves when no redirect exists).
@@ -75,26 +78,31 @@ class Redirects:
         self.root = root
         self.table = table_name(root)
 
-    def apply(self, routes: dict[int, int]) -> None:
-        """Make the map exactly `routes` (front port → instance port), creating the table if needed."""
-        elements = ", ".join(f"{front} : {port}" for front, port in sorted(routes.items()))
+    def apply(self, routes: dict[int, tuple[str, int]]) -> None:
+        """Make the map exactly `routes` (front port → (address, port)), creating the table if needed."""
+        for address, _ in routes.values():
+            if not address.startswith("127."):
+                allow_loopback_source(address)
+        elements = ", ".join(f"{front} : {ip} . {port}" for front, (ip, port) in sorted(routes.items()))
         comment = json.dumps(f"dockyard {self.root.resolve()}")
+        t = self.table
         _nft(
-            f"table ip {self.table} {{\n"
+            f"table ip {t} {{\n"
             f"  comment {comment}\n"
-            "  map fronts { type inet_service : inet_service; }\n"
-            "  chain out {\n"
-            "    type nat hook output priority -100; policy accept;\n"
-            "  }\n"
+            "  map fronts { type inet_service : ipv4_addr . inet_service; }\n"
+            "  chain out { type nat hook output priority -100; policy accept; }\n"
+            "  chain post { type nat hook postrouting priority 100; policy accept; }\n"
             "}\n"
-            f"flush chain ip {self.table} out\n"
-            f"flush map ip {self.table} fronts\n"
-            f"add rule ip {self.table} out ip daddr 127.0.0.1 meta l4proto tcp meta mark != {BYPASS_MARK:#x} "
-            f"redirect to tcp dport map @fronts\n"
-            + (f"add element ip {self.table} fronts {{ {elements} }}\n" if elements else "")
+            f"flush chain ip {t} out\n"
+            f"flush chain ip {t} post\n"
+            f"flush map ip {t} fronts\n"
+            f"add rule ip {t} out ip daddr 127.0.0.1 meta l4proto tcp meta mark != {BYPASS_MARK:#x} "
+            "dnat ip to tcp dport map @fronts\n"
+            f'add rule ip {t} post ip saddr 127.0.0.1 ct status dnat oifname != "lo" masquerade\n'
+            + (f"add element ip {t} fronts {{ {elements} }}\n" if elements else "")
         )
 
-    def current(self) -> dict[int, int]:
+    def current(self) -> dict[int, tuple[str, int]]:
         """What the kernel redirects now ({} when there is no table)."""
         try:
             out = json.loads(_nft(None, "-j", "list", "map", "ip", self.table, "fronts"))
@@ -102,12 +110,36 @@ class Redirects:
             return {}
         for item in out.get("nftables", []):
             if "map" in item:
-                return {int(k): int(v) for k, v in item["map"].get("elem", [])}
+                return {int(k): _target(v) for k, v in item["map"].get("elem", [])}
         return {}
 
     def remove(self) -> None:
         with contextlib.suppress(RedirectFailed):  # there was none
             _nft(None, "delete", "table", "ip", self.table)
+
+
+def _target(value: object) -> tuple[str, int]:
+    """A map value as nft's JSON shows it: {"concat": [address, port]}."""
+    ip, port = value["concat"]  # type: ignore[index]
+    return str(ip), int(port)
+
+
+def allow_loopback_source(address: str) -> None:
+    """Let connections from 127.0.0.1 be routed to `address` through its interface (route_localnet:
+    the engine sets it on its bridge when it publishes on 127.0.0.1; set here when it did not)."""
+    try:
+        route = json.loads(
+            subprocess.run(
+                ["ip", "-j", "route", "get", address], capture_output=True, text=True, timeout=NFT_TIMEOUT_S
+            ).stdout
+        )
+        device = route[0]["dev"]
+    except (OSError, ValueError, IndexError, KeyError, subprocess.TimeoutExpired):
+        return
+    flag = Path(f"/proc/sys/net/ipv4/conf/{device}/route_localnet")
+    with contextlib.suppress(OSError):
+        if flag.read_text().strip() != "1":
+            flag.write_text("1")
 
 
 def redirected() -> set[int]:

@@ -59,6 +59,7 @@ class Supervisor:
         self.root = root
         self.runners: dict[str, Runner] = {}
         self.done = asyncio.Event()
+        self.applied: dict[int, tuple[str, int]] = {}  # what the kernel was last told
         why_not = redirect.unavailable()
         self.redirects = redirect.Redirects(root) if why_not is None else None
         # shared by every runner's status: how front ports are served, and why
@@ -72,7 +73,8 @@ class Supervisor:
         each runner's own listener serves its port (slower, never wrong)."""
         if self.redirects is None:
             return
-        routes = {r.front_port: port for r in self.runners.values() if (port := r.route()) is not None}
+        routes = {r.front_port: to for r in self.runners.values() if (to := r.route()) is not None}
+        self.applied = routes
         try:
             await asyncio.to_thread(self.redirects.apply, routes)
         except (redirect.RedirectFailed, OSError) as exc:
@@ -147,10 +149,15 @@ class Supervisor:
         finally:
             writer.close()
 
-    async def stamp_logs(self) -> None:
+    async def tend(self) -> None:
+        """Every STAMP_EVERY_S: log times recorded; redirects follow a container that came up (or
+        came back with another address)."""
         while True:
             for runner in list(self.runners.values()):
                 runner.stamp_logs()
+            routes = {r.front_port: to for r in self.runners.values() if (to := r.route()) is not None}
+            if self.redirects is not None and routes != self.applied:
+                await self.reroute()
             await asyncio.sleep(STAMP_EVERY_S)
 
     async def close(self) -> None:
@@ -184,7 +191,7 @@ async def main(root: Path) -> int:
     control = await asyncio.start_unix_server(supervisor.control, path=str(sock))
     (root / "supervisor.pid").write_text(str(os.getpid()))
     loop = asyncio.get_running_loop()
-    stamper = loop.create_task(supervisor.stamp_logs())
+    stamper = loop.create_task(supervisor.tend())
     loop.add_signal_handler(signal.SIGTERM, supervisor.done.set)
     async with control:
         await supervisor.done.wait()
