@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.pipeline import command_groups, workspace
+from dockyard.pipeline import command_groups, interpreters, workspace
+from dockyard.pipeline.failures import DeployFailure
 
 ENV = {"PATH": os.environ["PATH"]}
+PY = ".".join(map(str, sys.version_info[:3]))
 
 
 def test_copy_leaves_out_vcs_and_dependency_folders(tmp_path: Path) -> None:
@@ -121,14 +123,15 @@ def test_python_environment_is_built_once_per_requirements(tmp_path: Path) -> No
     assert (venv / "bin" / "python").exists()
     again: list[str] = []
     assert workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, again.append) == venv
-    assert again == [f"dependencies unchanged: reusing environment {venv.name}"]
+    assert again[1:] == [f"dependencies unchanged: reusing environment {venv.name}"]
 
 
 def test_uv_builds_the_environment_and_the_timeline_says_so(tmp_path: Path) -> None:
     said: list[str] = []
     app = _app(tmp_path, "app")
     venv = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, said.append)
-    assert said[0] == "creating a Python environment for 0 requirement(s) with uv"
+    assert said[0].startswith(f"using Python {PY} ({sys.executable}) (the app asks for no version)")
+    assert said[1] == "creating a Python environment for 0 requirement(s) with uv"
     assert (tmp_path / "cache" / "uv").is_dir()  # one package cache under the data dir, not $HOME
     done = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "--version"], capture_output=True, env=ENV
@@ -157,12 +160,12 @@ def test_a_uv_lock_is_synced_exactly_and_keys_the_cache(tmp_path: Path) -> None:
     app = _locked_app(tmp_path, "app")
     said: list[str] = []
     venv = workspace.python_venv(tmp_path / "cache", app, "pyproject.toml", ENV, said.append)
-    assert said[0] == "creating a Python environment from uv.lock with uv"
+    assert said[1] == "creating a Python environment from uv.lock with uv"
     assert (venv / "bin" / "pip").exists()  # the sync left the seeded pip in place
     twin = _locked_app(tmp_path, "twin")  # the same lock elsewhere: the same environment, no install
     again: list[str] = []
     assert workspace.python_venv(tmp_path / "cache", twin, "pyproject.toml", ENV, again.append) == venv
-    assert again == [f"dependencies unchanged: reusing environment {venv.name}"]
+    assert again[1:] == [f"dependencies unchanged: reusing environment {venv.name}"]
 
 
 def test_without_uv_a_uv_lock_falls_back_to_the_project_dependencies(
@@ -181,8 +184,67 @@ def test_without_uv_pip_builds_it_and_says_so(tmp_path: Path, monkeypatch: pytes
     venv = workspace.python_venv(
         tmp_path / "cache", _app(tmp_path, "app"), "requirements.txt", ENV, said.append
     )
-    assert said[0] == "creating a Python environment for 0 requirement(s) with pip (uv is not installed)"
+    assert said[1] == "creating a Python environment for 0 requirement(s) with pip (uv is not installed)"
     assert (venv / "bin" / "python").exists()
+
+
+def _another_python() -> tuple[str, str]:
+    """(minor version, path) of the newest interpreter here of another minor version than Dockyard's
+    (3.8 and later: what uv creates venvs for); the test is skipped on a machine without one."""
+    own = sys.version_info[:2]
+    others = [
+        i for i in interpreters.interpreters(interpreters.candidate_paths()) if (3, 8) <= i.version[:2] != own
+    ]
+    if not others:
+        pytest.skip(f"no Python here but {own[0]}.{own[1]}: nothing else to ask for")
+    chosen = max(others, key=lambda i: i.version)
+    return ".".join(map(str, chosen.version[:2])), chosen.path
+
+
+def _venv_version(venv: Path) -> str:
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", interpreters.ASK], capture_output=True, text=True, env=ENV
+    )
+    return ".".join(done.stdout.split()[:2])
+
+
+def test_the_python_version_file_picks_that_interpreter_and_keys_the_cache(tmp_path: Path) -> None:
+    minor, path = _another_python()
+    plain = workspace.python_venv(tmp_path / "cache", _app(tmp_path, "plain"), None, ENV, print)
+    app = _app(tmp_path, "app")
+    (app / ".python-version").write_text(f"# the app's Python\n{minor}\n")
+    said: list[str] = []
+    venv = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, said.append)
+    assert venv != plain and _venv_version(venv) == minor
+    assert said[0].startswith(f"using Python {minor}.") and said[0].endswith(
+        f"({path}) as .python-version asks ({minor})"
+    )
+
+
+def test_requires_python_picks_an_interpreter_that_satisfies_it(tmp_path: Path) -> None:
+    minor, _ = _another_python()
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "pyproject.toml").write_text(
+        f'[project]\nname = "shop"\nversion = "1"\nrequires-python = "=={minor}.*"\ndependencies = []\n'
+    )
+    said: list[str] = []
+    venv = workspace.python_venv(tmp_path / "cache", app, "pyproject.toml", ENV, said.append)
+    assert _venv_version(venv) == minor
+    assert said[0].endswith(f"as requires-python in pyproject.toml asks (=={minor}.*)")
+
+
+def test_a_python_this_machine_lacks_fails_the_install_saying_what_there_is(tmp_path: Path) -> None:
+    app = _app(tmp_path, "app")
+    (app / ".python-version").write_text("3.4\n")
+    with pytest.raises(DeployFailure) as failed:
+        workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, print)
+    failure = failed.value
+    assert (failure.phase, failure.code) == ("install", "python-version-unavailable")
+    assert failure.message.startswith(".python-version asks for Python 3.4, but this machine has Python ")
+    assert PY in failure.message
+    assert failure.next_action is not None and failure.next_action.startswith("Install Python 3.4")
+    assert not (tmp_path / "cache" / "python").exists()  # nothing was built
 
 
 def test_node_installs_share_one_package_cache_and_skip_the_audit(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from dockyard.pipeline import command_groups
+from dockyard.pipeline import command_groups, interpreters
+from dockyard.pipeline.detect import python_version
+from dockyard.pipeline.failures import DeployFailure
 
 IGNORED_NAMES = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".dockyard"})
 NODE_LOCKS = ("package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb")
@@ -269,10 +271,12 @@ def python_venv(
     reqs = [
         r.strip() for r in python_requirements(workspace, spec) if r.strip() and not r.strip().startswith("#")
     ]
+    base = app_python(workspace, emit)
+    interpreter = f"{base.label} {base.path}".encode()
     if locked and uv is not None:
-        key = _digest(LAYOUT, sys.version.encode(), b"uv.lock", lock.read_bytes(), project.read_bytes())
+        key = _digest(LAYOUT, interpreter, b"uv.lock", lock.read_bytes(), project.read_bytes())
     else:
-        key = _digest(LAYOUT, sys.version.encode(), "\n".join(reqs).encode())
+        key = _digest(LAYOUT, interpreter, "\n".join(reqs).encode())
     final = cache / "python" / key
 
     def build(target: Path) -> None:
@@ -281,15 +285,13 @@ def python_venv(
             emit(
                 f"creating a Python environment for {len(reqs)} requirement(s) with pip (uv is not installed)"
             )
-            run_streamed(
-                [sys.executable, "-m", "venv", str(target)], workspace, env, emit, "creating the venv"
-            )
+            run_streamed([base.path, "-m", "venv", str(target)], workspace, env, emit, "creating the venv")
             install = [python, "-m", "pip", "install", "--disable-pip-version-check", "-r"]
             _install(target, reqs, install, workspace, env, emit, "pip install", canceled)
             return
         step_env = {**uv_env(cache), **env}
         # --seed: pip is in the venv as with `python -m venv`, for the app's own commands
-        created = [uv, "venv", "--seed", "--python", sys.executable, str(target)]
+        created = [uv, "venv", "--seed", "--python", base.path, str(target)]
         if locked:
             emit("creating a Python environment from uv.lock with uv")
             run_streamed(created, workspace, step_env, emit, "creating the venv")
@@ -313,6 +315,39 @@ def python_venv(
     if not _build_in_place(final, build, emit, canceled):
         emit(f"dependencies unchanged: reusing environment {key}")
     return final
+
+
+def app_python(workspace: Path, emit: Emit) -> python_version.Interpreter:
+    """The interpreter the app asks for (.python-version, runtime.txt, requires-python), said on the
+    timeline; DeployFailure when it is unreadable or this machine has none that fits."""
+    try:
+        pyproject = tomllib.loads(_text(workspace / "pyproject.toml") or "")
+    except tomllib.TOMLDecodeError:
+        pyproject = {}  # detection warned; pip or uv says what is wrong with it
+    try:
+        request = python_version.requested(
+            _text(workspace / ".python-version"), _text(workspace / "runtime.txt"), pyproject
+        )
+    except python_version.UnreadableRequest as exc:
+        raise DeployFailure(
+            "install",
+            "python-version-unreadable",
+            str(exc),
+            "Write a version such as 3.12 or 3.12.3 (or a specifier such as >=3.11) there.",
+        ) from exc
+    chosen, considered = interpreters.find(request)
+    if chosen is None:
+        assert request is not None  # with no request Dockyard's own Python is chosen
+        raise DeployFailure(
+            "install", "python-version-unavailable", *python_version.unavailable(request, considered)
+        )
+    why = f"as {request.origin} asks ({request.text})" if request else "(the app asks for no version)"
+    emit(f"using Python {chosen.label} ({chosen.path}) {why}")
+    return chosen
+
+
+def _text(path: Path) -> str | None:
+    return path.read_text(errors="replace") if path.is_file() else None
 
 
 def _install(
