@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.pipeline import command_groups, interpreters, workspace
+from dockyard.pipeline.app_env import with_app_tools
 from dockyard.pipeline.failures import DeployFailure
 
 ENV = {"PATH": os.environ["PATH"]}
@@ -273,6 +274,61 @@ def test_node_modules_are_installed_once_and_linked(tmp_path: Path) -> None:
     assert said[0].startswith("dependencies unchanged")
     assert runs.read_text() == "run\n"
     assert (second / "node_modules").resolve() == (app / "node_modules").resolve()
+
+
+def _node_app(tmp_path: Path, **fields: object) -> Path:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text(json.dumps({"name": "shop", "version": "1.0.0", **fields}))
+    return app
+
+
+def test_pnpm_comes_from_corepack_with_its_store_under_the_data_dir(tmp_path: Path) -> None:
+    """A real install from the npm registry: pnpm is not installed here, corepack brings the version
+    packageManager names, and the app's later commands (`pnpm start`) find it among its own tools."""
+    if shutil.which("pnpm") or not shutil.which("corepack"):
+        pytest.skip("pnpm is on PATH (corepack is not needed), or there is no corepack")
+    app = _node_app(tmp_path, packageManager="pnpm@9.1.0", dependencies={"is-number": "7.0.0"})
+    cache = tmp_path / "cache"
+    # this machine's npm registry serves no package signatures, which corepack checks by default:
+    # the setting a user of such a mirror gives as a build-time variable
+    build_env = {**ENV, "COREPACK_INTEGRITY_KEYS": "0"}
+    said: list[str] = []
+    try:
+        workspace.node_modules(cache, app, "pnpm install", build_env, said.append)
+    except DeployFailure as failure:
+        pytest.skip(f"corepack cannot fetch pnpm here: {failure.message}")
+    assert "installing with pnpm 9.1.0 (packageManager pnpm@9.1.0) from corepack " in said[0]
+    assert (app / "node_modules" / "is-number" / "package.json").is_file()
+    assert (cache / "pnpm-store").is_dir() and (cache / "corepack").is_dir()
+    tools = with_app_tools(ENV, None, app)  # what build, release and the process see
+    done = subprocess.run(["pnpm", "--version"], cwd=app, env=tools, capture_output=True, text=True)
+    assert (done.returncode, done.stdout.strip()) == (0, "9.1.0"), done.stderr
+
+
+def test_bun_that_is_not_installed_fails_the_install_with_what_to_do(tmp_path: Path) -> None:
+    if shutil.which("bun"):
+        pytest.skip("bun is installed here")
+    app = _node_app(tmp_path, dependencies={"is-number": "7.0.0"})
+    (app / "bun.lockb").write_bytes(b"")
+    with pytest.raises(DeployFailure) as failed:
+        workspace.node_modules(tmp_path / "cache", app, "bun install --frozen-lockfile", ENV, print)
+    failure = failed.value
+    assert (failure.phase, failure.code) == ("install", "package-manager-unavailable")
+    assert failure.message == "bun (bun.lockb) is not installed on this machine"
+    assert failure.next_action is not None and failure.next_action.startswith("Install bun where")
+    assert not (app / "node_modules").exists()
+
+
+def test_the_timeline_says_which_manager_installs_and_why(tmp_path: Path) -> None:
+    app = _node_app(tmp_path, dependencies={})
+    (app / "package-lock.json").write_text(
+        json.dumps({"name": "shop", "version": "1.0.0", "lockfileVersion": 3, "packages": {}})
+    )
+    said: list[str] = []
+    workspace.node_modules(tmp_path / "cache", app, "npm ci", ENV, said.append)
+    assert said[0] == f"installing with npm (package-lock.json) on PATH ({shutil.which('npm')})"
+    assert not any("Unknown env config" in line for line in said)  # no other manager's settings
 
 
 def test_requirement_includes_are_expanded_and_stay_inside_the_app(tmp_path: Path) -> None:

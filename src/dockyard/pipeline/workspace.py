@@ -17,7 +17,7 @@ import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from dockyard.pipeline import command_groups, interpreters
+from dockyard.pipeline import command_groups, interpreters, node_managers
 from dockyard.pipeline.detect import python_version
 from dockyard.pipeline.failures import DeployFailure
 
@@ -403,20 +403,48 @@ def node_modules(
     emit: Emit,
     canceled: Callable[[], bool] | None = None,
 ) -> None:
-    """Install once per package.json + lockfile; the workspace links the cached node_modules."""
+    """Install once per package.json + lockfile + install command; the workspace links the cached
+    node_modules. The package manager the command names comes from PATH, or from corepack."""
+    cache = cache.resolve()  # the install runs in the cache entry: its settings name absolute paths
     parts = [(workspace / "package.json").read_bytes()]
     locks = [name for name in NODE_LOCKS if (workspace / name).exists()]
     parts += [(workspace / name).read_bytes() for name in locks]
     key = _digest(LAYOUT, install.encode(), *parts)
     final = cache / "node" / key
+    step_env = {**npm_env(cache), **node_managers.settings(install, cache), **env}
 
     def build(target: Path) -> None:
         target.mkdir()
         for name in ["package.json", *locks]:
             shutil.copy2(workspace / name, target / name)
-        run_streamed(install, target, {**npm_env(cache), **env}, emit, f"`{install}`", canceled)
+        manager = _node_manager(cache, target, install, step_env, emit, canceled)
+        run_streamed(install, target, manager.env(step_env), emit, f"`{install}`", canceled)
         (target / "node_modules").mkdir(exist_ok=True)
+        manager.leave_in(target / "node_modules" / ".bin")
 
     if not _build_in_place(final, build, emit, canceled):
         emit(f"dependencies unchanged: reusing node_modules {key}")
     os.symlink(final / "node_modules", workspace / "node_modules")
+
+
+def _node_manager(
+    cache: Path,
+    folder: Path,
+    install: str,
+    env: dict[str, str],
+    emit: Emit,
+    canceled: Callable[[], bool] | None,
+) -> node_managers.Provided:
+    """The manager `install` names, said on the timeline; through corepack, its version is fetched
+    first (the one packageManager in `folder`'s package.json asks for), so a failure says so plainly."""
+    manager = node_managers.provide(cache, folder, install, env.get("PATH", ""))
+    if manager.shim is not None:
+        said: list[str] = []
+        try:
+            run_streamed([str(manager.shim), "--version"], folder, env, said.append, "corepack", canceled)
+        except StepFailed as exc:
+            raise node_managers.not_fetched(manager, said) from exc
+        emit(node_managers.fetched(manager, said))
+    elif manager.name:
+        emit(f"installing with {manager.name} ({manager.why}) {manager.where}")
+    return manager
