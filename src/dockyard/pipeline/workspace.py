@@ -333,7 +333,7 @@ def app_python(workspace: Path, emit: Emit) -> python_version.Interpreter:
             "install",
             "python-version-unreadable",
             str(exc),
-            "Write a version such as 3.12 or 3.12.3 (or a specifier such as >=3.11) there.",
+            "Put a version such as 3.12 or 3.12.3 (or a specifier such as >=3.11) in that file.",
         ) from exc
     chosen, considered = interpreters.find(request)
     if chosen is None:
