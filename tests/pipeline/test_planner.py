@@ -91,6 +91,30 @@ def test_a_generated_python_image_installs_requirements_before_copying_the_app()
     )
 
 
+def test_a_generated_node_image_installs_from_the_manifests_before_copying_the_app() -> None:
+    evidence = Evidence(
+        runtime_family="node",
+        package_manager="pnpm",
+        install_command="pnpm install --frozen-lockfile",
+        build_command="pnpm run build",
+        start_command="pnpm start",
+    )
+    lines = containerfile(
+        make(evidence, runtime={"runtimeName": "container"}), ("pnpm-lock.yaml",)
+    ).splitlines()
+    source = lines.index("COPY . /app")
+    assert lines.index("COPY package.json pnpm-lock.yaml /app/") < source  # only the manifests first
+    assert lines.index("RUN command -v pnpm >/dev/null || corepack enable pnpm") < source
+    assert lines.index("RUN pnpm install --frozen-lockfile") < source < lines.index("RUN pnpm run build")
+    npm = containerfile(
+        make(
+            Evidence(**{**evidence.__dict__, "install_command": "npm ci"}),
+            runtime={"runtimeName": "container"},
+        )
+    )
+    assert "corepack" not in npm
+
+
 def test_compose_and_commands_without_an_app_are_blocked_with_the_fix() -> None:
     compose = make(Evidence(compose_file_path="compose.yaml"), runtime={"strategy": "docker-compose"})
     assert [r.code for r in compose.blocked] == ["compose-not-supported"]

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.pipeline import command_groups, workspace
+from dockyard.pipeline import command_groups, interpreters, workspace
+from dockyard.pipeline.app_env import with_app_tools
+from dockyard.pipeline.failures import DeployFailure
 
 ENV = {"PATH": os.environ["PATH"]}
+PY = ".".join(map(str, sys.version_info[:3]))
 
 
 def test_copy_leaves_out_vcs_and_dependency_folders(tmp_path: Path) -> None:
@@ -121,14 +124,15 @@ def test_python_environment_is_built_once_per_requirements(tmp_path: Path) -> No
     assert (venv / "bin" / "python").exists()
     again: list[str] = []
     assert workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, again.append) == venv
-    assert again == [f"dependencies unchanged: reusing environment {venv.name}"]
+    assert again[1:] == [f"dependencies unchanged: reusing environment {venv.name}"]
 
 
 def test_uv_builds_the_environment_and_the_timeline_says_so(tmp_path: Path) -> None:
     said: list[str] = []
     app = _app(tmp_path, "app")
     venv = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, said.append)
-    assert said[0] == "creating a Python environment for 0 requirement(s) with uv"
+    assert said[0].startswith(f"using Python {PY} ({sys.executable}) (the app asks for no version)")
+    assert said[1] == "creating a Python environment for 0 requirement(s) with uv"
     assert (tmp_path / "cache" / "uv").is_dir()  # one package cache under the data dir, not $HOME
     done = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "--version"], capture_output=True, env=ENV
@@ -157,12 +161,12 @@ def test_a_uv_lock_is_synced_exactly_and_keys_the_cache(tmp_path: Path) -> None:
     app = _locked_app(tmp_path, "app")
     said: list[str] = []
     venv = workspace.python_venv(tmp_path / "cache", app, "pyproject.toml", ENV, said.append)
-    assert said[0] == "creating a Python environment from uv.lock with uv"
+    assert said[1] == "creating a Python environment from uv.lock with uv"
     assert (venv / "bin" / "pip").exists()  # the sync left the seeded pip in place
     twin = _locked_app(tmp_path, "twin")  # the same lock elsewhere: the same environment, no install
     again: list[str] = []
     assert workspace.python_venv(tmp_path / "cache", twin, "pyproject.toml", ENV, again.append) == venv
-    assert again == [f"dependencies unchanged: reusing environment {venv.name}"]
+    assert again[1:] == [f"dependencies unchanged: reusing environment {venv.name}"]
 
 
 def test_without_uv_a_uv_lock_falls_back_to_the_project_dependencies(
@@ -181,8 +185,67 @@ def test_without_uv_pip_builds_it_and_says_so(tmp_path: Path, monkeypatch: pytes
     venv = workspace.python_venv(
         tmp_path / "cache", _app(tmp_path, "app"), "requirements.txt", ENV, said.append
     )
-    assert said[0] == "creating a Python environment for 0 requirement(s) with pip (uv is not installed)"
+    assert said[1] == "creating a Python environment for 0 requirement(s) with pip (uv is not installed)"
     assert (venv / "bin" / "python").exists()
+
+
+def _another_python() -> tuple[str, str]:
+    """(minor version, path) of the newest interpreter here of another minor version than Dockyard's
+    (3.8 and later: what uv creates venvs for); the test is skipped on a machine without one."""
+    own = sys.version_info[:2]
+    others = [
+        i for i in interpreters.interpreters(interpreters.candidate_paths()) if (3, 8) <= i.version[:2] != own
+    ]
+    if not others:
+        pytest.skip(f"no Python here but {own[0]}.{own[1]}: nothing else to ask for")
+    chosen = max(others, key=lambda i: i.version)
+    return ".".join(map(str, chosen.version[:2])), chosen.path
+
+
+def _venv_version(venv: Path) -> str:
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", interpreters.ASK], capture_output=True, text=True, env=ENV
+    )
+    return ".".join(done.stdout.split()[:2])
+
+
+def test_the_python_version_file_picks_that_interpreter_and_keys_the_cache(tmp_path: Path) -> None:
+    minor, path = _another_python()
+    plain = workspace.python_venv(tmp_path / "cache", _app(tmp_path, "plain"), None, ENV, print)
+    app = _app(tmp_path, "app")
+    (app / ".python-version").write_text(f"# the app's Python\n{minor}\n")
+    said: list[str] = []
+    venv = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, said.append)
+    assert venv != plain and _venv_version(venv) == minor
+    assert said[0].startswith(f"using Python {minor}.") and said[0].endswith(
+        f"({path}) as .python-version asks ({minor})"
+    )
+
+
+def test_requires_python_picks_an_interpreter_that_satisfies_it(tmp_path: Path) -> None:
+    minor, _ = _another_python()
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "pyproject.toml").write_text(
+        f'[project]\nname = "shop"\nversion = "1"\nrequires-python = "=={minor}.*"\ndependencies = []\n'
+    )
+    said: list[str] = []
+    venv = workspace.python_venv(tmp_path / "cache", app, "pyproject.toml", ENV, said.append)
+    assert _venv_version(venv) == minor
+    assert said[0].endswith(f"as requires-python in pyproject.toml asks (=={minor}.*)")
+
+
+def test_a_python_this_machine_lacks_fails_the_install_saying_what_there_is(tmp_path: Path) -> None:
+    app = _app(tmp_path, "app")
+    (app / ".python-version").write_text("3.4\n")
+    with pytest.raises(DeployFailure) as failed:
+        workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, print)
+    failure = failed.value
+    assert (failure.phase, failure.code) == ("install", "python-version-unavailable")
+    assert failure.message.startswith(".python-version asks for Python 3.4, but this machine has Python ")
+    assert PY in failure.message
+    assert failure.next_action is not None and failure.next_action.startswith("Install Python 3.4")
+    assert not (tmp_path / "cache" / "python").exists()  # nothing was built
 
 
 def test_node_installs_share_one_package_cache_and_skip_the_audit(tmp_path: Path) -> None:
@@ -211,6 +274,61 @@ def test_node_modules_are_installed_once_and_linked(tmp_path: Path) -> None:
     assert said[0].startswith("dependencies unchanged")
     assert runs.read_text() == "run\n"
     assert (second / "node_modules").resolve() == (app / "node_modules").resolve()
+
+
+def _node_app(tmp_path: Path, **fields: object) -> Path:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text(json.dumps({"name": "shop", "version": "1.0.0", **fields}))
+    return app
+
+
+def test_pnpm_comes_from_corepack_with_its_store_under_the_data_dir(tmp_path: Path) -> None:
+    """A real install from the npm registry: pnpm is not installed here, corepack brings the version
+    packageManager names, and the app's later commands (`pnpm start`) find it among its own tools."""
+    if shutil.which("pnpm") or not shutil.which("corepack"):
+        pytest.skip("pnpm is on PATH (corepack is not needed), or there is no corepack")
+    app = _node_app(tmp_path, packageManager="pnpm@9.1.0", dependencies={"is-number": "7.0.0"})
+    cache = tmp_path / "cache"
+    # this machine's npm registry serves no package signatures, which corepack checks by default:
+    # the setting a user of such a mirror gives as a build-time variable
+    build_env = {**ENV, "COREPACK_INTEGRITY_KEYS": "0"}
+    said: list[str] = []
+    try:
+        workspace.node_modules(cache, app, "pnpm install", build_env, said.append)
+    except DeployFailure as failure:
+        pytest.skip(f"corepack cannot fetch pnpm here: {failure.message}")
+    assert "installing with pnpm 9.1.0 (packageManager pnpm@9.1.0) from corepack " in said[0]
+    assert (app / "node_modules" / "is-number" / "package.json").is_file()
+    assert (cache / "pnpm-store").is_dir() and (cache / "corepack").is_dir()
+    tools = with_app_tools(ENV, None, app)  # what build, release and the process see
+    done = subprocess.run(["pnpm", "--version"], cwd=app, env=tools, capture_output=True, text=True)
+    assert (done.returncode, done.stdout.strip()) == (0, "9.1.0"), done.stderr
+
+
+def test_bun_that_is_not_installed_fails_the_install_with_what_to_do(tmp_path: Path) -> None:
+    if shutil.which("bun"):
+        pytest.skip("bun is installed here")
+    app = _node_app(tmp_path, dependencies={"is-number": "7.0.0"})
+    (app / "bun.lockb").write_bytes(b"")
+    with pytest.raises(DeployFailure) as failed:
+        workspace.node_modules(tmp_path / "cache", app, "bun install --frozen-lockfile", ENV, print)
+    failure = failed.value
+    assert (failure.phase, failure.code) == ("install", "package-manager-unavailable")
+    assert failure.message == "bun (bun.lockb) is not installed on this machine"
+    assert failure.next_action is not None and failure.next_action.startswith("Install bun where")
+    assert not (app / "node_modules").exists()
+
+
+def test_the_timeline_says_which_manager_installs_and_why(tmp_path: Path) -> None:
+    app = _node_app(tmp_path, dependencies={})
+    (app / "package-lock.json").write_text(
+        json.dumps({"name": "shop", "version": "1.0.0", "lockfileVersion": 3, "packages": {}})
+    )
+    said: list[str] = []
+    workspace.node_modules(tmp_path / "cache", app, "npm ci", ENV, said.append)
+    assert said[0] == f"installing with npm (package-lock.json) on PATH ({shutil.which('npm')})"
+    assert not any("Unknown env config" in line for line in said)  # no other manager's settings
 
 
 def test_requirement_includes_are_expanded_and_stay_inside_the_app(tmp_path: Path) -> None:

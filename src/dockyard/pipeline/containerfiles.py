@@ -1,5 +1,8 @@
 """Generated Containerfiles for detected apps (static, Python, Node). Pure: plan in, text out.
 
+Dependencies install from the manifests alone (the requirements, package.json and its lockfile) before
+the source is copied, so an edit of the app's code reuses the dependency layer.
+
 Base images are settings (DOCKYARD_BASE_IMAGE_STATIC, _PYTHON, _NODE) so a machine without a
 registry can point them at images it built itself.
 """
@@ -24,6 +27,13 @@ def base_image(kind: str) -> str:
 
 def _cmd(command: str) -> str:
     return "CMD " + json.dumps(["/bin/sh", "-c", command])
+
+
+def _corepack(install: str | None) -> list[str]:
+    """pnpm and yarn from the image's corepack (Node's official images have it) when the image lacks them."""
+    words = (install or "").split()
+    manager = words[0] if words and words[0] in ("pnpm", "yarn") else None
+    return [f"RUN command -v {manager} >/dev/null || corepack enable {manager}"] if manager else []
 
 
 def containerfile(p: Plan, lockfiles: tuple[str, ...] = (), build_args: tuple[str, ...] = ()) -> str:
@@ -64,6 +74,7 @@ def containerfile(p: Plan, lockfiles: tuple[str, ...] = (), build_args: tuple[st
             "WORKDIR /app",
             *args,
             f"COPY {' '.join(('package.json', *lockfiles))} /app/",
+            *_corepack(p.install_command),
             *([f"RUN {p.install_command}"] if p.install_command else []),
             "COPY . /app",
             f"ENV PATH=/app/node_modules/.bin:$PATH PORT={port} HOST=0.0.0.0 NODE_ENV=production",

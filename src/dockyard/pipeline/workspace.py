@@ -17,7 +17,9 @@ import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from dockyard.pipeline import command_groups
+from dockyard.pipeline import command_groups, interpreters, node_managers
+from dockyard.pipeline.detect import python_version
+from dockyard.pipeline.failures import DeployFailure
 
 IGNORED_NAMES = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".dockyard"})
 NODE_LOCKS = ("package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb")
@@ -269,10 +271,12 @@ def python_venv(
     reqs = [
         r.strip() for r in python_requirements(workspace, spec) if r.strip() and not r.strip().startswith("#")
     ]
+    base = app_python(workspace, emit)
+    interpreter = f"{base.label} {base.path}".encode()
     if locked and uv is not None:
-        key = _digest(LAYOUT, sys.version.encode(), b"uv.lock", lock.read_bytes(), project.read_bytes())
+        key = _digest(LAYOUT, interpreter, b"uv.lock", lock.read_bytes(), project.read_bytes())
     else:
-        key = _digest(LAYOUT, sys.version.encode(), "\n".join(reqs).encode())
+        key = _digest(LAYOUT, interpreter, "\n".join(reqs).encode())
     final = cache / "python" / key
 
     def build(target: Path) -> None:
@@ -281,15 +285,13 @@ def python_venv(
             emit(
                 f"creating a Python environment for {len(reqs)} requirement(s) with pip (uv is not installed)"
             )
-            run_streamed(
-                [sys.executable, "-m", "venv", str(target)], workspace, env, emit, "creating the venv"
-            )
+            run_streamed([base.path, "-m", "venv", str(target)], workspace, env, emit, "creating the venv")
             install = [python, "-m", "pip", "install", "--disable-pip-version-check", "-r"]
             _install(target, reqs, install, workspace, env, emit, "pip install", canceled)
             return
         step_env = {**uv_env(cache), **env}
         # --seed: pip is in the venv as with `python -m venv`, for the app's own commands
-        created = [uv, "venv", "--seed", "--python", sys.executable, str(target)]
+        created = [uv, "venv", "--seed", "--python", base.path, str(target)]
         if locked:
             emit("creating a Python environment from uv.lock with uv")
             run_streamed(created, workspace, step_env, emit, "creating the venv")
@@ -313,6 +315,39 @@ def python_venv(
     if not _build_in_place(final, build, emit, canceled):
         emit(f"dependencies unchanged: reusing environment {key}")
     return final
+
+
+def app_python(workspace: Path, emit: Emit) -> python_version.Interpreter:
+    """The interpreter the app asks for (.python-version, runtime.txt, requires-python), said on the
+    timeline; DeployFailure when it is unreadable or this machine has none that fits."""
+    try:
+        pyproject = tomllib.loads(_text(workspace / "pyproject.toml") or "")
+    except tomllib.TOMLDecodeError:
+        pyproject = {}  # detection warned; pip or uv says what is wrong with it
+    try:
+        request = python_version.requested(
+            _text(workspace / ".python-version"), _text(workspace / "runtime.txt"), pyproject
+        )
+    except python_version.UnreadableRequest as exc:
+        raise DeployFailure(
+            "install",
+            "python-version-unreadable",
+            str(exc),
+            "Put a version such as 3.12 or 3.12.3 (or a specifier such as >=3.11) in that file.",
+        ) from exc
+    chosen, considered = interpreters.find(request)
+    if chosen is None:
+        assert request is not None  # with no request Dockyard's own Python is chosen
+        raise DeployFailure(
+            "install", "python-version-unavailable", *python_version.unavailable(request, considered)
+        )
+    why = f"as {request.origin} asks ({request.text})" if request else "(the app asks for no version)"
+    emit(f"using Python {chosen.label} ({chosen.path}) {why}")
+    return chosen
+
+
+def _text(path: Path) -> str | None:
+    return path.read_text(errors="replace") if path.is_file() else None
 
 
 def _install(
@@ -368,20 +403,48 @@ def node_modules(
     emit: Emit,
     canceled: Callable[[], bool] | None = None,
 ) -> None:
-    """Install once per package.json + lockfile; the workspace links the cached node_modules."""
+    """Install once per package.json + lockfile + install command; the workspace links the cached
+    node_modules. The package manager the command names comes from PATH, or from corepack."""
+    cache = cache.resolve()  # the install runs in the cache entry: its settings name absolute paths
     parts = [(workspace / "package.json").read_bytes()]
     locks = [name for name in NODE_LOCKS if (workspace / name).exists()]
     parts += [(workspace / name).read_bytes() for name in locks]
     key = _digest(LAYOUT, install.encode(), *parts)
     final = cache / "node" / key
+    step_env = {**npm_env(cache), **node_managers.settings(install, cache), **env}
 
     def build(target: Path) -> None:
         target.mkdir()
         for name in ["package.json", *locks]:
             shutil.copy2(workspace / name, target / name)
-        run_streamed(install, target, {**npm_env(cache), **env}, emit, f"`{install}`", canceled)
+        manager = _node_manager(cache, target, install, step_env, emit, canceled)
+        run_streamed(install, target, manager.env(step_env), emit, f"`{install}`", canceled)
         (target / "node_modules").mkdir(exist_ok=True)
+        manager.leave_in(target / "node_modules" / ".bin")
 
     if not _build_in_place(final, build, emit, canceled):
         emit(f"dependencies unchanged: reusing node_modules {key}")
     os.symlink(final / "node_modules", workspace / "node_modules")
+
+
+def _node_manager(
+    cache: Path,
+    folder: Path,
+    install: str,
+    env: dict[str, str],
+    emit: Emit,
+    canceled: Callable[[], bool] | None,
+) -> node_managers.Provided:
+    """The manager `install` names, said on the timeline; through corepack, its version is fetched
+    first (the one packageManager in `folder`'s package.json asks for), so a failure says so plainly."""
+    manager = node_managers.provide(cache, folder, install, env.get("PATH", ""))
+    if manager.shim is not None:
+        said: list[str] = []
+        try:
+            run_streamed([str(manager.shim), "--version"], folder, env, said.append, "corepack", canceled)
+        except StepFailed as exc:
+            raise node_managers.not_fetched(manager, said) from exc
+        emit(node_managers.fetched(manager, said))
+    elif manager.name:
+        emit(f"installing with {manager.name} ({manager.why}) {manager.where}")
+    return manager

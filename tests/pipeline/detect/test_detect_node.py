@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from dockyard.pipeline.detect import detect
+from dockyard.pipeline.detect.node import choose_manager
 
 MakeApp = Callable[..., Path]
 SERVER = "require('http').createServer((q, s) => s.end('hi')).listen(process.env.PORT);\n"
@@ -42,8 +43,8 @@ def test_an_express_app_with_a_lockfile_is_installed_with_npm_ci_and_started_wit
     [
         ("pnpm-lock.yaml", "pnpm", "pnpm install --frozen-lockfile", "pnpm run build", "pnpm start"),
         ("yarn.lock", "yarn", "yarn install --frozen-lockfile", "yarn run build", "yarn start"),
-        ("bun.lockb", "bun", "bun install", "bun run build", "bun run start"),
-        ("bun.lock", "bun", "bun install", "bun run build", "bun run start"),
+        ("bun.lockb", "bun", "bun install --frozen-lockfile", "bun run build", "bun run start"),
+        ("bun.lock", "bun", "bun install --frozen-lockfile", "bun run build", "bun run start"),
         (None, "npm", "npm install", "npm run build", "npm start"),
     ],
 )
@@ -70,6 +71,43 @@ def test_the_package_manager_field_is_used_without_a_lockfile(make_app: MakeApp)
     evidence = detect(app)
     assert (evidence.package_manager, evidence.install_command) == ("pnpm", "pnpm install")
     assert evidence.framework == "koa"
+
+
+def test_the_package_manager_field_wins_over_another_managers_lockfile(make_app: MakeApp) -> None:
+    app = make_app(
+        {
+            "package.json": package(packageManager="pnpm@9.1.0", dependencies={"koa": "2"}),
+            "package-lock.json": "{}",
+            "pnpm-lock.yaml": "",
+            "app.js": SERVER,
+        }
+    )
+    evidence = detect(app)
+    assert (evidence.package_manager, evidence.install_command) == ("pnpm", "pnpm install --frozen-lockfile")
+    assert evidence.reasoning[0].startswith("package manager: pnpm (packageManager pnpm@9.1.0)")
+    assert evidence.warnings == (
+        "package.json's packageManager is pnpm@9.1.0: package-lock.json is not read; delete it",
+    )
+
+
+@pytest.mark.parametrize(
+    ("present", "declared", "choice"),
+    [
+        (["pnpm-lock.yaml"], None, ("pnpm", "pnpm-lock.yaml", "pnpm-lock.yaml")),
+        (["yarn.lock"], None, ("yarn", "yarn.lock", "yarn.lock")),
+        (["bun.lockb"], None, ("bun", "bun.lockb", "bun.lockb")),
+        (["bun.lock"], None, ("bun", "bun.lock", "bun.lock")),
+        (["package-lock.json"], None, ("npm", "package-lock.json", "package-lock.json")),
+        ([], None, ("npm", None, "no lockfile")),
+        ([], "yarn@4.1.0", ("yarn", None, "packageManager yarn@4.1.0")),
+        (["yarn.lock"], "pnpm@9.1.0", ("pnpm", None, "packageManager pnpm@9.1.0")),
+        (["package-lock.json"], "deno@2", ("npm", "package-lock.json", "package-lock.json")),  # unknown
+        (["package-lock.json"], 7, ("npm", "package-lock.json", "package-lock.json")),  # not a string
+    ],
+)
+def test_the_package_manager_choice(present: list[str], declared: object, choice: tuple) -> None:
+    chosen = choose_manager(present, declared)
+    assert (chosen.manager, chosen.lock, chosen.why) == choice
 
 
 def test_several_lockfiles_are_flagged(make_app: MakeApp) -> None:

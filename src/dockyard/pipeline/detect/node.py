@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from dockyard.pipeline.detect.evidence import Evidence
@@ -32,23 +33,43 @@ NODE_FILE_RE = re.compile(r"^\s*node\s+(?:--?[\w-]+(?:=\S+)?\s+)*([\w./-]+\.[cm]
 START = {"npm": "npm start", "pnpm": "pnpm start", "yarn": "yarn start", "bun": "bun run start"}
 
 
+@dataclass(frozen=True)
+class ManagerChoice:
+    """The package manager, the lockfile it reads (None: none is there), why it was chosen."""
+
+    manager: str
+    lock: str | None
+    why: str
+    warnings: tuple[str, ...] = ()
+
+
 def _install(manager: str, lock: str | None) -> str:
+    """Installs exactly as locked when there is a lockfile, devDependencies included (the build needs
+    them), as `npm ci` does when NODE_ENV is not production."""
     if manager == "npm":
         return "npm ci" if lock else "npm install"
-    if manager == "bun":
-        return "bun install"
     return f"{manager} install --frozen-lockfile" if lock else f"{manager} install"
 
 
-def _manager(src: Source, data: dict[str, Any], warnings: list[str]) -> tuple[str, str | None]:
-    locks = [(lock, manager) for lock, manager in LOCKS if src.is_file(lock)]
-    if len({manager for _, manager in locks}) > 1:
-        names = ", ".join(lock for lock, _ in locks)
-        warnings.append(f"several lockfiles ({names}): using {locks[0][0]}; delete the others")
-    if locks:
-        return locks[0][1], locks[0][0]
-    declared = str(data.get("packageManager") or "").split("@")[0]
-    return (declared if declared in START else "npm"), None
+def choose_manager(present: list[str], declared: object) -> ManagerChoice:
+    """`present`: the lockfiles in the folder; `declared`: package.json's packageManager
+    ("pnpm@9.1.0"), which wins over the lockfiles."""
+    locks = [(lock, manager) for lock, manager in LOCKS if lock in present]
+    name = declared.split("@")[0] if isinstance(declared, str) else ""
+    if name in START:
+        own = [lock for lock, manager in locks if manager == name]
+        warnings = tuple(
+            f"package.json's packageManager is {declared}: {lock} is not read; delete it"
+            for lock, manager in locks
+            if manager != name
+        )
+        return ManagerChoice(name, own[0] if own else None, f"packageManager {declared}", warnings)
+    if not locks:
+        return ManagerChoice("npm", None, "no lockfile")
+    several = len({manager for _, manager in locks}) > 1
+    names = ", ".join(lock for lock, _ in locks)
+    warnings = (f"several lockfiles ({names}): using {locks[0][0]}; delete the others",) if several else ()
+    return ManagerChoice(locks[0][1], locks[0][0], locks[0][0], warnings)
 
 
 def _version(src: Source, data: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -89,7 +110,9 @@ def detect_node(src: Source) -> Evidence | None:
         {k: v for k, v in raw_scripts.items() if isinstance(v, str)} if isinstance(raw_scripts, dict) else {}
     )
     deps = _names(data, "dependencies", "devDependencies")
-    manager, lock = _manager(src, data, warnings)
+    choice = choose_manager([lock for lock, _ in LOCKS if src.is_file(lock)], data.get("packageManager"))
+    manager, lock = choice.manager, choice.lock
+    warnings += choice.warnings
     version, version_file = _version(src, data)
     files += [f for f in (lock, version_file) if f and f != "package.json"]
     has_deps = bool(deps | _names(data, "optionalDependencies"))
@@ -97,7 +120,7 @@ def detect_node(src: Source) -> Evidence | None:
     build = f"{manager} run build" if "build" in scripts else None
     framework = next((f for f in FRAMEWORKS if f in deps), "node-http")
     reasons.append(
-        f"package.json with {lock or 'no lockfile'}: {manager}"
+        f"package manager: {manager} ({choice.why})"
         + (f"; dependencies include {framework}" if framework != "node-http" else "")
     )
     builder = next((b for b in STATIC_BUILDERS if b[0] in deps), None)

@@ -167,9 +167,8 @@ def detect_python(src: Source, start_given: bool = False) -> Evidence | None:
             "not install: list them in [project].dependencies or a requirements.txt"
         )
     manager, lock = package_manager(src, pyproject)
-    version, version_file, version_warning = python_version(src)
+    version, version_file = python_version(src)
     ctx.files += [f for f in (lock, version_file) if f]
-    ctx.warnings += [version_warning] if version_warning else []
     return Evidence(
         runtime_family="python",
         framework=framework,

@@ -1,12 +1,12 @@
 """Python dependency names, package manager and version, read from requirements/pyproject files."""
 
 import re
-import sys
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.pipeline.detect.files import Source
+from dockyard.pipeline.detect.python_version import version_file
 
 NAME_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
 LOCKS = (("uv.lock", "uv"), ("poetry.lock", "poetry"))
@@ -91,19 +91,8 @@ def package_manager(src: Source, pyproject: dict[str, Any]) -> tuple[str, str | 
     return "pip", None
 
 
-def python_version(src: Source) -> tuple[str | None, str | None, str | None]:
-    """(version, file it came from, a warning when this interpreter is a different minor version)."""
-    version, origin = None, None
-    for line in (src.read_text(".python-version") or "").splitlines():
-        if line.strip() and not line.strip().startswith("#"):
-            version, origin = line.strip(), ".python-version"
-            break
-    runtime = (src.read_text("runtime.txt") or "").strip()
-    if version is None and runtime:
-        version, origin = runtime.removeprefix("python-"), "runtime.txt"
-    warning = None
-    wanted = re.match(r"^(\d+)\.(\d+)", version or "")
-    running = f"{sys.version_info.major}.{sys.version_info.minor}"
-    if wanted and f"{wanted.group(1)}.{wanted.group(2)}" != running:
-        warning = f"{origin} asks for Python {version}, but apps run with this server's Python {running}"
-    return version, origin, warning
+def python_version(src: Source) -> tuple[str | None, str | None]:
+    """(version, the file it came from). The install honours it with an interpreter of this machine
+    (pipeline/interpreters.py), or fails saying which versions there are."""
+    found = version_file(src.read_text(".python-version"), src.read_text("runtime.txt"))
+    return found or (None, None)
