@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses (PostgreSQL server, OpenSSH server, nginx, Caddy,
-# Pebble (a local ACME test CA), Podman with runc, busybox-static, debootstrap; wrk for the benches) when run as root and they are missing, and writes the
+# Pebble (a local ACME test CA), Podman with runc, busybox-static, debootstrap; nftables; wrk for the
+# benches) when run as root and they are missing, and writes the
 # Podman engine settings this kernel needs. Without root the tests that need them skip and say why.
 set -euo pipefail
 need=()
@@ -10,6 +11,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/caddy ] || need+=(caddy)
 [ -x /usr/bin/pebble ] || need+=(pebble)
 [ -x /usr/bin/wrk ] || need+=(wrk)  # bench/zero_downtime.py's load generator
+[ -x /usr/sbin/nft ] || need+=(nftables)  # apps' stable ports as a kernel redirect (runtimes/redirect.py)
+[ -x /usr/sbin/ip ] || [ -x /usr/bin/ip ] || need+=(iproute2)
 # Container engine: installed with its recommends (netavark, aardvark-dns, iptables, catatonit),
 # which rootful networking and published ports need.
 engine=()

@@ -194,17 +194,23 @@ def test_the_stable_port_reaches_the_container_itself_and_follows_it_when_it_com
     front = runtime.host.front_port(resource) or 0
     table = redirect.Redirects(runtime.host.root)
 
-    def container_address() -> tuple[str, int]:
-        box = client.containers.list(filters={"label": f"dockyard.deployment={deployment}"})[0]
-        networks = box.attrs["NetworkSettings"]["Networks"].values()
-        return next(n["IPAddress"] for n in networks if n.get("IPAddress")), 8080
+    def container_address() -> tuple[str, int] | None:
+        """The running container's own address (None while none runs)."""
+        for box in client.containers.list(filters={"label": f"dockyard.deployment={deployment}"}):
+            networks = box.attrs["NetworkSettings"]["Networks"].values()
+            return next(n["IPAddress"] for n in networks if n.get("IPAddress")), 8080
+        return None
 
-    poll(lambda: table.current().get(front) == container_address(), "the redirect to the container")
+    def redirected_to_it() -> bool:
+        address = container_address()
+        return address is not None and table.current().get(front) == address
+
+    poll(redirected_to_it, "the redirect to the container")
     assert httpx.get(f"http://127.0.0.1:{front}/").text == "direct"
     with socket.create_connection(("127.0.0.1", front)):
         active = (runtime.host.status(resource) or {})["active"]
         assert active["connections"] == 0, "no process carried the connection"
     client.containers.list(filters={"label": f"dockyard.deployment={deployment}"})[0].kill()
     poll(lambda: (runtime.host.status(resource) or {})["active"]["restarts"] >= 1, "a restart")
-    poll(lambda: table.current().get(front) == container_address(), "the redirect to the new container")
+    poll(redirected_to_it, "the redirect to the new container")
     poll(lambda: httpx.get(f"http://127.0.0.1:{front}/").text == "direct", "the container to answer again")
