@@ -140,6 +140,7 @@ def main() -> int:
             summary = shown.json()["accessSummary"] or {}
             hostname = ((summary.get("latestGeneratedAccessRoute") or {}).get("hostname")) or ""
         runtime = HostProcessRuntime(data_dir)
+        supervisor_mb = rss_mb((runtime.supervisor() or {})["pid"])["VmRSS"]
         instance = (runtime.status(first["resourceId"]) or {})["active"]["port"]
         stable = runtime.front_port(first["resourceId"])
         hostname = hostname or str(httpx.URL(first["url"]).host)
@@ -193,7 +194,10 @@ def main() -> int:
     per_app = (after - before) / args.apps
     added = statistics.median(p99["Dockyard nginx edge"]) - statistics.median(p99["hand-written nginx"])
     print(f"p99 added by Dockyard's edge over the hand-written nginx: {added:+.2f} ms")
-    print(f"Dockyard's own RSS: {before:.1f} MB with no app, {after:.1f} MB with {args.apps}")
+    print(
+        f"Dockyard's own RSS: {before:.1f} MB with no app, {after:.1f} MB with {args.apps}: the supervisor "
+        f"{supervisor_mb:.1f} MB (started by the first deploy), the control plane +{after - before - supervisor_mb:.1f} MB"
+    )
     for label, requests, failed in kills:
         print(f"kill -9 of the {label:24}: {failed} of {requests} requests failed")
     checks = [

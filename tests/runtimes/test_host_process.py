@@ -422,3 +422,20 @@ def test_without_a_kernel_redirect_the_runner_forwards_the_stable_port(
             poll(lambda: active(rt)["connections"] == 1, "the forwarder to carry the connection")
     finally:
         rt.shutdown_all()
+
+
+def test_a_retired_instance_is_listed_as_draining_while_a_connection_it_had_is_open(
+    runtime: HostProcessRuntime, tmp_path: Path
+) -> None:
+    """Retention keeps the files of what is listed: the retired version still answers there."""
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    old_pid = active(runtime)["pid"]
+    held = socket.create_connection(("127.0.0.1", runtime.front_port("res_a") or 0))
+    poll(lambda: ports.connected(active(runtime)["port"]), "the connection to reach v1")
+    deploy(runtime, site(tmp_path, "dep_2", "v2"))
+    draining = runtime.status("res_a")["draining"]  # type: ignore[index]
+    assert [i["deploymentId"] for i in draining] == ["dep_1"]
+    assert httpx.get(url).text == "v2", "new connections go to the new version"
+    held.close()
+    poll(lambda: runtime.status("res_a")["draining"] == [], "the drained version to leave")  # type: ignore[index]
+    poll(lambda: gone(old_pid), "its process to stop")

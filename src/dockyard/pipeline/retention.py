@@ -45,8 +45,11 @@ def kept(deployments: list[Deployment], keep: int, running: set[str]) -> set[str
 
 
 def _running(svc: Services, resource_id: str) -> set[str]:
+    """The deployments whose instances run: live, candidate, held, or draining (a retired instance
+    still answers the requests of connections opened before the switch: its files must stay)."""
     status = svc.runtime.status(resource_id) or {}
-    return {i["deploymentId"] for k in ("active", "candidate", "previous") if (i := status.get(k))}
+    held = [status.get(k) for k in ("active", "candidate", "previous")] + list(status.get("draining") or [])
+    return {i["deploymentId"] for i in held if i}
 
 
 def prune_artifacts(svc: Services, resource_id: str) -> Outcome:

@@ -418,6 +418,8 @@ class Runner:
             "active": self.active.view() if self.active else None,
             "candidate": self.candidate.view() if self.candidate else None,
             "previous": self.previous.view() if self.previous else None,
+            # retired, still finishing the connections they had (the kernel keeps them going there)
+            "draining": [i.view() for i in sorted(self.draining, key=lambda i: i.deployment_id)],
         }
 
     def stamp_logs(self) -> None:
