@@ -9,8 +9,9 @@ app, wrk (-t2 -c20 keep-alive, --duration s per case) against:
   (c) Dockyard's nginx edge, on the app's generated hostname;
   (d) the app's stable URL without an edge (its front port on 127.0.0.1).
 Cases are interleaved per round, in an order rotated each round; figures are medians of --rounds.
-Memory: Dockyard's own resident memory (VmRSS of the control plane plus every runner process it
-started), before any app and with APPS deployed, per app.
+Memory: Dockyard's own resident memory (VmRSS of the control plane plus the supervisor it
+started), before any app and with APPS deployed, per app; then with --more apps again, the cost of
+one more app once the fixed costs (the supervisor, the deploy path's modules) are paid.
 
 Then `kill -9`, under the same wrk load (--timeout 10s, errors counted): of the supervisor with load on
 the stable URL and, separately, through the edge (it is started again as the monitor would, adopting
@@ -104,6 +105,7 @@ def killed_under_load(port: int, host: str, victim: int, after: Callable[[], obj
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--apps", type=int, default=10)
+    parser.add_argument("--more", type=int, default=10, help="apps deployed after, for the marginal cost")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
@@ -135,12 +137,19 @@ def main() -> int:
                 (app / "dockyard.yml").write_text("start: node server.js\n")
                 deployed.append(up(app, env))
             after = settle(data_dir, server.proc.pid)
+            runtime = HostProcessRuntime(data_dir)
+            supervisor_mb = rss_mb((runtime.supervisor() or {})["pid"])["VmRSS"]
+            for i in range(args.more):  # the cost of one more app, once the fixed costs are paid
+                app = root / "apps" / f"dp-more-{i}"
+                app.mkdir(parents=True)
+                (app / "server.js").write_text(SERVER_JS)
+                (app / "dockyard.yml").write_text("start: node server.js\n")
+                up(app, env)
+            more = settle(data_dir, server.proc.pid)
             first = deployed[0]
             shown = api.get(f"/resources/{first['resourceId']}", params={"includeAccessSummary": "true"})
             summary = shown.json()["accessSummary"] or {}
             hostname = ((summary.get("latestGeneratedAccessRoute") or {}).get("hostname")) or ""
-        runtime = HostProcessRuntime(data_dir)
-        supervisor_mb = rss_mb((runtime.supervisor() or {})["pid"])["VmRSS"]
         instance = (runtime.status(first["resourceId"]) or {})["active"]["port"]
         stable = runtime.front_port(first["resourceId"])
         hostname = hostname or str(httpx.URL(first["url"]).host)
@@ -194,9 +203,14 @@ def main() -> int:
     per_app = (after - before) / args.apps
     added = statistics.median(p99["Dockyard nginx edge"]) - statistics.median(p99["hand-written nginx"])
     print(f"p99 added by Dockyard's edge over the hand-written nginx: {added:+.2f} ms")
+    grown = after - before - supervisor_mb
     print(
         f"Dockyard's own RSS: {before:.1f} MB with no app, {after:.1f} MB with {args.apps}: the supervisor "
-        f"{supervisor_mb:.1f} MB (started by the first deploy), the control plane +{after - before - supervisor_mb:.1f} MB"
+        f"{supervisor_mb:.1f} MB (started by the first deploy), the control plane +{grown:.1f} MB"
+    )
+    marginal = (more - after) / args.more if args.more else 0.0
+    print(
+        f"one more app once {args.apps} run: {marginal:.2f} MB ({more:.1f} MB with {args.apps + args.more})"
     )
     for label, requests, failed in kills:
         print(f"kill -9 of the {label:24}: {failed} of {requests} requests failed")
