@@ -410,30 +410,6 @@ class TestNginx(EdgeContract):
     binary = "nginx"
     package = "nginx"
 
-    def test_the_live_instance_is_reached_itself_and_the_stable_port_takes_over_when_it_refuses(
-        self, edge: Edge, settings: EdgeSettings, backends: tuple[Backend, Backend]
-    ) -> None:
-        """`instance` (the live app) first; once it is retired and refuses, before the edge names the
-        next one, the stable port (upstream_port) answers: no request fails in between."""
-        instance, stable = backends
-        edge.apply([Route("a.localhost", stable.port, instance=f"127.0.0.1:{instance.port}")])
-        with httpx.Client(headers={"Host": "a.localhost"}, trust_env=False) as client:
-            base = f"http://127.0.0.1:{settings.http_port}/"
-            assert {client.get(base).json()["name"] for _ in range(5)} == {"a"}
-            instance.close()  # no new connection; those nginx keeps finish (keepalive_time retires them)
-            answers: list[int] = []
-            poll(
-                lambda: (
-                    answers.append(client.get(base).status_code) or client.get(base).json()["name"] == "b"
-                ),
-                "b",
-            )
-            assert set(answers) == {200}
-
-    def test_an_instance_address_that_could_break_the_config_is_refused(self, edge: Edge) -> None:
-        with pytest.raises(ValueError, match="invalid instance address"):
-            edge.render([Route("a.localhost", 9001, instance="127.0.0.1:80; include /etc/passwd")])
-
     def test_its_failure_log_names_the_upstream_and_an_unrouted_path(
         self, edge: Edge, settings: EdgeSettings, backends: tuple[Backend, Backend]
     ) -> None:

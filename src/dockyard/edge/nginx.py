@@ -142,19 +142,10 @@ class NginxEdge:
                     if r.upstream_port == port and r.redirect_to is None
                 }
             )
-            # The live instance itself first (no hop, no NAT); the stable port as the backup, for the
-            # moment between a switch (the retired instance stops, and refuses) and the reload that
-            # names the new one. A refused connection is retried there (proxy_next_upstream error),
-            # before any byte of the request was sent.
-            instances = sorted(
-                {r.instance for _, _, rs in groups for r in rs if r.upstream_port == port and r.instance}
-            )
-            servers = [f"        server {a} max_fails=1 fail_timeout=2s;" for a in instances[:1]]
             out += [
                 "",
                 f"    upstream dockyard_{port} {{  # {', '.join(users)}",
-                *servers,
-                f"        server 127.0.0.1:{port}{' backup' if servers else ''};",
+                f"        server 127.0.0.1:{port};",
                 "        keepalive 64;",
                 f"        keepalive_timeout {UPSTREAM_IDLE_S}s;",
                 # nginx itself retires every upstream connection after a few seconds, between two

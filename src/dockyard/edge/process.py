@@ -55,11 +55,6 @@ def version_of(argv: tuple[str, ...], pattern: str = r"(\d+\.\d+\.\d+\S*)") -> s
     return found.group(1) if found else None
 
 
-def _ipv4_port(address: str) -> bool:
-    found = re.fullmatch(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})", address)
-    return bool(found) and all(int(o) < 256 for o in found.groups()[:4]) and 0 < int(found.group(5)) < 65536
-
-
 def check_route(route: Route) -> None:
     """Refuse what could break out of a config statement (the API validates; this is the last line)."""
     if not HOSTNAME_RE.fullmatch(route.hostname):  # fullmatch: `$` lets a final "\n" by
@@ -69,8 +64,6 @@ def check_route(route: Route) -> None:
         raise ValueError(f"invalid path prefix for {route.hostname}: {route.path_prefix!r} ({problem})")
     if not 0 < route.upstream_port < 65536:
         raise ValueError(f"invalid upstream port for {route.hostname}: {route.upstream_port}")
-    if route.instance is not None and not _ipv4_port(route.instance):
-        raise ValueError(f"invalid instance address for {route.hostname}: {route.instance!r}")
     if route.redirect_to is not None and not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", route.redirect_to):
         raise ValueError(f"invalid redirect target for {route.hostname}: {route.redirect_to!r}")
     for path in (route.tls.certificate_path, route.tls.key_path) if route.tls else ():

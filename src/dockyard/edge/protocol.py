@@ -36,9 +36,6 @@ class Route:
     tls: TlsFiles | None = None  # serve HTTPS for this hostname with these files
     redirect_to: str | None = None  # answer 301 to https?://<redirect_to><path> instead of proxying
     resource_id: str | None = None  # for comments in the generated config and for diagnostics
-    # The live instance's own address ("ip:port"), tried first; the stable port (upstream_port) is
-    # the fallback when it refuses (retired between a switch and the edge's next reload).
-    instance: str | None = None
 
 
 @dataclass(frozen=True)

@@ -209,7 +209,6 @@ def desired_routes(session: Session, svc: Services, server_id: str) -> list[Rout
                     tls=tls,
                     redirect_to=redirect,
                     resource_id=resource_id,
-                    instance=svc.runtime.instance_address(resource_id),
                 )
             )
     return routes

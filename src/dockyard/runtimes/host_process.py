@@ -327,12 +327,6 @@ class HostProcessRuntime:
         except (OSError, ValueError):
             return None
 
-    def instance_address(self, resource_id: str) -> str | None:
-        """Where the live instance itself answers ("ip:port"): what the edge may reach without the
-        stable port in between. None when nothing runs, it is stopped, or the runner is down."""
-        serving = (self.status(resource_id) or {}).get("serving")
-        return f"{serving[0]}:{serving[1]}" if serving else None
-
     def url(self, resource_id: str) -> str | None:
         port_file = self._dir(resource_id) / "front_port"
         return f"http://127.0.0.1:{port_file.read_text().strip()}/" if port_file.exists() else None

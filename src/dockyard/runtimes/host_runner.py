@@ -415,9 +415,6 @@ class Runner:
             "runnerPid": os.getpid(),
             "probeToken": self.probe_token,
             "stablePort": self.stable_port,
-            # where the live instance answers on this machine (a container: its published port, which
-            # refuses at once when it is gone, unlike its address on the engine's network)
-            "serving": ["127.0.0.1", self.active.port] if self.active and not self.active.stopping else None,
             "active": self.active.view() if self.active else None,
             "candidate": self.candidate.view() if self.candidate else None,
             "previous": self.previous.view() if self.previous else None,
