@@ -93,6 +93,16 @@ def start(
     return deployment, port
 
 
+def live(
+    runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path, page: str
+) -> tuple[str, str]:
+    """A new resource serving `page` from a promoted container: (resource, deployment)."""
+    resource = new_id("resource")
+    deployment, _ = start(runtime, resource, build(client, site(tmp_path, page)), tmp_path, page)
+    runtime.host.promote(resource, deployment)
+    return resource, deployment
+
+
 def test_a_candidate_replaces_the_live_container_behind_the_same_url(
     runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
 ) -> None:
@@ -116,9 +126,7 @@ def test_a_candidate_replaces_the_live_container_behind_the_same_url(
 def test_a_container_that_dies_is_started_again(
     runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
 ) -> None:
-    resource = new_id("resource")
-    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "alive")), tmp_path, "alive")
-    runtime.host.promote(resource, deployment)
+    resource, deployment = live(runtime, client, tmp_path, "alive")
     url = runtime.host.url(resource) or ""
     client.containers.list(filters={"label": f"dockyard.deployment={deployment}"})[0].kill()
     poll(lambda: (runtime.host.status(resource) or {}).get("active", {}).get("restarts", 0) >= 1, "a restart")
@@ -188,9 +196,7 @@ def test_limits_and_the_project_network_are_applied(
 def test_the_stable_port_reaches_the_container_itself_and_follows_it_when_it_comes_back(
     runtime: ctr.ContainerRuntime, client: docker.DockerClient, tmp_path: Path
 ) -> None:
-    resource = new_id("resource")
-    deployment, _ = start(runtime, resource, build(client, site(tmp_path, "direct")), tmp_path, "direct")
-    runtime.host.promote(resource, deployment)
+    resource, deployment = live(runtime, client, tmp_path, "direct")
     front = runtime.host.front_port(resource) or 0
     table = redirect.Redirects(runtime.host.root)
 
