@@ -19,3 +19,11 @@ def children(pid: int) -> set[int]:
         if int(after_name[1]) == pid:
             found.add(int(stat.parent.name))
     return found
+
+
+def command(pid: int) -> str:
+    """The command line of `pid` ("gone" once it left), to say which process a check did not expect."""
+    try:
+        return (Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))[:200]
+    except OSError:
+        return "gone"

@@ -71,6 +71,7 @@ class Instance:
     started_at: float = 0.0
     last_exit_code: int | None = None
     stopping: bool = False
+    spawning: bool = False  # its process is being created
     connections: int = 0
     stamped: int = 0  # log size last recorded in LOG.times
     task: asyncio.Task | None = field(default=None, repr=False)
@@ -125,6 +126,7 @@ class Instance:
 
 async def _spawn(inst: Instance) -> None:
     log = open(inst.log_path, "ab", buffering=0)  # noqa: SIM115 - owned by the child process
+    inst.spawning = True
     try:
         inst.proc = await asyncio.create_subprocess_exec(
             "/bin/sh",
@@ -138,6 +140,7 @@ async def _spawn(inst: Instance) -> None:
             start_new_session=True,
         )
     finally:
+        inst.spawning = False
         log.close()
     inst.pid, inst.pid_start = inst.proc.pid, started(inst.proc.pid) or ""
     inst.started_at = time.time()
@@ -208,6 +211,10 @@ async def supervise(inst: Instance, adopted: bool = False) -> None:
 
 async def stop(inst: Instance) -> None:
     inst.stopping = True
+    # A process being created now would outlive a task canceled mid-creation: let it exist first.
+    deadline = time.monotonic() + SPAWN_WAIT_S
+    while inst.spawning and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
     running = inst.proc.returncode is None if inst.proc else started(inst.pid or 0) == inst.pid_start
     if inst.pid is not None and running:
         for sig, wait in ((signal.SIGTERM, STOP_GRACE_S), (signal.SIGKILL, STOP_GRACE_S)):
