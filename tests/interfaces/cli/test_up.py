@@ -1,5 +1,6 @@
 """`dockyard up` end to end: the real CLI against a real `dockyard serve`, apps as real processes."""
 
+import re
 import shutil
 import subprocess
 import textwrap
@@ -273,3 +274,21 @@ def test_ids_urls_and_log_lines_are_never_cut_however_narrow_the_output(
     )
     logs = run("deployments", "logs", result["deploymentId"]).splitlines()
     assert any(line.endswith(said) for line in logs), logs
+
+
+def test_up_shows_each_step_with_its_time_and_the_raw_output_when_asked_or_when_it_fails(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    folder = app(
+        tmp_path, "told", {"index.html": "hi", "dockyard.yml": "build: echo compiled-$((40+2))\nstatic: .\n"}
+    )  # its output ("compiled-42") is not its text, which the timeline names
+    plain = plane.cli("up", str(folder), "--yes")
+    assert plain.returncode == 0, plain.stderr
+    assert re.search(r"build took \d+\.\d\d s", plain.stdout), plain.stdout
+    assert "compiled-42" not in plain.stdout, "the command's own output only when asked"
+    verbose = plane.cli("up", str(folder), "--yes", "--verbose")
+    assert verbose.returncode == 0 and "compiled-42" in verbose.stdout
+    (folder / "dockyard.yml").write_text("build: echo last-$((6*7)) >&2; exit 3\nstatic: .\n")
+    failed = plane.cli("up", str(folder), "--yes")
+    assert failed.returncode == 1
+    assert "last-42" in failed.stdout and "--verbose" in failed.stdout, "a failing step shows its end"

@@ -94,11 +94,14 @@ def up_command(
         "-y",
         help="Create the project, environment and resource without asking (asked only on a terminal).",
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Show the output of the install, build and release commands too."
+    ),
 ) -> None:
     """Deploy a folder and print its live URL."""
     from dockyard.interfaces.cli.up import up
 
-    up(path, name, as_json, yes, runtime.value if runtime else None)
+    up(path, name, as_json, yes, runtime.value if runtime else None, verbose)
 
 
 @app.command("ps")

@@ -9,6 +9,7 @@ A name that another folder already deploys is not taken over: `up b/site` after 
 import json
 import re
 import sys
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -181,18 +182,34 @@ def local_server() -> str:
     )
 
 
-def follow(body: dict[str, Any], quiet: bool) -> str | None:
-    """Stream the deployment; return its id. Shows phases with a spinner and the timeline lines."""
+HELD_LINES = 20  # of a step's raw output, shown when it fails
+
+
+def follow(body: dict[str, Any], quiet: bool, verbose: bool = False) -> str | None:
+    """Stream the deployment; return its id. Shows phases with a spinner and Dockyard's own timeline
+    lines (what each step does, how long it took); the raw output of the app's install, build and
+    release commands only when `verbose` — otherwise its last lines when a step fails."""
     deployment_id = None
+    held: deque[str] = deque(maxlen=HELD_LINES)
     with render.out.status("starting…", spinner="dots") as status:
         for item in client.stream("POST", "/deployments/stream", body=body):
             event = item.get("event") or {}
             deployment_id = deployment_id or event.get("deploymentId")
             if quiet:
                 continue
-            if item.get("kind") == "log" and item.get("log"):
-                render.out.print(render.timeline_line(item["log"]))
+            log = item.get("log") if item.get("kind") == "log" else None
+            if log and log.get("source") == "build" and not verbose:
+                held.append(render.timeline_line(log))
+            elif log:
+                if log.get("level") == "error" and held:
+                    render.out.print(
+                        f"[dim]… the last {len(held)} lines of its output (all: --verbose):[/dim]"
+                    )
+                    for line in held:
+                        render.out.print(line)
+                render.out.print(render.timeline_line(log))
             elif event.get("phase") in PHASES and event.get("eventType") == "phase-started":
+                held.clear()  # a failure shows the output of its own step
                 step = PHASES.index(event["phase"]) + 1
                 status.update(
                     f"[bold]{event['phase']}[/bold] ({step}/{len(PHASES)}) {event.get('summary', '')}"
@@ -208,7 +225,14 @@ def _fail(error: dict[str, Any], as_json: bool, code: int = 1, **result: Any) ->
     raise typer.Exit(code)
 
 
-def up(path: str, name: str | None, as_json: bool, yes: bool = False, runtime: str | None = None) -> None:
+def up(
+    path: str,
+    name: str | None,
+    as_json: bool,
+    yes: bool = False,
+    runtime: str | None = None,
+    verbose: bool = False,
+) -> None:
     image = image_reference(path)
     folder = Path(path).expanduser().resolve()
     if image:
@@ -264,7 +288,7 @@ def up(path: str, name: str | None, as_json: bool, yes: bool = False, runtime: s
                 body={"runtimeProfile": {"runtimeName": None if runtime == "auto" else runtime}},
             )
         body = {**link, "serverId": local_server()}
-        deployment_id = follow(body, quiet=as_json)
+        deployment_id = follow(body, quiet=as_json, verbose=verbose)
         if deployment_id is None:
             raise client.ApiError(
                 500,
