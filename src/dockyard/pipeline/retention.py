@@ -7,6 +7,7 @@ What an attempt that is still active or a running instance uses is never removed
 
 import logging
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from dockyard.store.tables import Deployment
 
 log = logging.getLogger("dockyard.retention")
 MAINTENANCE = "runtime-maintenance"
+DRAIN_WAIT_S = 25.0  # a retired instance drains for 10 s at most, then has 10 s to stop
 
 
 def artifact_of(dep: Deployment) -> dict[str, Any] | None:
@@ -44,6 +46,18 @@ def kept(deployments: list[Deployment], keep: int, running: set[str]) -> set[str
     return refs | running
 
 
+def _settled_running(svc: Services, resource_id: str, dropped: set[str]) -> set[str]:
+    """What runs, once the retired instances among `dropped` (not kept otherwise) have finished
+    draining — they stop within DRAIN_WAIT_S — so their files go now rather than never (nothing
+    prunes again until the next success)."""
+    deadline = time.monotonic() + DRAIN_WAIT_S
+    running = _running(svc, resource_id)
+    while running & dropped and time.monotonic() < deadline:
+        time.sleep(0.2)
+        running = _running(svc, resource_id)
+    return running
+
+
 def _running(svc: Services, resource_id: str) -> set[str]:
     """The deployments whose instances run: live, candidate, held, or draining (a retired instance
     still answers the requests of connections opened before the switch: its files must stay)."""
@@ -56,8 +70,9 @@ def prune_artifacts(svc: Services, resource_id: str) -> Outcome:
     """The runtime-maintenance job: remove the artifacts a resource no longer keeps."""
     with svc.db.session() as s:
         deployments = list(s.scalars(select(Deployment).where(Deployment.resource_id == resource_id)))
-        keep = kept(deployments, svc.settings.recovery.retained_artifacts, _running(svc, resource_id))
         known = {d.id for d in deployments}
+        referenced = kept(deployments, svc.settings.recovery.retained_artifacts, set())
+    keep = referenced | _settled_running(svc, resource_id, known - referenced)
     removed = _workspaces(svc, resource_id, keep, known) + _images(resource_id, keep)
     with svc.db.session() as s:
         for dep in s.scalars(select(Deployment).where(Deployment.id.in_(removed))):
