@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 from dockyard.runtimes.host_process import HostProcessRuntime
-from dockyard.runtimes.host_runner import STABLE_AFTER_S
+from dockyard.runtimes.instance import STABLE_AFTER_S
 from serve_process import commit, start_server, stop_server
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
