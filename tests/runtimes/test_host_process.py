@@ -348,13 +348,22 @@ def test_one_supervisor_holds_every_resource_and_a_second_one_leaves_at_once(
     assert held and held["resources"] == ["res_a", "res_b"]
     assert runtime.status("res_a")["runnerPid"] == runtime.status("res_b")["runnerPid"] == held["pid"]  # type: ignore[index]
     second = subprocess.run(
-        [sys.executable, "-m", "dockyard.runtimes.supervisor", str(runtime.root)],
+        [sys.executable, "-m", "dockyard.runtimes.supervise", str(runtime.root)],
         capture_output=True,
         text=True,
         timeout=DEADLINE_S,
     )
     assert second.returncode == EXIT_ALREADY_RUNNING and "already answers" in second.stderr
     assert runtime.supervisor() == held
+
+
+def test_the_supervisor_serves_without_loading_openssl(runtime: HostProcessRuntime, tmp_path: Path) -> None:
+    """It speaks no TLS: libssl and libcrypto would cost every server 5 MB resident for nothing."""
+    url = deploy(runtime, site(tmp_path, "dep_1", "v1"))
+    assert httpx.get(url).text == "v1"
+    held = runtime.supervisor() or {}
+    maps = Path(f"/proc/{held['pid']}/maps").read_text()
+    assert "libssl" not in maps and "libcrypto" not in maps
 
 
 def test_a_killed_supervisor_never_stops_an_app_and_adopts_it_when_it_comes_back(

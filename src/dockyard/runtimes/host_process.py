@@ -154,7 +154,7 @@ class HostProcessRuntime:
             return
         with open(self.root / "supervisor.log", "ab") as log:
             started = subprocess.Popen(
-                [sys.executable, "-m", "dockyard.runtimes.supervisor", str(self.root)],
+                [sys.executable, "-m", "dockyard.runtimes.supervise", str(self.root)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

@@ -1,4 +1,4 @@
-"""The host supervisor: `python -m dockyard.runtimes.supervisor ROOT`, one process for every app of a
+"""The host supervisor: `python -m dockyard.runtimes.supervise ROOT`, one process for every app of a
 data dir (ROOT is its `runners` folder, a subfolder per resource).
 
 Detached (its own session), so apps keep serving while `dockyard serve` restarts or is killed. It
@@ -203,6 +203,7 @@ async def main(root: Path) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def run(root: str) -> None:
+    """The process's body (started through `dockyard.runtimes.supervise`)."""
     private_umask()  # app logs and state: the owner's only (apps inherit it)
-    sys.exit(asyncio.run(main(Path(sys.argv[1]))))
+    sys.exit(asyncio.run(main(Path(root))))

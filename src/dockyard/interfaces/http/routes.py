@@ -103,12 +103,13 @@ def is_flag(annotation: Any) -> bool:
 
 
 def _submodel(op: Operation, suffix: str, fields: dict[str, Any]) -> type[BaseModel]:
-    base: type[BaseModel] = CamelModel if op.family is Family.API else SnakeModel
-    extra = op.input.model_config.get("json_schema_extra")
-    if extra:  # rules across fields, stated in the input model's schema, stay in the published one
-        base = type(
-            base.__name__, (base,), {"model_config": {**base.model_config, "json_schema_extra": extra}}
-        )
+    family_base: type[BaseModel] = CamelModel if op.family is Family.API else SnakeModel
+    # Built now, as FastAPI reads it at once (a deferred one warns of its alias on every route); rules
+    # across fields, stated in the input model's schema, stay in the published one.
+    config = {**family_base.model_config, "defer_build": False}
+    if extra := op.input.model_config.get("json_schema_extra"):
+        config["json_schema_extra"] = extra
+    base = type(family_base.__name__, (family_base,), {"model_config": config})
 
     def wire_type(field: FieldInfo) -> Any:
         if suffix == "Query" and is_flag(field.annotation):

@@ -3,8 +3,6 @@
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from dockyard.pipeline.detect.files import Source
 
 NAMES = ("dockyard.yml", "dockyard.yaml")
@@ -54,6 +52,8 @@ def read_manifest(src: Source) -> Manifest:
     text = src.read_text(name)
     if text is None:
         return Manifest(warnings=(f"{name} could not be read and is ignored", *warnings))
+    import yaml  # here, not at start: only an app with a manifest needs it (1 MB resident)
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
