@@ -72,8 +72,9 @@ def prune_artifacts(svc: Services, resource_id: str) -> Outcome:
         deployments = list(s.scalars(select(Deployment).where(Deployment.resource_id == resource_id)))
         known = {d.id for d in deployments}
         referenced = kept(deployments, svc.settings.recovery.retained_artifacts, set())
+        imaged = any(ran_as_container(d) for d in deployments)
     keep = referenced | _settled_running(svc, resource_id, known - referenced)
-    removed = _workspaces(svc, resource_id, keep, known) + _images(resource_id, keep)
+    removed = _workspaces(svc, resource_id, keep, known) + (_images(resource_id, keep) if imaged else [])
     with svc.db.session() as s:
         for dep in s.scalars(select(Deployment).where(Deployment.id.in_(removed))):
             artifact = artifact_of(dep)
@@ -82,6 +83,13 @@ def prune_artifacts(svc: Services, resource_id: str) -> Outcome:
     if removed:
         log.info("resource %s: removed the artifacts of %d deployment(s)", resource_id, len(set(removed)))
     return SUCCEEDED
+
+
+def ran_as_container(dep: Deployment) -> bool:
+    """Planned or run as a container: only then can the resource have images (a host-process app's
+    pruning need not load the engine's client, 14 MB resident)."""
+    planned = ((dep.runtime_plan or {}).get("runtimeArtifact") or {}).get("kind")
+    return "image" in (planned, (artifact_of(dep) or {}).get("kind"))
 
 
 def _workspaces(svc: Services, resource_id: str, keep: set[str], known: set[str]) -> list[str]:
