@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from dockyard.pipeline import execution
 from dockyard.pipeline.execute import run_deployment
 from dockyard.runtimes import ports
 from dockyard.services import Services
@@ -177,3 +178,33 @@ def test_a_runner_that_cannot_listen_on_its_port_fails_the_deployment_naming_the
     assert shown["status"] == "failed" and failure["code"] == "front-port-unavailable", failure
     assert f"127.0.0.1:{port}" in failure["message"]
     assert f"pid {os.getpid()}" in failure["message"], "the holder is named"
+
+
+# --- superseded attempts ----------------------------------------------------------------------------
+
+
+def test_an_attempt_overtaken_during_its_switch_ends_canceled_and_the_live_version_stays(
+    api: Any, services: Services, environment: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer deployment arrives while this one confirms its switch, and the live port stops
+    answering as this one (the newer one switched): what failed it is being superseded."""
+    folder = app(tmp_path, "shop", {"/": (200, "v1")})
+    rid = resource(api, environment, "shop", folder)
+    first = deploy(api, services, environment, rid)
+    assert first["status"] == "succeeded", first["failure"]
+    (folder / "app.py").write_text(APP.format(answers={"/": (200, "v2")}))
+    newer: list[str] = []
+
+    def overtaken(*_: Any) -> str:
+        resp = api.post("/api/deployments", json={**environment, "resourceId": rid})
+        newer.append(resp.json()["id"])
+        return "the live port answered another deployment"
+
+    monkeypatch.setattr(execution, "confirm_switch", overtaken)
+    second = deploy(api, services, environment, rid)
+    assert second["status"] == "canceled", second["failure"]
+    assert second["failure"]["code"] == "superseded" and newer[0] in second["failure"]["message"]
+    logs = api.get(f"/api/deployments/{second['id']}/logs").json()["logs"]
+    assert any("stopped while it was asked to" in line["message"] for line in logs)
+    assert httpx.get(first["url"]).text == "v1"  # the previous version serves again
+    assert api.get(f"/api/deployments/{newer[0]}").json()["deployment"]["status"] == "created"

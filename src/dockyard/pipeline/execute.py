@@ -65,54 +65,58 @@ def run(ex: Execution) -> None:
             state = dict((s.get(Deployment, ex.id) or Deployment()).runtime_state or {})
         state.update(url=url, routedUrl=routed.url, proxyKind=routed.proxy_kind)
         ex.finish("succeeded", f"live at {routed.url or url}", runtime_state=state)
-    except RolledBack as rolled:  # the previous version kept the front port: its routes stand
-        ex.timeline.log("switch", rolled.message, level="error")
-        ex.finish(
-            "rolled-back",
-            "the switch failed; the previous version serves again",
-            failure={
-                "phase": "switch",
-                "code": "switch-failed",
-                "message": rolled.message,
-                "nextAction": "Read the app's output above, fix it and deploy again.",
-            },
-        )
     except (Canceled, Superseded):
         if ex.candidate_started:
             ex.svc.runtime.discard(resource_id, ex.id)
         ex.finish("canceled", "canceled; the live version was not touched")
-    except DeployFailure as failure:
-        if ex.candidate_started:
-            ex.svc.runtime.discard(resource_id, ex.id)
-        ex.timeline.log(failure.phase, failure.message, level="error")
-        if failure.next_action:
-            ex.timeline.log(failure.phase, f"next: {failure.next_action}", level="info")
-        ex.finish(
-            "failed",
-            failure.message,
-            failure={
-                "phase": failure.phase,
-                "code": failure.code,
-                "message": failure.message,
-                "nextAction": failure.next_action,
-            },
-        )
     except Exception as exc:
-        log.exception("deployment %s crashed", ex.id)
-        if ex.candidate_started:
-            ex.svc.runtime.discard(resource_id, ex.id)
-        message = f"internal error: {type(exc).__name__}: {exc}"
-        ex.timeline.log("switch", message, level="error")
-        ex.finish(
-            "failed",
-            message,
-            failure={
-                "phase": None,
-                "code": "internal_error",
-                "message": message,
-                "nextAction": "Retry; if it persists, read serve.log.",
-            },
-        )
+        if not _stopped_meanwhile(ex, resource_id, exc):
+            _failed(ex, resource_id, exc)
+
+
+def _stopped_meanwhile(ex: Execution, resource_id: str, exc: Exception) -> bool:
+    """An attempt asked to stop (a newer deployment superseded it, or someone canceled it) that then
+    failed ends canceled: stopping it is what failed it (its candidate replaced, its switch overtaken
+    by the newer one's), and the failure is only noted in its timeline."""
+    if not ex.canceled():
+        return False
+    if ex.candidate_started:
+        ex.svc.runtime.discard(resource_id, ex.id)
+    ex.timeline.log("switch", f"stopped while it was asked to: {exc}", level="warn")
+    ex.finish("canceled", "canceled; a newer deployment superseded it")
+    return True
+
+
+def _failed(ex: Execution, resource_id: str, exc: Exception) -> None:
+    """Record how the attempt failed: rolled back, a deploy failure with its next action, or a crash."""
+    if isinstance(exc, RolledBack):  # the previous version kept the front port: its routes stand
+        ex.timeline.log("switch", exc.message, level="error")
+        failure = {
+            "phase": "switch",
+            "code": "switch-failed",
+            "message": exc.message,
+            "nextAction": "Read the app's output above, fix it and deploy again.",
+        }
+        ex.finish("rolled-back", "the switch failed; the previous version serves again", failure=failure)
+        return
+    if ex.candidate_started:
+        ex.svc.runtime.discard(resource_id, ex.id)
+    if isinstance(exc, DeployFailure):
+        ex.timeline.log(exc.phase, exc.message, level="error")
+        if exc.next_action:
+            ex.timeline.log(exc.phase, f"next: {exc.next_action}", level="info")
+        ex.finish("failed", exc.message, failure=exc.record())
+        return
+    log.exception("deployment %s crashed", ex.id, exc_info=exc)
+    message = f"internal error: {type(exc).__name__}: {exc}"
+    ex.timeline.log("switch", message, level="error")
+    failure = {
+        "phase": None,
+        "code": "internal_error",
+        "message": message,
+        "nextAction": "Retry; if it persists, read serve.log.",
+    }
+    ex.finish("failed", message, failure=failure)
 
 
 def run_deployment(svc: Services, deployment_id: str) -> Outcome:
