@@ -1,6 +1,7 @@
 """Whole deployments through the pipeline (in process, real runners and apps): what verification
 accepts, and that a deployment's URL serves that deployment's app."""
 
+import dataclasses
 import os
 import re
 import socket
@@ -11,11 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from dockyard.pipeline import execution
 from dockyard.pipeline.execute import run_deployment
+from dockyard.pipeline.retention import MAINTENANCE, prune_artifacts
 from dockyard.runtimes import ports
 from dockyard.services import Services
+from dockyard.store.tables import WorkItem
+from polling import poll
 
 # Reads $PORT like a well-behaved app; 3000 otherwise (what the reference platform's examples use).
 APP = """\
@@ -208,3 +213,44 @@ def test_an_attempt_overtaken_during_its_switch_ends_canceled_and_the_live_versi
     assert any("stopped while it was asked to" in line["message"] for line in logs)
     assert httpx.get(first["url"]).text == "v1"  # the previous version serves again
     assert api.get(f"/api/deployments/{newer[0]}").json()["deployment"]["status"] == "created"
+
+
+# --- retention ----------------------------------------------------------------------------------------
+
+
+def test_a_retired_version_keeps_its_files_while_it_drains_and_loses_them_after(
+    api: Any, stack: Any, environment: dict[str, str], tmp_path: Path
+) -> None:
+    """Keeping one version: the previous one's workspace goes once its last connection closed, and
+    the pruning comes back for it rather than waiting (a worker held while it drains)."""
+    recovery = dataclasses.replace(stack.settings.recovery, retained_artifacts=1)
+    services = Services.create(dataclasses.replace(stack.settings, recovery=recovery), stack.db)
+    try:
+        folder = app(tmp_path, "shop", {"/": (200, "v1")})
+        rid = resource(api, environment, "shop", folder)
+        first = deploy(api, services, environment, rid)
+        assert first["status"] == "succeeded", first["failure"]
+        port = int(first["url"].rsplit(":", 1)[1].strip("/"))
+        with socket.create_connection(("127.0.0.1", port)) as held:  # a keep-alive client of v1
+            held.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b"\r\n\r\nv1"):
+                answer += held.recv(4096) or b"(closed)"
+            (folder / "app.py").write_text(APP.format(answers={"/": (200, "v2")}))
+            second = deploy(api, services, environment, rid)
+            assert second["status"] == "succeeded", second["failure"]
+            workspace = services.settings.data_dir / "workspaces" / rid / first["id"]
+            assert prune_artifacts(services, rid).status == "succeeded"
+            assert workspace.is_dir(), "v1 still answers its open connection"
+            with stack.db.session() as s:
+                again = s.scalars(
+                    select(WorkItem).where(WorkItem.kind == MAINTENANCE, WorkItem.status == "pending")
+                ).all()
+            later = [w.subject_id for w in again if w.run_after > w.created_at]
+            assert later == [rid], "it comes back in a few seconds"
+        poll(lambda: not (services.runtime.status(rid) or {}).get("draining"), "v1 to finish draining")
+        prune_artifacts(services, rid)
+        assert not workspace.exists()
+        assert httpx.get(second["url"]).text == "v2"
+    finally:
+        services.runtime.shutdown_all()

@@ -10,16 +10,15 @@ a rollback (pipeline/rollback.py) can start it again without building anything.
 
 from dockyard.domain.work import Outcome, deployment_outcome
 from dockyard.operations.context import utc_now
+from dockyard.pipeline import retention
 from dockyard.pipeline.execute_container import execute_container
 from dockyard.pipeline.execute_workspace import execute_workspace
 from dockyard.pipeline.execution import Canceled, Configuration, Execution, RolledBack, log
 from dockyard.pipeline.failures import DeployFailure
-from dockyard.pipeline.retention import MAINTENANCE
 from dockyard.pipeline.rollback import execute_rollback
 from dockyard.runtimes.protocol import Superseded
 from dockyard.services import Services
 from dockyard.store.tables import Deployment, Resource, Server
-from dockyard.work import queue
 
 
 def run(ex: Execution) -> None:
@@ -128,17 +127,7 @@ def run_deployment(svc: Services, deployment_id: str) -> Outcome:
         if dep is None:
             return Outcome("canceled", "deployment_gone", "canceled", False, "the deployment was removed")
         if dep.status == "succeeded":
-            queue.enqueue(
-                s,
-                MAINTENANCE,
-                dep.resource_id,
-                utc_now(),
-                operation_key="resources.prune-artifacts",
-                project_id=dep.project_id,
-                resource_id=dep.resource_id,
-                deployment_id=dep.id,
-                server_id=dep.server_id,
-            )
+            retention.schedule(s, dep)
         outcome = deployment_outcome(dep.status, dep.failure)
     svc.wake_worker()
     return outcome

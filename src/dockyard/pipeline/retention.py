@@ -7,20 +7,24 @@ What an attempt that is still active or a running instance uses is never removed
 
 import logging
 import shutil
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dockyard.domain.deployment import ACTIVE
 from dockyard.domain.work import SUCCEEDED, Outcome
+from dockyard.operations.context import utc_now
 from dockyard.services import Services
 from dockyard.store.tables import Deployment
+from dockyard.work import queue
 
 log = logging.getLogger("dockyard.retention")
 MAINTENANCE = "runtime-maintenance"
 DRAIN_WAIT_S = 25.0  # a retired instance drains for 10 s at most, then has 10 s to stop
+RECHECK_S = 3.0
 
 
 def artifact_of(dep: Deployment) -> dict[str, Any] | None:
@@ -46,18 +50,6 @@ def kept(deployments: list[Deployment], keep: int, running: set[str]) -> set[str
     return refs | running
 
 
-def _settled_running(svc: Services, resource_id: str, dropped: set[str]) -> set[str]:
-    """What runs, once the retired instances among `dropped` (not kept otherwise) have finished
-    draining — they stop within DRAIN_WAIT_S — so their files go now rather than never (nothing
-    prunes again until the next success)."""
-    deadline = time.monotonic() + DRAIN_WAIT_S
-    running = _running(svc, resource_id)
-    while running & dropped and time.monotonic() < deadline:
-        time.sleep(0.2)
-        running = _running(svc, resource_id)
-    return running
-
-
 def _running(svc: Services, resource_id: str) -> set[str]:
     """The deployments whose instances run: live, candidate, held, or draining (a retired instance
     still answers the requests of connections opened before the switch: its files must stay)."""
@@ -66,23 +58,56 @@ def _running(svc: Services, resource_id: str) -> set[str]:
     return {i["deploymentId"] for i in held if i}
 
 
+def schedule(session: Session, dep: Deployment, delay_s: float = 0.0) -> None:
+    """Queue the pruning of `dep`'s resource (after its success, or again once what drains stopped)."""
+    now = utc_now()
+    queue.enqueue(
+        session,
+        MAINTENANCE,
+        dep.resource_id,
+        now,
+        run_after=queue.later(delay_s) if delay_s else None,
+        operation_key="resources.prune-artifacts",
+        project_id=dep.project_id,
+        resource_id=dep.resource_id,
+        deployment_id=dep.id,
+        server_id=dep.server_id,
+    )
+
+
 def prune_artifacts(svc: Services, resource_id: str) -> Outcome:
-    """The runtime-maintenance job: remove the artifacts a resource no longer keeps."""
+    """The runtime-maintenance job: remove the artifacts a resource no longer keeps. Those of retired
+    instances still draining stay, and the job comes back for them in a few seconds (while the
+    newest success is less than DRAIN_WAIT_S old) instead of holding a worker while they drain."""
     with svc.db.session() as s:
         deployments = list(s.scalars(select(Deployment).where(Deployment.resource_id == resource_id)))
         known = {d.id for d in deployments}
         referenced = kept(deployments, svc.settings.recovery.retained_artifacts, set())
         imaged = any(ran_as_container(d) for d in deployments)
-    keep = referenced | _settled_running(svc, resource_id, known - referenced)
+    running = _running(svc, resource_id)
+    keep = referenced | running
     removed = _workspaces(svc, resource_id, keep, known) + (_images(resource_id, keep) if imaged else [])
     with svc.db.session() as s:
         for dep in s.scalars(select(Deployment).where(Deployment.id.in_(removed))):
             artifact = artifact_of(dep)
             if artifact is not None and artifact.get("deploymentId") == dep.id:
                 dep.runtime_state = {**(dep.runtime_state or {}), "artifact": {**artifact, "retained": False}}
+        newest = _newest_success(deployments)
+        if running - referenced and newest is not None and _age_s(newest) < DRAIN_WAIT_S:
+            schedule(s, newest, RECHECK_S)
     if removed:
         log.info("resource %s: removed the artifacts of %d deployment(s)", resource_id, len(set(removed)))
     return SUCCEEDED
+
+
+def _newest_success(deployments: list[Deployment]) -> Deployment | None:
+    return max((d for d in deployments if d.status == "succeeded"), key=lambda d: d.id, default=None)
+
+
+def _age_s(dep: Deployment) -> float:
+    """Seconds since `dep` finished."""
+    finished = datetime.fromisoformat((dep.finished_at or utc_now()).replace("Z", "+00:00"))
+    return (datetime.now(UTC) - finished).total_seconds()
 
 
 def ran_as_container(dep: Deployment) -> bool:

@@ -26,7 +26,8 @@ def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _later(seconds: float) -> str:
+def later(seconds: float) -> str:
+    """A timestamp `seconds` from now, in the ledger's format."""
     return (
         (datetime.now(UTC) + timedelta(seconds=seconds))
         .isoformat(timespec="milliseconds")
@@ -42,18 +43,19 @@ def enqueue(
     *,
     operation_key: str | None = None,
     retry_of: WorkItem | None = None,
+    run_after: str | None = None,
     **about: str | None,
 ) -> WorkItem:
     """Queue work; `about` names what it concerns (project_id, resource_id, deployment_id, server_id,
     domain_binding_id, certificate_id) so the ledger can filter it. A retry records its lineage, and
-    the item it retries stops waiting for one."""
+    the item it retries stops waiting for one. `run_after`: not before then (default: now)."""
     item = WorkItem(
         id=new_id("work"),
         kind=kind,
         subject_id=subject_id,
         status="pending",
         attempts=0,
-        run_after=now,
+        run_after=run_after or now,
         created_at=now,
         updated_at=now,
         operation_key=operation_key,
@@ -73,7 +75,7 @@ def run_after_commit(ctx: Context, item: WorkItem, job: Callable[[], Outcome]) -
     if ctx.services is None:
         return
     item.status, item.attempts, item.started_at = "running", 1, ctx.now
-    item.lease_owner, item.lease_expires_at = worker_identity(), _later(LEASE_S)
+    item.lease_owner, item.lease_expires_at = worker_identity(), later(LEASE_S)
     db, item_id = ctx.services.db, item.id
 
     def run() -> None:
@@ -102,7 +104,7 @@ def claim(db: Database, owner: str) -> WorkItem | None:
                 .values(
                     status="running",
                     lease_owner=owner,
-                    lease_expires_at=_later(LEASE_S),
+                    lease_expires_at=later(LEASE_S),
                     updated_at=now,
                     started_at=now,
                     attempts=WorkItem.attempts + 1,
@@ -121,7 +123,7 @@ def renew(db: Database, item_ids: list[str], owner: str) -> None:
         s.execute(
             update(WorkItem)
             .where(WorkItem.id.in_(item_ids), WorkItem.lease_owner == owner)
-            .values(lease_expires_at=_later(LEASE_S))
+            .values(lease_expires_at=later(LEASE_S))
         )
 
 
