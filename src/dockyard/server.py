@@ -15,6 +15,7 @@ from dockyard.config import DEFAULT_PORT, Settings
 from dockyard.control_plane import assemble
 from dockyard.secrets.files import private_umask
 from dockyard.startup import ensure_writable
+from dockyard.store import migrate
 
 
 def run_server(host: str, port: int, data_dir: str | None, bootstrap_admin: bool = True) -> None:
@@ -25,6 +26,7 @@ def run_server(host: str, port: int, data_dir: str | None, bootstrap_admin: bool
         settings = dataclasses.replace(settings, bootstrap_admin=False)
     ensure_writable(settings)
     settings.egress_policy()  # a bad DOCKYARD_EGRESS_* setting stops the start, naming the setting
+    migrate.apart(settings)
     plane = assemble(settings)
     plane.start()
     gc.collect()
