@@ -137,7 +137,20 @@ def test_uv_builds_the_environment_and_the_timeline_says_so(tmp_path: Path) -> N
     done = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "--version"], capture_output=True, env=ENV
     )
-    assert done.returncode == 0  # pip is there for the app's own commands, as with `python -m venv`
+    assert done.returncode != 0, "no command of the app calls pip: nothing seeded (a download when cold)"
+
+
+def test_an_app_whose_commands_call_pip_gets_it_in_its_own_environment(tmp_path: Path) -> None:
+    app = _app(tmp_path, "app")
+    plain = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, print)
+    said: list[str] = []
+    venv = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, said.append, pip=True)
+    assert venv != plain, "the same requirements without pip are another environment"
+    assert "the app's commands call pip: it is seeded into the environment" in said
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "--version"], capture_output=True, env=ENV
+    )
+    assert done.returncode == 0
 
 
 PROJECT = '[project]\nname = "shop"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = []\n'
@@ -160,12 +173,14 @@ def _locked_app(tmp_path: Path, name: str) -> Path:
 def test_a_uv_lock_is_synced_exactly_and_keys_the_cache(tmp_path: Path) -> None:
     app = _locked_app(tmp_path, "app")
     said: list[str] = []
-    venv = workspace.python_venv(tmp_path / "cache", app, "pyproject.toml", ENV, said.append)
+    venv = workspace.python_venv(tmp_path / "cache", app, "pyproject.toml", ENV, said.append, pip=True)
     assert said[1] == "creating a Python environment from uv.lock with uv"
     assert (venv / "bin" / "pip").exists()  # the sync left the seeded pip in place
     twin = _locked_app(tmp_path, "twin")  # the same lock elsewhere: the same environment, no install
     again: list[str] = []
-    assert workspace.python_venv(tmp_path / "cache", twin, "pyproject.toml", ENV, again.append) == venv
+    assert (
+        workspace.python_venv(tmp_path / "cache", twin, "pyproject.toml", ENV, again.append, pip=True) == venv
+    )
     assert again[1:] == [f"dependencies unchanged: reusing environment {venv.name}"]
 
 
@@ -350,7 +365,8 @@ def _app(tmp_path: Path, name: str, requirements: str = "# nothing to install\n"
 def test_the_environments_console_scripts_run(tmp_path: Path) -> None:
     """Every script a venv installs (pip here; datasette, gunicorn, flask in apps) names the venv's
     python in its first lines: a venv built under another name and renamed has none that run."""
-    venv = workspace.python_venv(tmp_path / "cache", _app(tmp_path, "app"), "requirements.txt", ENV, print)
+    app = _app(tmp_path, "app")
+    venv = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, print, pip=True)
     done = subprocess.run([str(venv / "bin" / "pip"), "--version"], capture_output=True, text=True, env=ENV)
     assert done.returncode == 0, done.stderr
     assert str(venv) in done.stdout
@@ -360,11 +376,12 @@ def test_a_half_built_environment_is_never_reused(tmp_path: Path) -> None:
     """A build killed midway (a crash, a cancel) leaves a folder without its completion marker: the
     next deploy builds it again instead of running the app in a venv missing packages."""
     app = _app(tmp_path, "app")
-    venv = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, print)
+    venv = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, print, pip=True)
     shutil.rmtree(venv / "bin")
     (venv / workspace.COMPLETE).unlink()
     said: list[str] = []
-    assert workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, said.append) == venv
+    again = workspace.python_venv(tmp_path / "cache", app, "requirements.txt", ENV, said.append, pip=True)
+    assert again == venv
     assert not any(line.startswith("dependencies unchanged") for line in said)
     assert (
         subprocess.run([str(venv / "bin" / "pip"), "--version"], capture_output=True, env=ENV).returncode == 0
@@ -378,7 +395,7 @@ def test_concurrent_deploys_of_the_same_requirements_build_one_environment(tmp_p
         venvs = list(
             pool.map(
                 lambda i: workspace.python_venv(
-                    tmp_path / "cache", apps[i], "requirements.txt", ENV, said[i].append
+                    tmp_path / "cache", apps[i], "requirements.txt", ENV, said[i].append, pip=True
                 ),
                 range(len(apps)),
             )

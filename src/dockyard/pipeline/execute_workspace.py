@@ -8,6 +8,7 @@ Install and build see the build-time variables; the release step sees what the p
 fails, nothing was started and the live version keeps serving.
 """
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +36,21 @@ def execute_workspace(ex: Execution, resource_id: str, snapshot: dict[str, Any],
     return ex.start_verify_switch(resource_id, work, env, p)
 
 
+def calls_pip(*commands: str | None) -> bool:
+    """Whether one of the app's commands runs pip (`pip install …`, `python -m pip …`; not pipenv)."""
+    return any(re.search(r"\bpip3?\b(?![-.\w])", c or "") for c in commands)
+
+
 def install(ex: Execution, work: Path, p: Plan, env: dict[str, str]) -> Path | None:
     """Bring the app's dependencies: a cached venv (returned), cached node_modules, or its own command."""
     data, emit = ex.svc.settings.data_dir, ex.emitter("install")
     if p.build_strategy == "python-venv" or (p.python_requirements and p.build_strategy != "static"):
         ex.phase("install", "installing Python dependencies")
+        commands = (p.install_command, p.build_command, p.release_command, p.start_command)
         return ex.guard(
             "install",
             lambda: workspace.python_venv(
-                data / "cache", work, p.python_requirements, env, emit, ex.canceled
+                data / "cache", work, p.python_requirements, env, emit, ex.canceled, pip=calls_pip(*commands)
             ),
         )
     if p.install_command:

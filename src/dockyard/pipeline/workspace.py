@@ -260,9 +260,12 @@ def python_venv(
     env: dict[str, str],
     emit: Emit,
     canceled: Callable[[], bool] | None = None,
+    pip: bool = False,
 ) -> Path:
     """A venv with the app's requirements, shared by every deploy with the same requirements (or the
-    same uv.lock, installed exactly as locked when uv is here)."""
+    same uv.lock, installed exactly as locked when uv is here). `pip`: the app's own commands call
+    pip, so uv seeds it (and setuptools) into the venv — otherwise not: on a machine with nothing
+    cached, seeding is a download of its own (0.4 s of a first deploy)."""
     uv = uv_binary()
     lock, project = workspace / "uv.lock", workspace / "pyproject.toml"
     locked = lock.is_file() and project.is_file()
@@ -273,10 +276,11 @@ def python_venv(
     ]
     base = app_python(workspace, emit)
     interpreter = f"{base.label} {base.path}".encode()
+    seeded = b"pip" if pip or uv is None else b""  # `python -m venv` always has pip
     if locked and uv is not None:
-        key = _digest(LAYOUT, interpreter, b"uv.lock", lock.read_bytes(), project.read_bytes())
+        key = _digest(LAYOUT, interpreter, seeded, b"uv.lock", lock.read_bytes(), project.read_bytes())
     else:
-        key = _digest(LAYOUT, interpreter, "\n".join(reqs).encode())
+        key = _digest(LAYOUT, interpreter, seeded, "\n".join(reqs).encode())
     final = cache / "python" / key
 
     def build(target: Path) -> None:
@@ -290,13 +294,15 @@ def python_venv(
             _install(target, reqs, install, workspace, env, emit, "pip install", canceled)
             return
         step_env = {**uv_env(cache), **env}
-        # --seed: pip is in the venv as with `python -m venv`, for the app's own commands
-        created = [uv, "venv", "--seed", "--python", base.path, str(target)]
+        created = [uv, "venv", *(["--seed"] if pip else []), "--python", base.path, str(target)]
+        seeding = "the app's commands call pip: it is seeded into the environment"
         if locked:
             emit("creating a Python environment from uv.lock with uv")
+            if pip:
+                emit(seeding)
             run_streamed(created, workspace, step_env, emit, "creating the venv")
             # exactly the locked versions; the app's own code stays source, dev dependencies stay out,
-            # and the seeded pip stays (--inexact)
+            # and a seeded pip stays (--inexact)
             sync = [uv, "sync", "--frozen", "--no-dev", "--no-install-project", "--inexact"]
             run_streamed(
                 sync,
@@ -308,6 +314,8 @@ def python_venv(
             )
             return
         emit(f"creating a Python environment for {len(reqs)} requirement(s) with uv")
+        if pip:
+            emit(seeding)
         run_streamed(created, workspace, step_env, emit, "creating the venv")
         install = [uv, "pip", "install", "--python", python, "-r"]
         _install(target, reqs, install, workspace, step_env, emit, "uv pip install", canceled)
