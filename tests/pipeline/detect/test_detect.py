@@ -169,7 +169,7 @@ def test_the_inspection_document_uses_the_api_names(make_app: MakeApp) -> None:
     ("example", "family", "start"),
     [
         ("hello-python", "python", "python -m uvicorn main:app --host ${HOST:-127.0.0.1} --port $PORT"),
-        ("hello-node", "node", "npm start"),
+        ("hello-node", "node", "node server.js"),
         ("hello-static", "static", None),
     ],
 )

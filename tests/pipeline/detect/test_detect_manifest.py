@@ -46,7 +46,7 @@ def test_explicit_values_win_over_what_was_detected(make_app: MakeApp) -> None:
 def test_unset_keys_keep_what_was_detected(make_app: MakeApp) -> None:
     evidence = detect(make_app({**NODE, "dockyard.yml": "health: /up\n"}))
     assert (evidence.install_command, evidence.build_command) == ("npm ci", "npm run build")
-    assert evidence.start_command == "npm start"
+    assert evidence.start_command == "node server.js"
     assert evidence.health_path == "/up"
     assert evidence.port is None
 

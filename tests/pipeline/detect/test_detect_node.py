@@ -18,7 +18,7 @@ def package(**fields: Any) -> str:
     return json.dumps({"name": "shop", "version": "1.0.0", **fields})
 
 
-def test_an_express_app_with_a_lockfile_is_installed_with_npm_ci_and_started_with_npm_start(
+def test_an_express_app_with_a_lockfile_is_installed_with_npm_ci_and_its_node_start_script_runs_as_is(
     make_app: MakeApp,
 ) -> None:
     pkg = package(scripts={"start": "node server.js", "test": "jest"}, dependencies={"express": "^4"})
@@ -31,7 +31,10 @@ def test_an_express_app_with_a_lockfile_is_installed_with_npm_ci_and_started_wit
     assert (evidence.application_shape, evidence.project_name) == ("web-server", "shop")
     assert evidence.install_command == "npm ci"
     assert evidence.build_command is None
-    assert evidence.start_command == "npm start"
+    assert evidence.start_command == "node server.js"  # no npm process between the runner and the app
+    assert "the start script is `node server.js`: running it directly, without npm in between" in (
+        evidence.reasoning
+    )
     assert evidence.detected_scripts == ("start", "test")
     assert evidence.detected_files == ("package-lock.json", "package.json", "server.js")
     assert evidence.python_requirements is None and evidence.publish_directory is None
@@ -53,7 +56,8 @@ def test_the_lockfile_picks_the_package_manager_and_its_commands(
 ) -> None:
     files = {
         "package.json": package(
-            scripts={"build": "tsc", "start": "node dist/index.js"}, dependencies={"fastify": "^4"}
+            scripts={"build": "tsc", "start": "NODE_ENV=production node dist/index.js"},
+            dependencies={"fastify": "^4"},
         )
     }
     if lockfile:
@@ -62,6 +66,17 @@ def test_the_lockfile_picks_the_package_manager_and_its_commands(
     assert (evidence.package_manager, evidence.install_command) == (manager, install)
     assert (evidence.build_command, evidence.start_command) == (build, start)
     assert evidence.framework == "fastify"
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["node server.js && node worker.js", "node -r dotenv/config server.js $ARGS", "nodemon server.js"],
+)
+def test_a_start_script_that_is_more_than_a_plain_node_command_runs_through_the_manager(
+    make_app: MakeApp, script: str
+) -> None:
+    evidence = detect(make_app({"package.json": package(scripts={"start": script}), "server.js": SERVER}))
+    assert evidence.start_command == "npm start"
 
 
 def test_the_package_manager_field_is_used_without_a_lockfile(make_app: MakeApp) -> None:
@@ -232,4 +247,4 @@ def test_a_package_without_dependencies_installs_nothing(make_app: MakeApp) -> N
         make_app({"package.json": package(scripts={"start": "node server.js"}), "server.js": SERVER})
     )
     assert evidence.install_command is None
-    assert evidence.start_command == "npm start"
+    assert evidence.start_command == "node server.js"

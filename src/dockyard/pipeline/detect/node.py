@@ -30,6 +30,10 @@ STATIC_BUILDERS = (
 SPA_BUILDERS = frozenset({"vite", "react-scripts", "@vue/cli-service"})  # client-side routing
 DEV_SERVER_RE = re.compile(r"^\s*(vite|react-scripts start|astro dev|gatsby develop|vue-cli-service serve)\b")
 NODE_FILE_RE = re.compile(r"^\s*node\s+(?:--?[\w-]+(?:=\S+)?\s+)*([\w./-]+\.[cm]?js)\b")
+# A start script that is only `node` with plain words (no shell, no variables) runs as it is: the
+# package manager's own process (0.3 s to start, ~60 MB resident for the app's whole life, a signal
+# hop at every stop) adds nothing to it.
+PLAIN_NODE_RE = re.compile(r"^\s*node(?:\s+[\w./=:@-]+)+\s*$")
 START = {"npm": "npm start", "pnpm": "pnpm start", "yarn": "yarn start", "bun": "bun run start"}
 
 
@@ -127,9 +131,16 @@ def detect_node(src: Source) -> Evidence | None:
     start, shape, publish, entry = None, None, None, None
     start_script = scripts.get("start")
     if start_script and not (builder and build and DEV_SERVER_RE.match(start_script)):
-        start, shape = START[manager], "web-server"
-        reasons.append(f"the start script runs `{start_script}`: starting with `{start}`")
         match = NODE_FILE_RE.match(start_script)
+        shape = "web-server"
+        if match and PLAIN_NODE_RE.match(start_script):
+            start = start_script.strip()
+            reasons.append(
+                f"the start script is `{start}`: running it directly, without {manager} in between"
+            )
+        else:
+            start = START[manager]
+            reasons.append(f"the start script runs `{start_script}`: starting with `{start}`")
         entry = match.group(1) if match else None
     else:
         main = data.get("main") if isinstance(data.get("main"), str) else None
