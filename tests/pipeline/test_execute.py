@@ -254,3 +254,58 @@ def test_a_retired_version_keeps_its_files_while_it_drains_and_loses_them_after(
         assert httpx.get(second["url"]).text == "v2"
     finally:
         services.runtime.shutdown_all()
+
+
+# --- build outputs --------------------------------------------------------------------------------
+
+BUILT_APP = """\
+import http.server, os
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = open("dist/answer.txt").read()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+"""
+
+
+def test_a_redeploy_of_the_same_source_reuses_the_build_and_a_change_builds_again(
+    api: Any, services: Services, environment: dict[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "app.py").write_text(BUILT_APP)
+    (folder / "page.txt").write_text("v1")
+    builds = tmp_path / "builds.log"  # outside the workspace: one line per build that really ran
+    build = (
+        f"{sys.executable} -c \"import pathlib; pathlib.Path('dist').mkdir(); "
+        f"pathlib.Path('dist/answer.txt').write_text('built ' + open('page.txt').read()); "
+        f"open('{builds}', 'a').write('x')\""
+    )
+    rid = resource(api, environment, "site", folder)
+    assert (
+        api.post(
+            f"/api/resources/{rid}/runtime-profile", json={"runtimeProfile": {"buildCommand": build}}
+        ).status_code
+        == 200
+    )
+
+    first = deploy(api, services, environment, rid)
+    assert first["status"] == "succeeded", first["failure"]
+    again = deploy(api, services, environment, rid)
+    assert again["status"] == "succeeded", again["failure"]
+    assert httpx.get(again["url"]).text == "built v1"
+    assert builds.read_text() == "x", "the second deploy did not build"
+    logs = api.get(f"/api/deployments/{again['id']}/logs").json()["logs"]
+    assert any(
+        f"unchanged since {first['id']}: its build output is reused" in line["message"] for line in logs
+    )
+
+    (folder / "page.txt").write_text("v2")
+    changed = deploy(api, services, environment, rid)
+    assert changed["status"] == "succeeded", changed["failure"]
+    assert httpx.get(changed["url"]).text == "built v2" and builds.read_text() == "xx"

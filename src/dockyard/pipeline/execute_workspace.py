@@ -8,11 +8,12 @@ Install and build see the build-time variables; the release step sees what the p
 fails, nothing was started and the live version keeps serving.
 """
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
-from dockyard.pipeline import workspace
+from dockyard.pipeline import build_cache, workspace
 from dockyard.pipeline.app_env import DATA_DIR_VARIABLE, app_data_dir, base_env, with_app_tools
 from dockyard.pipeline.execution import Execution
 from dockyard.pipeline.package import package
@@ -28,12 +29,33 @@ def execute_workspace(ex: Execution, resource_id: str, snapshot: dict[str, Any],
     env = with_app_tools(env, venv, work)
     if p.build_command:
         ex.phase("build", f"running {p.build_command}")
-        ex.run_step("build", p.build_command, work, {**env, **ex.config.build})
+        build(ex, work, p, env, venv)
     if p.release_command:
         ex.phase("release", f"running {p.release_command}")
         release_env = ex.process_env(resource_id, env, p.framework)
         ex.run_step("release", p.release_command, work, release_env)
     return ex.start_verify_switch(resource_id, work, env, p)
+
+
+def build(ex: Execution, work: Path, p: Plan, env: dict[str, str], venv: Path | None) -> None:
+    """Run the build command, or put back what the same build wrote before (pipeline/build_cache)."""
+    assert p.build_command
+    cache, linked = ex.svc.settings.data_dir / "cache", work / "node_modules"
+    dependencies = str(venv) if venv else os.readlink(linked) if linked.is_symlink() else None
+    inputs = build_cache.Inputs(p.install_command, p.build_command, dependencies, ex.config.build)
+    build_key = build_cache.key(work, inputs)
+    origin = build_cache.restore(cache, build_key, work)
+    if origin is not None:
+        ex.timeline.log(
+            "build",
+            "source, commands, dependencies and build-time variables unchanged since "
+            f"{origin}: its build output is reused, `{p.build_command}` does not run again",
+        )
+        return
+    before = build_cache.listing(work)
+    ex.run_step("build", p.build_command, work, {**env, **ex.config.build})
+    kept = build_cache.keep(cache, build_key, work, before, ex.id)
+    ex.timeline.log("build", f"kept the {kept} file(s) the build wrote, for a deploy of this same source")
 
 
 def calls_pip(*commands: str | None) -> bool:

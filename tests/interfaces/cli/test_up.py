@@ -286,6 +286,7 @@ def test_up_shows_each_step_with_its_time_and_the_raw_output_when_asked_or_when_
     assert plain.returncode == 0, plain.stderr
     assert re.search(r"build took \d+\.\d\d s", plain.stdout), plain.stdout
     assert "compiled-42" not in plain.stdout, "the command's own output only when asked"
+    (folder / "index.html").write_text("hi again")  # a changed source: built again, not reused
     verbose = plane.cli("up", str(folder), "--yes", "--verbose")
     assert verbose.returncode == 0 and "compiled-42" in verbose.stdout
     (folder / "dockyard.yml").write_text("build: echo last-$((6*7)) >&2; exit 3\nstatic: .\n")
