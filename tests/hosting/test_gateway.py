@@ -7,7 +7,7 @@ import anyio
 import httpx
 import pytest
 from mcp.shared.exceptions import MCPError
-from mcp_helpers import ECHO_STDIO, McpApi, mcp_client
+from mcp_helpers import ECHO, ECHO_STDIO, McpApi, mcp_client
 
 from polling import poll
 
@@ -330,3 +330,42 @@ def test_the_secret_in_the_url_is_read_only_when_the_setting_allows_it(
     assert not Settings.from_env("/tmp/unused").mcp_allow_query_key
     monkeypatch.setenv("DOCKYARD_MCP_ALLOW_QUERY_KEY", "1")
     assert Settings.from_env("/tmp/unused").mcp_allow_query_key
+
+
+LEAKY = (
+    "import os, runpy, sys; "
+    "print('own ' + os.environ['OWN_KEY'] + ' config ' + os.environ.get('ECHO_TOKEN', '-'), file=sys.stderr, "
+    "flush=True); sys.argv = [sys.argv[1]]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def test_a_server_that_prints_its_secrets_shows_them_masked_in_deploy_and_run_logs(mcp_api: McpApi) -> None:
+    own, configured = "sk-own-5c1f0e9a7b", "cfg-tok-93d2e1a4"
+    version = mcp_api.deploy_version(
+        {"type": "stdio", "command": "python", "args": ["-c", LEAKY, str(ECHO)], "env": {"OWN_KEY": own}},
+        name="leaky",
+        config={
+            "schema": {"type": "object", "properties": {"token": {"type": "string", "x-secret": True}}},
+            "transformer": {"env": {"ECHO_TOKEN": "{{config.token}}"}},
+        },
+    )
+    assert version["status"] == "deployment_succeeded", version["deployment"]
+    said = [line["line"] for step in version["deployment"]["steps"] for line in step["logs"]]
+    assert "own **** config -" in said and own not in str(version)
+    deployment = mcp_api.call(
+        "POST",
+        "/provider-deployments",
+        201,
+        json={"provider_id": version["provider_id"], "provider_config": {"config": {"token": configured}}},
+    )
+    session = mcp_api.session_for(deployment["id"])
+
+    async def call() -> None:
+        async with mcp_client(session["connection_url"], session["client_secret"]["secret"]) as client:
+            await client.call_tool("echo", {"text": "hi"})
+
+    anyio.run(call)
+    run = mcp_api.call("GET", "/server-runs", params={"session_id": session["id"]})["items"][0]
+    logs = mcp_api.call("GET", f"/server-runs/{run['id']}/logs")["items"]
+    assert any(item["line"] == "own **** config ****" for item in logs), logs
+    assert own not in str(logs) and configured not in str(logs)

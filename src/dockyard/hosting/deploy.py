@@ -12,7 +12,7 @@ from sqlalchemy import select
 from dockyard.domain.ids import new_id
 from dockyard.hosting.discovery import discover
 from dockyard.hosting.launch_failures import describe
-from dockyard.hosting.sources import launchable
+from dockyard.hosting.sources import launchable, masker
 from dockyard.operations.context import utc_now
 from dockyard.outbound.guard import EgressDenied
 from dockyard.services import Services
@@ -109,12 +109,15 @@ def run_custom_deployment(svc: Services, deployment_id: str) -> None:
         steps.end("completed", summary)
         steps.begin("discovering", "Listing tools, prompts and resources")
 
+    mask = masker({})  # the server's own secrets once they are opened: it may print its environment
+
     def stderr(line: str) -> None:
-        steps.log(line, "stderr")
+        steps.log(mask(line), "stderr")
 
     egress = svc.settings.egress_policy()
     try:
         ready = launchable(svc.settings.data_dir, source, version_id)
+        mask = masker(ready)
         found = anyio.run(
             lambda: discover(
                 ready,

@@ -22,8 +22,10 @@ from dockyard.domain.ids import new_id
 from dockyard.hosting.launch import connect
 from dockyard.hosting.launch_failures import describe, no_answer
 from dockyard.hosting.session_spec import Member
+from dockyard.hosting.sources import masker
 from dockyard.hosting.usage import UsageCounter
 from dockyard.operations.context import utc_now
+from dockyard.secrets.masking import Masker
 from dockyard.services import Services
 from dockyard.store.mcp_tables import McpRunLog, McpServerRun
 
@@ -35,13 +37,14 @@ MAX_LINE = 4000
 class RunLog:
     """The run's log events, written from any thread (stderr arrives on a pump thread)."""
 
-    def __init__(self, svc: Services, run_id: str) -> None:
-        self.svc, self.run_id = svc, run_id
+    def __init__(self, svc: Services, run_id: str, mask: Masker) -> None:
+        self.svc, self.run_id, self.mask = svc, run_id, mask
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self._seq = 0
         self._lock = threading.Lock()
 
     def write(self, line: str, stream: str = "stderr") -> None:
+        line = self.mask(line)
         if stream == "stderr":
             self.tail.append(line)
         with self._lock:
@@ -66,7 +69,7 @@ class ActiveRun:
     def __init__(self, svc: Services, member: Member) -> None:
         self.id = new_id("server_run")
         self.member = member
-        self.log = RunLog(svc, self.id)
+        self.log = RunLog(svc, self.id, masker(member.source, member.inputs))
         self.client: ClientSession | None = None
         self.stop = anyio.Event()
         self.in_flight = 0
