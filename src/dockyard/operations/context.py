@@ -26,6 +26,11 @@ def utc_now() -> str:
     return iso(datetime.now(UTC))
 
 
+def seconds_since(at: str) -> float:
+    """How long ago a stored moment (`iso`'s format) was."""
+    return (datetime.now(UTC) - datetime.fromisoformat(at.replace("Z", "+00:00"))).total_seconds()
+
+
 @dataclass(frozen=True)
 class Principal:
     user_id: str

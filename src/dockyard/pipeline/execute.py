@@ -82,7 +82,7 @@ def _stopped_meanwhile(ex: Execution, resource_id: str, exc: Exception) -> bool:
     if ex.candidate_started:
         ex.svc.runtime.discard(resource_id, ex.id)
     ex.timeline.log("switch", f"stopped while it was asked to: {exc}", level="warn")
-    ex.finish("canceled", "canceled; a newer deployment superseded it")
+    ex.finish("canceled", "canceled: it was asked to stop before it finished")
     return True
 
 

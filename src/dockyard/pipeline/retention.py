@@ -7,7 +7,6 @@ What an attempt that is still active or a running instance uses is never removed
 
 import logging
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dockyard.domain.deployment import ACTIVE
 from dockyard.domain.work import SUCCEEDED, Outcome
-from dockyard.operations.context import utc_now
+from dockyard.operations.context import seconds_since, utc_now
 from dockyard.services import Services
 from dockyard.store.tables import Deployment
 from dockyard.work import queue
@@ -93,7 +92,11 @@ def prune_artifacts(svc: Services, resource_id: str) -> Outcome:
             if artifact is not None and artifact.get("deploymentId") == dep.id:
                 dep.runtime_state = {**(dep.runtime_state or {}), "artifact": {**artifact, "retained": False}}
         newest = _newest_success(deployments)
-        if running - referenced and newest is not None and _age_s(newest) < DRAIN_WAIT_S:
+        if (
+            running - referenced
+            and newest is not None
+            and seconds_since(newest.finished_at or utc_now()) < DRAIN_WAIT_S
+        ):
             schedule(s, newest, RECHECK_S)
     if removed:
         log.info("resource %s: removed the artifacts of %d deployment(s)", resource_id, len(set(removed)))
@@ -102,12 +105,6 @@ def prune_artifacts(svc: Services, resource_id: str) -> Outcome:
 
 def _newest_success(deployments: list[Deployment]) -> Deployment | None:
     return max((d for d in deployments if d.status == "succeeded"), key=lambda d: d.id, default=None)
-
-
-def _age_s(dep: Deployment) -> float:
-    """Seconds since `dep` finished."""
-    finished = datetime.fromisoformat((dep.finished_at or utc_now()).replace("Z", "+00:00"))
-    return (datetime.now(UTC) - finished).total_seconds()
 
 
 def ran_as_container(dep: Deployment) -> bool:

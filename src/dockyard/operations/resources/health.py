@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from dockyard.domain.profiles import HealthCheck
 from dockyard.operations.catalog import operation
-from dockyard.operations.context import Context, iso
+from dockyard.operations.context import Context, iso, seconds_since
 from dockyard.operations.resources import access_failures, public_access
 from dockyard.operations.resources.control_models import attempt_of
 from dockyard.operations.resources.handlers import load as load_resource
@@ -224,7 +224,7 @@ def _freshness(rows: list[RuntimeSample]) -> str:
 
 def _stale(rows: list[RuntimeSample], end: str) -> list[SourceError]:
     """A window reaching now whose newest sample is old: the monitor stopped feeding the store."""
-    if _freshness(rows) != "stale" or _age(end) > FRESH_S:
+    if _freshness(rows) != "stale" or seconds_since(end) > FRESH_S:
         return []
     newest = max(r.observed_at for r in rows)
     return [
@@ -235,14 +235,10 @@ def _stale(rows: list[RuntimeSample], end: str) -> list[SourceError]:
             phase="collect-samples",
             retriable=True,
             related_state="stale",
-            message=f"The newest sample is from {newest}, {int(_age(newest))} s ago: the monitor is not "
-            "sampling. It runs inside `dockyard serve`; check that it is running and read its log.",
+            message=f"The newest sample is from {newest}, {int(seconds_since(newest))} s ago: the monitor is "
+            "not sampling. It runs inside `dockyard serve`; check that it is running and read its log.",
         )
     ]
-
-
-def _age(at: str) -> float:
-    return (datetime.now(UTC) - datetime.fromisoformat(at.replace("Z", "+00:00"))).total_seconds()
 
 
 DISK_KEYS = [
