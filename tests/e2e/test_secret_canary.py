@@ -89,7 +89,7 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
 @pytest.fixture(scope="module")
 def deployed(plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The app deployed with APP_SECRET=CANARY (set with the CLI, as a secret), having printed it."""
-    folder = tmp_path_factory.mktemp("canary-app")
+    folder = tmp_path_factory.mktemp("leak-app")  # no 4 characters in common with "cnry-a…"
     (folder / "app.py").write_text(APP)
     (folder / "Procfile").write_text("web: python3 app.py\n")
     first = plane.up(folder, "--yes")
